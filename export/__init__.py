@@ -1,0 +1,1 @@
+"""Torch to ONNX export with parity checks, TensorRT builder, engine sidecars."""

@@ -1,0 +1,1 @@
+"""The PyTorch VideoGraph model, losses, datasets, benchmark protocol, training and evaluation."""

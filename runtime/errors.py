@@ -1,0 +1,11 @@
+"""The one exception type for mistakes a user can make and fix.
+
+The CLI prints it as a single line and exits 2; anything else is a bug and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A user-caused problem: bad config, missing engine, unreachable source. Message is one line."""
