@@ -21,10 +21,7 @@ def describe_validation_error(err: ValidationError, where: str) -> str:
     """The first problem of a pydantic error as `where: key.path: message (got value)`."""
     first = err.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    else:
-        message = first["msg"]
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     got = first.get("input")
     shown = "" if first["type"] in ("extra_forbidden", "missing") else f" (got {got!r:.60})"
     more = len(err.errors()) - 1
