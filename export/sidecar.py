@@ -140,3 +140,15 @@ def write_sidecar(
 def read_sidecar(path: Path) -> dict[str, Any]:
     """The sidecar as a dict (the runtime reads it without importing onnx or torch)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@dataclass
+class ExportedEngine:
+    """What each `export_<engine>()` function returns to the `vgsum export` CLI for its summary line."""
+
+    engine: str
+    onnx_path: Path
+    sidecar_path: Path
+    parity: list[Parity]
+    seconds: float
+    extra_files: list[Path] = field(default_factory=list)  # e.g. label embeddings, tokenizer.json
