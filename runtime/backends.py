@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 KINDS = ("onnxruntime", "tensorrt")
 DEVICES = ("auto", "cpu", "cuda")
-ENGINE_SUFFIXES = {"onnxruntime": ".onnx", "tensorrt": ".plan"}
 
 
 @dataclass(frozen=True)
@@ -58,14 +57,26 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def sidecar_for(path: Path | str, kind: str = "onnxruntime") -> Path:
+    """The sidecar to load for `path` on backend `kind`.
+
+    ONNX engines: `text.onnx` or `text.json` -> `text.json`. TensorRT plans have their
+    own sidecar beside the ONNX one, so `text.json` -> `text.trt.json` for `tensorrt`.
+    """
+    path = Path(path).expanduser()
+    sidecar = path if path.suffix == ".json" else path.with_suffix(".json")
+    if kind == "tensorrt" and not sidecar.name.endswith(".trt.json"):
+        sidecar = sidecar.with_name(sidecar.name.split(".")[0] + ".trt.json")
+    return sidecar
+
+
 def resolve_engine(path: Path | str, kind: str = "onnxruntime") -> tuple[Path, dict[str, Any]]:
     """Engine file and verified sidecar for `path` (either the engine file or its `.json` sidecar).
 
     Raises UserError (one line: which file, and the export command) when the sidecar or
     the engine is missing, unreadable, or the engine's sha256 differs from the sidecar's.
     """
-    path = Path(path).expanduser()
-    sidecar_file = path if path.suffix == ".json" else path.with_suffix(".json")
+    sidecar_file = sidecar_for(path, kind)
     out_dir = sidecar_file.parent
     name = _engine_name(None, sidecar_file)
     if not sidecar_file.is_file():
