@@ -1,0 +1,284 @@
+"""The per-stream worker: connect, decode, sample, convert, queue; reconnect on faults.
+
+One reader thread per stream, so a stuck camera blocks only itself. Everything a
+subscriber should see (state changes, counters, the last error) is kept here and
+read by the service through `stats()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from vgsum.stream.config import StreamConfig
+from vgsum.stream.frame_queue import FrameQueue, QueueClosed
+from vgsum.stream.sampler import PtsSampler
+from vgsum.stream.source import SourceError, VideoSource, describe_error
+from vgsum.stream.state import Backoff, StateMachine, StreamState, Watchdog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One sampled frame, ready for perception.
+
+    `epoch` grows after every reconnect or loop: frames of different epochs are not
+    contiguous in time, and the pipeline must not mix them in one window.
+    """
+
+    stream_id: str
+    seq: int  # per stream, from 0, counts sampled frames (dropped ones included)
+    epoch: int
+    pts: float  # seconds in the source's own clock (restarts with each epoch)
+    media_time: float  # seconds of stream time, monotonic across epochs
+    wall_time: float  # unix seconds at decode
+    rgb: np.ndarray  # [H, W, 3] uint8
+
+    @property
+    def width(self) -> int:
+        """RGB width in pixels."""
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        """RGB height in pixels."""
+        return int(self.rgb.shape[0])
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    """A consistent snapshot of one worker's counters."""
+
+    state: StreamState
+    frames_decoded: int = 0
+    frames_sampled: int = 0
+    frames_dropped: int = 0
+    reconnects: int = 0
+    stalls: int = 0
+    epoch: int = -1
+    last_error: str | None = None
+    last_media_time: float | None = None
+    queue_lag_s: float = 0.0
+
+
+StateCallback = Callable[["StreamWorker", StreamState, "str | None"], None]
+
+
+class StreamWorker:
+    """Reads one source in its own thread and fills `queue` with SampledFrames."""
+
+    def __init__(self, cfg: StreamConfig, on_state: StateCallback | None = None) -> None:
+        self.cfg = cfg
+        self.queue: FrameQueue[SampledFrame] = FrameQueue(cfg.queue_size, cfg.policy)
+        self._on_state = on_state
+        self._machine = StateMachine(self._state_changed)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._stats = StreamStats(state=StreamState.CONNECTING)
+        self._thread: threading.Thread | None = None
+        self._sampler = PtsSampler(cfg.sample_fps)
+        self._seq = 0
+        self._out_size: tuple[int, int] | None = None
+
+    # -- public -----------------------------------------------------------------
+    @property
+    def state(self) -> StreamState:
+        """The current state."""
+        return self._machine.state
+
+    def start(self) -> None:
+        """Start the reader thread (a daemon: a read blocked in FFmpeg never holds the process)."""
+        self._thread = threading.Thread(target=self._run, name=f"ingest-{self.cfg.stream_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the reader to finish; it closes its container and ends the stream as `ended`."""
+        self._stop.set()
+        self.queue.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the reader thread; True when it has finished."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stats(self) -> StreamStats:
+        """A snapshot of the counters, with the live queue figures."""
+        with self._lock:
+            stats = self._stats
+        return replace(stats, state=self.state, frames_dropped=self.queue.dropped, queue_lag_s=self.queue.oldest_age())
+
+    # -- internals --------------------------------------------------------------
+    def _update(self, **changes: object) -> None:
+        with self._lock:
+            self._stats = replace(self._stats, **changes)
+
+    def _bump(self, name: str, by: int = 1) -> None:
+        with self._lock:
+            self._stats = replace(self._stats, **{name: getattr(self._stats, name) + by})
+
+    def _state_changed(self, old: StreamState, new: StreamState, reason: str | None) -> None:
+        level = logging.WARNING if new in (StreamState.RECONNECTING, StreamState.FAILED) else logging.INFO
+        if new == StreamState.FAILED:
+            level = logging.ERROR
+        tail = f": {reason}" if reason else ""
+        log.log(level, "stream %s (%s): %s -> %s%s", self.cfg.stream_id, self.cfg.safe_url, old.value, new.value, tail)
+        if self._on_state is not None:
+            try:
+                self._on_state(self, new, reason)
+            except Exception:
+                log.exception("state callback failed for stream %s", self.cfg.stream_id)
+
+    def _move(self, new: StreamState, reason: str | None = None) -> None:
+        if not self._machine.state.final:
+            self._machine.move(new, reason)
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as err:  # a bug: keep the other streams alive, report it, end this one as failed
+            log.exception("stream %s: reader crashed", self.cfg.stream_id)
+            self._update(last_error=f"internal error: {type(err).__name__}")
+            self._move(StreamState.FAILED, f"internal error: {type(err).__name__}")
+        finally:
+            self.queue.close()
+
+    def _loop(self) -> None:
+        cfg = self.cfg
+        backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s, cfg.backoff_jitter)
+        failed_opens = 0
+        media_base: float | None = None  # media time at which the current epoch starts
+        last_wall: float | None = None
+        while not self._stop.is_set():
+            source = VideoSource(cfg)
+            try:
+                source.open()
+            except SourceError as err:
+                failed_opens += 1
+                self._update(last_error=str(err))
+                give_up = not cfg.is_live or (
+                    err.permanent and cfg.max_retries is not None and failed_opens > cfg.max_retries
+                )
+                if give_up:
+                    self._move(StreamState.FAILED, str(err))
+                    return
+                delay = backoff.next_delay()
+                log.warning("stream %s (%s): %s; retry %d in %.1f s", cfg.stream_id, cfg.safe_url, err,
+                            failed_opens, delay)
+                self._stop.wait(delay)
+                continue
+            epoch_before = self._stats.epoch
+            try:
+                outcome = self._read_epoch(source, media_base, last_wall)
+            finally:
+                source.close()
+            media_base, last_wall, ended_by = outcome
+            got_frames = self._stats.epoch != epoch_before
+            if self._stop.is_set():
+                break
+            if ended_by is None and not cfg.is_live:
+                if cfg.loop:
+                    continue  # a new epoch from the start of the file
+                self._move(StreamState.ENDED, "end of file")
+                return
+            # A live source that ended (TCP drop ends the loop cleanly) or broke: reconnect.
+            reason = ended_by or "source closed the stream (disconnect)"
+            if not cfg.is_live:
+                self._move(StreamState.FAILED, reason)
+                return
+            self._update(last_error=reason)
+            if reason.startswith("stalled"):
+                self._bump("stalls")
+            if self._machine.state == StreamState.STREAMING:
+                self._bump("reconnects")
+                self._move(StreamState.RECONNECTING, reason)
+            if got_frames:
+                backoff.reset()  # the last connection worked: start the delays afresh
+                failed_opens = 0
+            self._stop.wait(backoff.next_delay())
+        self._move(StreamState.ENDED, "stopped")
+
+    def _read_epoch(
+        self, source: VideoSource, media_base: float | None, last_wall: float | None
+    ) -> tuple[float | None, float | None, str | None]:
+        """Read one connection (or one pass over a file). Returns (media base, last wall, error or None)."""
+        cfg = self.cfg
+        self._sampler.reset()
+        watchdog = Watchdog(cfg.stall_after_s)
+        t0: float | None = None
+        wall0 = time.monotonic()
+        pace_anchor: tuple[float, float] | None = None  # (monotonic, pts) for realtime pacing
+        last_media: float | None = media_base
+        epoch = self._stats.epoch
+        try:
+            for frame in source.frames(watchdog):
+                if self._stop.is_set():
+                    break
+                watchdog.feed()
+                now_wall = time.time()
+                t = float(frame.time) if frame.time is not None else time.monotonic() - wall0
+                if t0 is None:
+                    t0 = t
+                    epoch += 1
+                    if last_media is None:
+                        start = t
+                    elif cfg.is_live and last_wall is not None:
+                        start = last_media + max(0.0, now_wall - last_wall)
+                    else:
+                        start = last_media + 1.0 / cfg.sample_fps
+                    media_base = start
+                    self._update(epoch=epoch)
+                    self._move(StreamState.STREAMING)
+                if cfg.realtime:
+                    pace_anchor = self._pace(pace_anchor, t)
+                    if self._stop.is_set():
+                        break
+                self._bump("frames_decoded")
+                if not self._sampler.accept(t):
+                    continue
+                assert media_base is not None
+                media_time = media_base + (t - t0)
+                last_media, last_wall = media_time, now_wall
+                if self._out_size is None:
+                    self._out_size = cfg.output_size(frame.width, frame.height)
+                w, h = self._out_size
+                rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+                item = SampledFrame(cfg.stream_id, self._seq, epoch, t, media_time, now_wall, rgb)
+                self._seq += 1
+                self._update(frames_sampled=self._seq, last_media_time=media_time)
+                if not self._put(item):
+                    break
+        except SourceError as err:
+            return last_media, last_wall, str(err)
+        except Exception as err:  # noqa: BLE001 - a decoder error on one connection is a fault, not a crash
+            return last_media, last_wall, f"decode failed: {describe_error(err, cfg.url)}"
+        return last_media, last_wall, None
+
+    def _pace(self, anchor: tuple[float, float] | None, t: float) -> tuple[float, float]:
+        """Sleep until frame time `t` is due at native speed; re-anchor after a jump or when far behind."""
+        now = time.monotonic()
+        if anchor is None:
+            return now, t
+        due = anchor[0] + (t - anchor[1])
+        if due - now > 2.0 or now - due > 1.0:  # pts jump or hopelessly behind: restart the clock here
+            return now, t
+        if due > now:
+            self._stop.wait(due - now)
+        return anchor
+
+    def _put(self, item: SampledFrame) -> bool:
+        """Queue a frame by the policy; False when stopping."""
+        while not self._stop.is_set():
+            try:
+                if self.queue.put(item, timeout=0.2):
+                    return True
+            except QueueClosed:
+                return False
+        return False

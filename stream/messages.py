@@ -1,0 +1,121 @@
+"""The message contract on ZeroMQ: one pydantic model per kind, JSON payloads, topic per kind and stream.
+
+Subscribers in any language validate against `vgsum schema` (generated from these
+models). Change a model only together with a `SCHEMA_VERSION` bump.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from vgsum.stream.state import StreamState
+
+SCHEMA_VERSION = 1
+TOPIC_PREFIX = "vgsum"
+DAEMON_STREAM_ID = "_daemon"  # the stream id of messages about the whole process (heartbeat)
+
+
+def topic_for(kind: str, stream_id: str) -> str:
+    """`vgsum.<kind>.<stream_id>`: subscribers filter by prefix (e.g. `vgsum.status.`)."""
+    return f"{TOPIC_PREFIX}.{kind}.{stream_id}"
+
+
+class MessageBase(BaseModel):
+    """Fields every message carries. `seq` counts per (stream, kind) from 0 with no gaps at the sender."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: str
+    stream_id: str
+    seq: int = Field(ge=0)
+    media_time: float | None = Field(None, description="seconds of stream time; null when not tied to a frame")
+    wall_time: float = Field(description="unix seconds when the message was made")
+
+
+class StatusMessage(MessageBase):
+    """A stream's health: sent on every state change and periodically."""
+
+    kind: Literal["status"] = "status"
+    state: StreamState
+    url: str = Field(description="the source URL with credentials masked")
+    fps_in: float = Field(ge=0, description="decoded frames per second over the last interval")
+    fps_out: float = Field(ge=0, description="sampled frames per second over the last interval")
+    frames_decoded: int = Field(ge=0)
+    frames_sampled: int = Field(ge=0)
+    frames_dropped: int = Field(ge=0, description="sampled frames discarded by the drop_oldest queue")
+    lag_s: float = Field(ge=0, description="age of the oldest frame waiting in the queue")
+    reconnects: int = Field(ge=0)
+    stalls: int = Field(0, ge=0)
+    epoch: int = Field(-1, ge=-1, description="grows after every reconnect or loop; -1 before the first frame")
+    last_error: str | None = Field(None, description="redacted")
+
+
+class HeartbeatMessage(MessageBase):
+    """The process is alive; sent every `heartbeat_interval_s` with stream id `_daemon`."""
+
+    kind: Literal["heartbeat"] = "heartbeat"
+    uptime_s: float = Field(ge=0)
+    streams_live: int = Field(ge=0, description="streams in state `streaming`")
+    streams: dict[str, StreamState] = Field(default_factory=dict, description="stream id -> state")
+
+
+class FrameMessage(MessageBase):
+    """A frame was sampled (ingest path observability; pixels are not sent)."""
+
+    kind: Literal["frame"] = "frame"
+    pts: float = Field(description="seconds in the source clock (restarts each epoch)")
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    epoch: int = Field(0, ge=0, description="frames of different epochs are not contiguous")
+    frame_seq: int = Field(0, ge=0, description="sampled-frame counter of the stream (gaps = queue drops)")
+
+
+class ScoreMessage(MessageBase):
+    """A highlight score at stream time `t`; provisional ones may change, a final one never does."""
+
+    kind: Literal["score"] = "score"
+    t: float
+    score: float = Field(ge=0.0, le=1.0)
+    final: bool
+
+
+class HighlightMessage(MessageBase):
+    """A selected stretch of the stream with what was seen in it."""
+
+    kind: Literal["highlight"] = "highlight"
+    start: float
+    end: float
+    score: float = Field(ge=0.0, le=1.0)
+    objects: dict[str, int] = Field(default_factory=dict, description="label -> count")
+    query: str | None = Field(None, description="the matched text query, if any")
+    clip: str | None = Field(None, description="path of a written clip, if any")
+
+
+Message = Annotated[
+    StatusMessage | HeartbeatMessage | FrameMessage | ScoreMessage | HighlightMessage,
+    Field(discriminator="kind"),
+]
+MESSAGE_TYPES: dict[str, type[MessageBase]] = {
+    "status": StatusMessage,
+    "heartbeat": HeartbeatMessage,
+    "frame": FrameMessage,
+    "score": ScoreMessage,
+    "highlight": HighlightMessage,
+}
+KINDS = tuple(MESSAGE_TYPES)
+_ADAPTER: TypeAdapter[MessageBase] = TypeAdapter(Message)
+
+
+def parse_message(payload: bytes | str) -> MessageBase:
+    """Validate a JSON payload into its kind's model; raises pydantic.ValidationError when invalid."""
+    return _ADAPTER.validate_json(payload)
+
+
+def json_schema(kind: str | None = None) -> dict:
+    """The JSON Schema of one kind, or of the union of all kinds."""
+    if kind is None:
+        return _ADAPTER.json_schema()
+    return MESSAGE_TYPES[kind].model_json_schema()

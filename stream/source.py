@@ -1,0 +1,152 @@
+"""Open a video source with PyAV and yield its decoded frames: files, RTSP cameras, V4L2 devices.
+
+Only this module touches containers. It turns every FFmpeg failure into a
+`SourceError` whose text is already redacted and which says whether retrying can
+help (`permanent`). Note two FFmpeg facts the worker relies on:
+- `timeout=(open, read)` is what bounds blocking calls (the RTSP `stimeout`
+  option has no effect through PyAV);
+- over TCP a dropped RTSP server often just ends the packet loop without an
+  exception, so for a live source a clean end is a disconnect, not the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from vgsum.stream.config import StreamConfig
+from vgsum.stream.redact import redact_text, url_secrets
+from vgsum.stream.state import Watchdog
+
+if TYPE_CHECKING:  # PyAV is imported lazily: `vgsum --help` and schema tools need not load FFmpeg.
+    import av
+    import av.container
+    import av.video
+
+log = logging.getLogger(__name__)
+
+
+class SourceError(Exception):
+    """Opening or reading failed. The message is redacted; `permanent` means retrying will not help."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def _permanent(err: BaseException) -> bool:
+    """Errors that a retry cannot fix: wrong path, wrong credentials, not a video."""
+    import av.error as averr
+
+    return isinstance(
+        err,
+        averr.HTTPClientError
+        | averr.FileNotFoundError
+        | averr.InvalidDataError
+        | averr.DemuxerNotFoundError
+        | averr.ProtocolNotFoundError
+        | averr.PermissionError
+        | averr.IsADirectoryError
+        | averr.DecoderNotFoundError
+        | FileNotFoundError
+        | IsADirectoryError,
+    )
+
+
+def describe_error(err: BaseException, url: str) -> str:
+    """One redacted line for an FFmpeg/OS error: the reason without the (secret-bearing) URL."""
+    import av.error as averr
+
+    if isinstance(err, averr.ExitError):
+        reason = "timed out (no data)"
+    elif isinstance(err, averr.FFmpegError | OSError) and getattr(err, "strerror", None):
+        reason = str(err.strerror)
+    else:
+        reason = str(err) or type(err).__name__
+    return redact_text(f"{reason} ({type(err).__name__})", url_secrets(url))
+
+
+class VideoSource:
+    """One open container of one source; iterate `frames()` once, then `close()`.
+
+    A new VideoSource per connection attempt keeps reconnects simple: no state
+    survives a broken FFmpeg context.
+    """
+
+    def __init__(self, cfg: StreamConfig) -> None:
+        self.cfg = cfg
+        self.container: av.container.InputContainer | None = None
+        self.stream: av.video.VideoStream | None = None
+
+    def open(self) -> None:
+        """Open the container and its first video stream; raise SourceError (redacted) on failure."""
+        import av
+
+        cfg = self.cfg
+        kind = cfg.kind
+        url = cfg.url
+        options: dict[str, str] = {}
+        fmt: str | None = None
+        timeout: tuple[float, float] | None = None
+        if kind == "rtsp":
+            options["rtsp_transport"] = cfg.transport
+            timeout = (cfg.open_timeout_s, min(cfg.read_timeout_s, cfg.stall_after_s))
+        elif kind == "device":
+            fmt = "v4l2"
+            url = url.removeprefix("v4l2://")
+            timeout = (cfg.open_timeout_s, min(cfg.read_timeout_s, cfg.stall_after_s))
+        elif kind == "network":
+            timeout = (cfg.open_timeout_s, min(cfg.read_timeout_s, cfg.stall_after_s))
+        else:
+            url = url.removeprefix("file://")
+        try:
+            container = av.open(url, mode="r", format=fmt, options=options, timeout=timeout)
+        except Exception as err:  # noqa: BLE001 - every open failure becomes a classified SourceError
+            raise SourceError(f"cannot open: {describe_error(err, cfg.url)}", permanent=_permanent(err)) from None
+        if not container.streams.video:
+            container.close()
+            raise SourceError("no video stream in source", permanent=True)
+        stream = container.streams.video[0]
+        # Frame threading for throughput; FFmpeg picks the thread count when 0.
+        stream.thread_type = "AUTO"
+        if cfg.decode_threads:
+            stream.codec_context.thread_count = cfg.decode_threads
+        self.container, self.stream = container, stream
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Coded width and height of the video stream."""
+        assert self.stream is not None, "open() first"
+        return self.stream.codec_context.width, self.stream.codec_context.height
+
+    def frames(self, watchdog: Watchdog | None = None) -> Iterator[av.VideoFrame]:
+        """Decoded frames until the source ends (returns) or breaks (SourceError, redacted).
+
+        With a `watchdog`, packets that keep coming without a decodable frame count as
+        a stall too (the read timeout only catches silence).
+        """
+        assert self.container is not None and self.stream is not None, "open() first"
+        try:
+            for packet in self.container.demux(self.stream):
+                # demux yields a final empty packet that flushes the decoder.
+                yield from packet.decode()
+                if watchdog is not None and watchdog.stalled():
+                    raise SourceError(f"stalled: no frame for {watchdog.silent_for():.1f} s", permanent=False)
+        except (GeneratorExit, SourceError):
+            raise
+        except Exception as err:  # noqa: BLE001 - read failures are classified, not propagated raw
+            import av.error as averr
+
+            if isinstance(err, averr.EOFError):
+                return
+            raise SourceError(f"read failed: {describe_error(err, self.cfg.url)}", permanent=False) from None
+
+    def close(self) -> None:
+        """Close the container (idempotent); errors while closing a broken source are logged, not raised."""
+        container, self.container, self.stream = self.container, None, None
+        if container is not None:
+            try:
+                container.close()
+            except Exception as err:  # noqa: BLE001
+                log.debug("closing %s: %s", self.cfg.stream_id, describe_error(err, self.cfg.url))
