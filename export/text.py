@@ -10,9 +10,11 @@ label embeddings are computed here, with the exported engine, and shipped beside
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -80,6 +82,9 @@ def _torch_encoder(folder: Path) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never reach for a hub
     import torch
     from transformers import BertModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
     class SentenceEncoder(torch.nn.Module):
         """Mean pooling over the mask and L2 normalisation, as sentence-transformers does."""
@@ -110,7 +115,11 @@ def _export_onnx(encoder: Any, onnx_path: Path) -> None:
     mask[1, 11:] = 0
     batch = torch.export.Dim("batch", min=1, max=1024)
     sequence = torch.export.Dim("sequence", min=2, max=512)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pytree deprecation chatter inside torch.export
+        warnings.filterwarnings("ignore", message="# The axis name")  # input_ids and mask share their dims
+        # torch (re)configures its own loggers on import; "torchvision is not installed" is irrelevant here.
+        logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
         program = torch.onnx.export(
             encoder,
             (ids, mask),

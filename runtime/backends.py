@@ -252,7 +252,8 @@ class TrtBackend(Backend):
         h2d, d2h = cudart.cudaMemcpyKind.cudaMemcpyHostToDevice, cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost
         feeds = self._prepare(feeds)
         for name in self._input_names:
-            array = feeds[name]
+            # The ONNX parser may narrow int64 inputs to int32; feed what the plan really takes.
+            array = np.ascontiguousarray(feeds[name], dtype=self._trt.nptype(self.engine.get_tensor_dtype(name)))
             self.context.set_input_shape(name, array.shape)
             pointer = self._device_buffer(name, array.nbytes)
             cuda_check(cudart.cudaMemcpyAsync(pointer, array.ctypes.data, array.nbytes, h2d, self.stream))

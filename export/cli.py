@@ -1,0 +1,166 @@
+"""`vgsum export`: build the perception, text and refiner engines (ONNX, optionally TensorRT).
+
+Each engine's exporter lives in its own module and checks parity against torch
+itself; this command only runs them, reports progress, and prints one summary line
+per engine: file, size, time, parity. The exporters import torch, so they are
+imported only when their engine is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vgsum.export.sidecar import ExportedEngine, read_sidecar
+from vgsum.runtime.errors import UserError
+from vgsum.runtime.paths import engine_dir
+
+ENGINES = ("perception", "text", "refiner")
+# engine -> (module, function)
+EXPORTERS: dict[str, tuple[str, str]] = {
+    "perception": ("vgsum.export.perception", "export_perception"),
+    "text": ("vgsum.export.text", "export_text"),
+    "refiner": ("vgsum.export.refiner", "export_refiner"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one UserError line instead of usage + exit."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{message} (see `vgsum export --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vgsum export", description="Build engines into the engine directory.")
+    parser.add_argument("engine", choices=[*ENGINES, "all"], help="which engine to build")
+    parser.add_argument("--format", choices=("onnx", "trt"), default="onnx", help="onnx (default) or TensorRT plan")
+    parser.add_argument(
+        "--precision", choices=("fp32", "fp16", "int8"), default="fp32", help="fp16 and int8 apply to --format trt"
+    )
+    parser.add_argument("--out", type=Path, default=None, help=f"engine directory (default {engine_dir()})")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="trained refiner checkpoint (refiner only)")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="DIM=MIN,OPT,MAX",
+        help="TensorRT profile range for a dynamic dimension, e.g. batch=1,4,16 (repeatable)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summaries")
+    return parser
+
+
+def parse_profiles(items: list[str]) -> dict[str, tuple[int, int, int]]:
+    """`["batch=1,4,16"]` -> `{"batch": (1, 4, 16)}`; a malformed item is a UserError."""
+    ranges: dict[str, tuple[int, int, int]] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        try:
+            low, opt, high = (int(v) for v in values.split(","))
+        except ValueError:
+            raise UserError(f"--profile {item!r} is not DIM=MIN,OPT,MAX with three integers") from None
+        ranges[name.strip()] = (low, opt, high)
+    return ranges
+
+
+def _exporter(engine: str) -> Callable[..., Any]:
+    module_name, function = EXPORTERS[engine]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name and (err.name == module_name or module_name.startswith(err.name + ".")):
+            raise UserError(f"the {engine} exporter ({module_name}) is not part of this build yet") from None
+        raise UserError(f"the {engine} exporter needs the package {err.name!r}; install vgsum[train]") from None
+    if not hasattr(module, function):
+        raise UserError(f"the {engine} exporter ({module_name}.{function}) is not part of this build yet")
+    return getattr(module, function)
+
+
+def _call(function: Callable[..., Any], out: Path, options: dict[str, Any]) -> Any:
+    """Call an exporter with the options its signature accepts (the exporters differ a little)."""
+    accepted = inspect.signature(function).parameters
+    return function(out, **{k: v for k, v in options.items() if k in accepted and v is not None})
+
+
+def _sidecars(result: Any, out: Path) -> list[Path]:
+    """The ONNX sidecars an exporter produced, whatever it returned."""
+    if isinstance(result, ExportedEngine):
+        return [Path(result.sidecar_path)]
+    if isinstance(result, dict):
+        paths = [Path(p) for p in result.values() if isinstance(p, (str, Path))]
+        found = [p for p in paths if p.suffix == ".json" and not p.name.endswith(".trt.json")]
+        found += [p.with_suffix(".json") for p in paths if p.suffix == ".onnx" and p.with_suffix(".json") not in found]
+        return [p for p in dict.fromkeys(found) if p.is_file()]
+    raise TypeError(f"unexpected exporter result {type(result).__name__}")
+
+
+def summary_line(engine: str, sidecar_file: Path, seconds: float) -> str:
+    """`text: text.onnx 90.8 MB, 12.3 s, parity min_cosine 1.000000 (>= 0.999) -> DIR` from the sidecar."""
+    sidecar = read_sidecar(sidecar_file)
+    engine_file = sidecar_file.parent / sidecar["file"]
+    size = engine_file.stat().st_size / 1e6
+    checks = ", ".join(f"{p['metric']} {p['value']:.6g} (tol {p['tolerance']:g})" for p in sidecar.get("parity", []))
+    return (
+        f"{engine}: {sidecar['file']} {sidecar['format']} {sidecar['precision']} {size:.1f} MB, {seconds:.1f} s, "
+        f"parity {checks or 'not recorded'} -> {sidecar_file.parent}"
+    )
+
+
+def export_one(engine: str, out: Path, args: argparse.Namespace, say: Callable[[str], None]) -> list[str]:
+    """Build one engine (and its TensorRT plan when asked); return its summary lines."""
+    function = _exporter(engine)
+    started = time.perf_counter()
+    say(f"{engine}: exporting ONNX into {out}")
+    result = _call(function, out, {"precision": "fp32", "progress": say, "checkpoint": args.checkpoint})
+    sidecars = _sidecars(result, out)
+    if not sidecars:
+        raise RuntimeError(f"the {engine} exporter wrote no sidecar into {out}")
+    seconds = time.perf_counter() - started
+    lines = [summary_line(engine, path, seconds) for path in sidecars]
+    if args.format == "trt":
+        from vgsum.export.trt import build_engine
+
+        for path in sidecars:
+            started = time.perf_counter()
+            plan_sidecar = build_engine(
+                path, args.precision, profile_overrides=parse_profiles(args.profile), progress=say
+            )
+            lines.append(summary_line(engine, plan_sidecar, time.perf_counter() - started))
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    """Parse arguments, export each asked engine, print one summary line per engine file."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help
+        return int(done.code or 0)
+    if args.format == "onnx" and args.precision != "fp32":
+        raise UserError(
+            f"--precision {args.precision} applies to --format trt; ONNX engines are exported in fp32 "
+            "(ONNX Runtime on CPU gains nothing from fp16)"
+        )
+    parse_profiles(args.profile)  # fail on a malformed range before any slow work
+    # The exporters' libraries narrate every graph pass at INFO; our progress lines say what matters.
+    for noisy, level in (("onnx_ir", logging.WARNING), ("onnxscript", logging.WARNING), ("torch.onnx", logging.ERROR)):
+        logging.getLogger(noisy).setLevel(level)
+    if args.format == "trt":
+        from vgsum.export.trt import require_tensorrt
+
+        require_tensorrt()
+    out = (args.out or engine_dir()).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    say = (lambda _message: None) if args.quiet else (lambda message: print(f"  {message}", file=sys.stderr))
+    engines = ENGINES if args.engine == "all" else (args.engine,)
+    for engine in engines:
+        for line in export_one(engine, out, args, say):
+            print(line, flush=True)
+    return 0
