@@ -31,7 +31,10 @@ def load_weights(model_json: str, model: dict) -> dict[str, np.ndarray]:
     base = os.path.dirname(os.path.abspath(model_json))
     weights: dict[str, np.ndarray] = {}
     for group in model["weightsManifest"]:
-        blob = b"".join(open(os.path.join(base, p), "rb").read() for p in group["paths"])
+        blob = b""
+        for shard in group["paths"]:
+            with open(os.path.join(base, shard), "rb") as handle:
+                blob += handle.read()
         offset = 0
         for entry in group["weights"]:
             count = int(np.prod(entry["shape"])) if entry["shape"] else 1
@@ -54,7 +57,11 @@ def split_fused(graph: tf.compat.v1.GraphDef) -> tf.compat.v1.GraphDef:
             continue
         ops = [s.decode() for s in node.attr["fused_ops"].list.s]
         assert ops[0] == "BiasAdd" and set(ops[1:]) <= {"Relu"}, ops
-        names = [f"{node.name}/_conv", node.name] if len(ops) == 1 else [f"{node.name}/_conv", f"{node.name}/_bias", node.name]
+        names = (
+            [f"{node.name}/_conv", node.name]
+            if len(ops) == 1
+            else [f"{node.name}/_conv", f"{node.name}/_bias", node.name]
+        )
         conv = out.node.add()
         conv.CopyFrom(node)
         conv.name, conv.op = names[0], SPLIT[node.op]
@@ -91,7 +98,7 @@ def run_tf(model_json: str, frames: np.ndarray) -> dict[str, np.ndarray]:
         with tf.compat.v1.Session(graph=g) as session:
             for frame in frames:
                 got = session.run([f"{n}:0" for n in names], {"tower_0/images:0": frame[None]})
-                for name, value in zip(names, got):
+                for name, value in zip(names, got, strict=True):
                     results[name].append(value)
     return {n: np.concatenate(v) for n, v in results.items()}
 
