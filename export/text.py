@@ -55,26 +55,10 @@ def model_dir() -> Path:
 
 
 def coco_labels() -> list[str]:
-    """The COCO-80 class names in detector order (shared with the perception engine)."""
-    try:
-        from vgsum.runtime import coco
-    except ImportError:  # the perception helper's module has not landed yet
-        return list(_COCO80)
-    for name in ("COCO_LABELS", "COCO_CLASSES", "LABELS", "CLASS_NAMES"):
-        if hasattr(coco, name):
-            return [str(label) for label in getattr(coco, name)]
-    raise RuntimeError("vgsum.runtime.coco defines no COCO label list")
+    """The COCO-80 class names in detector order, shared with the perception engine."""
+    from vgsum.runtime.coco import COCO80
 
-
-_COCO80 = (
-    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign parking_meter "
-    "bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella handbag tie suitcase frisbee "
-    "skis snowboard sports_ball kite baseball_bat baseball_glove skateboard surfboard tennis_racket bottle wine_glass "
-    "cup fork knife spoon bowl banana apple sandwich orange broccoli carrot hot_dog pizza donut cake chair couch "
-    "potted_plant bed dining_table toilet tv laptop mouse remote keyboard cell_phone microwave oven toaster sink "
-    "refrigerator book clock vase scissors teddy_bear hair_drier toothbrush"
-)
-_COCO80 = tuple(name.replace("_", " ") for name in _COCO80.split())
+    return list(COCO80)
 
 
 def _torch_encoder(folder: Path) -> Any:
