@@ -290,3 +290,48 @@ def test_ctl_cli_unreachable_daemon_is_one_line_after_the_timeout() -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [f"vgsum ctl: no reply from tcp://127.0.0.1:{port} within 0.5 s (is the daemon running?)"]
     assert elapsed < 10
+
+
+def test_pub_socket_with_curve_shares_the_zap_handler_with_the_control_socket(
+    curve_keys: dict[str, Path], book: QueryBook
+) -> None:
+    """How stream/publish.py can secure its PUB socket: `configure_curve_server(sock, keys)` before bind."""
+    from vgsum.runtime.curve import configure_curve_server
+
+    context = zmq.Context()
+    keys = CurveServerKeys(curve_keys["server_secret"], curve_keys["allowed_dir"])
+    control = ControlServer(book, "tcp://127.0.0.1:0", curve=keys, context=context)
+    control.start()
+    pub = context.socket(zmq.PUB)
+    pub.linger = 0
+    guard = configure_curve_server(pub, keys)
+    port = pub.bind_to_random_port("tcp://127.0.0.1")
+
+    def subscriber(secret: Path) -> zmq.Socket:
+        sub = context.socket(zmq.SUB)
+        sub.linger = 0
+        server_pub, client_pub, client_sec = _curve_tuple(curve_keys["server_public"], secret)
+        sub.curve_serverkey, sub.curve_publickey, sub.curve_secretkey = server_pub, client_pub, client_sec
+        sub.setsockopt(zmq.SUBSCRIBE, b"vgsum.")
+        sub.connect(f"tcp://127.0.0.1:{port}")
+        return sub
+
+    friend, stranger = subscriber(curve_keys["client_secret"]), subscriber(curve_keys["stranger_secret"])
+    try:
+        got = None
+        deadline = time.monotonic() + 5
+        while got is None and time.monotonic() < deadline:  # PUB drops until the handshake is done
+            pub.send_multipart([b"vgsum.score.cam1", b'{"score": 0.5}'])
+            if friend.poll(100):
+                got = friend.recv_multipart()
+        assert got == [b"vgsum.score.cam1", b'{"score": 0.5}']
+        assert stranger.poll(300) == 0
+        # the control socket in the same context still authenticates its clients
+        allowed = _curve_tuple(curve_keys["server_public"], curve_keys["client_secret"])
+        assert _send(control.bound_endpoint or "", b'{"op": "list_streams"}', curve=allowed)["ok"] is True  # type: ignore[index]
+    finally:
+        for s in (friend, stranger, pub):
+            s.close(0)
+        guard.release()
+        control.stop()
+        context.term()
