@@ -13,8 +13,8 @@ Input is plain data, so the pipeline (or a test) needs nothing else:
   `query` (str or None), optional `clip` (path) and optional `thumbnail`
   (an RGB uint8 array; drawn in the PNG, left out of the JSON).
 
-matplotlib (the `demo` extra) is imported only when the PNG is drawn, with the
-Agg backend, so the edge install and headless machines never need a display.
+matplotlib (the `demo` extra) is imported only when the PNG is drawn, and draws on
+its Agg canvas without pyplot: no display, no global state, safe in a thread.
 """
 
 from __future__ import annotations
@@ -169,12 +169,12 @@ def render_timeline(
 ) -> Path:
     """Draw the timeline PNG (see the module docstring). Needs matplotlib (`pip install vgsum[demo]`)."""
     try:
-        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import ConnectionPatch, Patch
     except ImportError:
         raise UserError("the timeline picture needs matplotlib: pip install 'vgsum[demo]'") from None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import ConnectionPatch, Patch
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     points = _latest_scores(scores)
@@ -185,7 +185,9 @@ def render_timeline(
     t_end = max([duration or 0.0, *(t.tolist() or [0.0]), *ends, 1.0])
 
     fig_w, fig_h, dpi = 12.0, 5.6, 110
-    fig = plt.figure(figsize=(fig_w, fig_h), dpi=dpi)
+    # A bare Figure on the Agg canvas: no pyplot global state, safe from any thread, no display needed.
+    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
+    FigureCanvasAgg(fig)
     plot_box = (0.055, 0.11, 0.91, 0.44)  # left, bottom, width, height (figure fraction)
     strip_bottom, strip_top = 0.62, 0.80  # captions go above, up to ~0.89
     ax = fig.add_axes(plot_box)
@@ -222,11 +224,11 @@ def render_timeline(
         ax.spines[side].set_visible(False)
 
     legend = [
-        plt.Line2D([], [], color=SCORE_COLOR, lw=1.6, label="score (final)"),
+        Line2D([], [], color=SCORE_COLOR, lw=1.6, label="score (final)"),
         Patch(color=SPAN_COLOR, alpha=0.4, label="highlight"),
     ]
     if len(final) and (~final).any():
-        legend.insert(1, plt.Line2D([], [], color=PROVISIONAL_COLOR, lw=1.4, ls="--", label="provisional"))
+        legend.insert(1, Line2D([], [], color=PROVISIONAL_COLOR, lw=1.4, ls="--", label="provisional"))
     fig.legend(handles=legend, loc="upper right", bbox_to_anchor=(0.98, 0.975), ncol=len(legend), frameon=False,
                fontsize=9)
 
@@ -286,7 +288,6 @@ def render_timeline(
 
     out = Path(path)
     fig.savefig(out, dpi=dpi, facecolor="white")
-    plt.close(fig)
     return out
 
 
