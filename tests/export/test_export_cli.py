@@ -1,0 +1,73 @@
+"""`vgsum export` as a user runs it: one summary line per engine, one line per mistake."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+from text_engine_fixture import TextBuild, build_text_engine, vgsum
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> TextBuild:
+    return build_text_engine(tmp_path_factory)
+
+
+def test_text_export_prints_one_summary_line(build: TextBuild) -> None:
+    lines = build.stdout.strip().splitlines()
+    assert len(lines) == 1
+    match = re.fullmatch(
+        r"text: text\.onnx onnx fp32 (\d+\.\d) MB, (\d+\.\d) s, parity min_cosine ([\d.]+) \(tol 0\.999\), "
+        r"max_abs_diff ([\d.e+-]+) \(tol 0\.0001\) -> (.+)",
+        lines[0],
+    )
+    assert match, lines[0]
+    size, seconds, cosine, diff, folder = match.groups()
+    assert abs(float(size) - (build.folder / "text.onnx").stat().st_size / 1e6) < 0.1
+    assert float(seconds) > 0 and float(cosine) >= 0.999 and float(diff) < 1e-4
+    assert Path(folder) == build.folder
+    sidecar = json.loads((build.folder / "text.json").read_text())
+    assert float(cosine) == pytest.approx(sidecar["parity"][0]["value"], abs=1e-6)
+
+
+def test_progress_goes_to_stderr(build: TextBuild) -> None:
+    for step in ("exporting to ONNX", "checking parity against torch", "embedding the COCO labels"):
+        assert step in build.stderr
+    assert "Traceback" not in build.stderr
+
+
+def test_help_exits_zero() -> None:
+    result = vgsum("export", "--help")
+    assert result.returncode == 0 and "--precision" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["bogus"], "invalid choice: 'bogus'"),
+        (["text", "--format", "tflite"], "invalid choice: 'tflite'"),
+        (["text", "--precision", "fp16"], "applies to --format trt"),
+        (["text", "--format", "trt", "--profile", "batch=1,4"], "DIM=MIN,OPT,MAX"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_give_one_line(args: list[str], says: str, tmp_path: Path) -> None:
+    result = vgsum("export", *args, "--out", str(tmp_path), timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert lines[0].startswith("vgsum export: ")
+    assert list(tmp_path.iterdir()) == []  # nothing half-built
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="tensorrt is installed here")
+def test_trt_format_without_tensorrt_is_one_line(tmp_path: Path) -> None:
+    result = vgsum("export", "text", "--format", "trt", "--precision", "fp16", "--out", str(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "vgsum export: TensorRT is not installed here (`pip install 'vgsum[trt]'` on a machine with an NVIDIA GPU); "
+        "use --format onnx"
+    ]
