@@ -165,3 +165,36 @@ def configure_curve_client(socket: zmq.Socket, keys: CurveClientKeys) -> None:
     socket.curve_serverkey = server_public
     socket.curve_publickey = public
     socket.curve_secretkey = secret
+
+
+class CurveSecurity:
+    """CurveZMQ for `vgsum.stream.publish.Publisher(security=...)` (its `SocketSecurity` hook).
+
+    `apply(socket, server=True)` makes the socket a Curve server (a PUB that binds);
+    `apply(socket, server=False)` makes it a Curve client (a PUB that connects to a
+    Curve-secured forwarder). Call `release()` after the publisher is closed, so the
+    shared ZAP handler can stop with its last socket.
+    """
+
+    def __init__(self, server: CurveServerKeys | None = None, client: CurveClientKeys | None = None) -> None:
+        if server is None and client is None:
+            raise ValueError("CurveSecurity needs server keys, client keys or both")
+        self.server = server
+        self.client = client
+        self._guards: list[CurveGuard] = []
+
+    def apply(self, socket: zmq.Socket, server: bool) -> None:
+        """Set the CURVE options on `socket` before it binds (server) or connects (client)."""
+        if server:
+            if self.server is None:
+                raise UserError("this socket binds: CurveZMQ needs secret_key_file and client_keys_dir")
+            self._guards.append(configure_curve_server(socket, self.server))
+        else:
+            if self.client is None:
+                raise UserError("this socket connects: CurveZMQ needs the server's public key and a client secret key")
+            configure_curve_client(socket, self.client)
+
+    def release(self) -> None:
+        """Let go of the ZAP handlers taken by `apply` (idempotent)."""
+        while self._guards:
+            self._guards.pop().release()

@@ -335,3 +335,40 @@ def test_pub_socket_with_curve_shares_the_zap_handler_with_the_control_socket(
         guard.release()
         control.stop()
         context.term()
+
+
+def test_curve_security_plugs_into_the_ingest_publisher(curve_keys: dict[str, Path]) -> None:
+    """stream/publish.py's `security=` hook with runtime/curve.py's CurveSecurity: only listed clients get messages."""
+    from vgsum.runtime.curve import CurveSecurity
+    from vgsum.stream.messages import ScoreMessage
+    from vgsum.stream.publish import Publisher
+
+    security = CurveSecurity(server=CurveServerKeys(curve_keys["server_secret"], curve_keys["allowed_dir"]))
+    context = zmq.Context()
+    publisher = Publisher(["pub+bind:tcp://127.0.0.1:*"], security=security, context=context)
+    sub = context.socket(zmq.SUB)
+    sub.linger = 0
+    server_pub, client_pub, client_sec = _curve_tuple(curve_keys["server_public"], curve_keys["client_secret"])
+    sub.curve_serverkey, sub.curve_publickey, sub.curve_secretkey = server_pub, client_pub, client_sec
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.connect(publisher.endpoints[0])
+    plain = context.socket(zmq.SUB)
+    plain.linger = 0
+    plain.setsockopt(zmq.SUBSCRIBE, b"")
+    plain.connect(publisher.endpoints[0])
+    try:
+        got = None
+        deadline = time.monotonic() + 5
+        while got is None and time.monotonic() < deadline:
+            publisher.publish(ScoreMessage, "cam1", media_time=1.0, t=1.0, score=0.5, final=False)
+            if sub.poll(100):
+                got = sub.recv_multipart()
+        assert got is not None and got[0] == b"vgsum.score.cam1"
+        assert json.loads(got[1])["score"] == 0.5
+        assert plain.poll(300) == 0
+    finally:
+        sub.close(0)
+        plain.close(0)
+        publisher.close()
+        security.release()
+        context.term()
