@@ -101,7 +101,8 @@ class PipelineMetrics:
         self.queue_depth.labels(stream_id).set(depth)
 
     def set_state(self, stream_id: str, state: str) -> None:
-        """The stream's ingest state, one of STATES."""
+        """The stream's ingest state, one of STATES (a `vgsum.stream.state.StreamState` works too)."""
+        state = str(getattr(state, "value", state))
         if state not in STATES:
             raise ValueError(f"unknown state {state!r}; one of {STATES}")
         self.state.labels(stream_id).state(state)

@@ -115,3 +115,12 @@ def test_bad_stage_or_state_is_a_bug() -> None:
     with pytest.raises(ValueError):
         metrics.set_state("s", "dead")
     assert metrics.health() == (200, {"ok": True, "streams": {}})
+
+
+def test_ingest_state_enum_is_accepted() -> None:
+    from vgsum.stream.state import StreamState
+
+    metrics = PipelineMetrics(["cam1"])
+    metrics.set_state("cam1", StreamState.STREAMING)
+    assert metrics.health() == (200, {"ok": True, "streams": {"cam1": {"state": "streaming", "live": True}}})
+    assert 'vgsum_stream_state{stream="cam1",vgsum_stream_state="streaming"} 1.0' in metrics.exposition().decode()
