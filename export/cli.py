@@ -114,9 +114,10 @@ def summary_line(engine: str, sidecar_file: Path, seconds: float) -> str:
     )
 
 
-def export_one(engine: str, out: Path, args: argparse.Namespace, say: Callable[[str], None]) -> list[str]:
-    """Build one engine (and its TensorRT plan when asked); return its summary lines."""
-    function = _exporter(engine)
+def export_one(
+    engine: str, function: Callable[..., Any], out: Path, args: argparse.Namespace, say: Callable[[str], None]
+) -> list[str]:
+    """Build one engine with its exporter `function` (and its TensorRT plan when asked); return its summary lines."""
     started = time.perf_counter()
     say(f"{engine}: exporting ONNX into {out}")
     result = _call(function, out, {"precision": "fp32", "progress": say, "checkpoint": args.checkpoint})
@@ -156,11 +157,12 @@ def main(argv: list[str]) -> int:
         from vgsum.export.trt import require_tensorrt
 
         require_tensorrt()
-    out = (args.out or engine_dir()).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
     say = (lambda _message: None) if args.quiet else (lambda message: print(f"  {message}", file=sys.stderr))
     engines = ENGINES if args.engine == "all" else (args.engine,)
-    for engine in engines:
-        for line in export_one(engine, out, args, say):
+    exporters = {engine: _exporter(engine) for engine in engines}  # a missing one fails before any slow work
+    out = (args.out or engine_dir()).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    for engine, function in exporters.items():
+        for line in export_one(engine, function, out, args, say):
             print(line, flush=True)
     return 0

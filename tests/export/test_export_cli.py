@@ -71,3 +71,15 @@ def test_trt_format_without_tensorrt_is_one_line(tmp_path: Path) -> None:
         "vgsum export: TensorRT is not installed here (`pip install 'vgsum[trt]'` on a machine with an NVIDIA GPU); "
         "use --format onnx"
     ]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vgsum.export.refiner") is not None, reason="the refiner exporter exists")
+@pytest.mark.parametrize("engine", ["refiner", "all"])
+def test_missing_exporter_is_one_line_before_any_work(engine: str, tmp_path: Path) -> None:
+    out = tmp_path / "engines"
+    result = vgsum("export", engine, "--out", str(out), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "vgsum export: the refiner exporter (vgsum.export.refiner) is not part of this build yet"
+    ]
+    assert not out.exists()

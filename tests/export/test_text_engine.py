@@ -120,3 +120,12 @@ def test_export_text_refuses_onnx_fp16(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match="--format trt"):
         export_text(tmp_path, precision="fp16")
+
+
+def test_text_latency_benchmark_runs_on_the_engine(engine_dir: Path) -> None:
+    from vgsum.export.text_bench import format_text_latency, text_latency
+
+    result = text_latency(engine_dir, threads=1, repeats=3)
+    assert result["tokens"] == 12 and result["provider"] == "CPUExecutionProvider"
+    assert 0 < result["query_ms_median"] < 1000 and 0 < result["batch5_ms_median"] < 1000
+    assert "1 query of 12 tokens" in format_text_latency(result)
