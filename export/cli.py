@@ -102,15 +102,32 @@ def _sidecars(result: Any, out: Path) -> list[Path]:
     raise TypeError(f"unexpected exporter result {type(result).__name__}")
 
 
+def _badness(check: dict[str, Any]) -> float:
+    """How much of its tolerance a parity check uses (0 = exact, > 1 = failed); cosines count from 1."""
+    value, tolerance = float(check["value"]), float(check["tolerance"])
+    if "cosine" in check["metric"]:
+        value, tolerance = 1.0 - value, 1.0 - tolerance
+    return value / tolerance if tolerance > 0 else (0.0 if value <= 0 else float("inf"))
+
+
 def summary_line(engine: str, sidecar_file: Path, seconds: float) -> str:
-    """`text: text.onnx 90.8 MB, 12.3 s, parity min_cosine 1.000000 (>= 0.999) -> DIR` from the sidecar."""
+    """`text: text.onnx onnx fp32 90.8 MB, 12.3 s, parity 2/2 within tolerance, worst ... -> DIR`."""
     sidecar = read_sidecar(sidecar_file)
     engine_file = sidecar_file.parent / sidecar["file"]
     size = engine_file.stat().st_size / 1e6
-    checks = ", ".join(f"{p['metric']} {p['value']:.6g} (tol {p['tolerance']:g})" for p in sidecar.get("parity", []))
+    checks = sidecar.get("parity", [])
+    if checks:
+        worst = max(checks, key=_badness)
+        passed = sum(_badness(c) <= 1 for c in checks)
+        parity = (
+            f"parity {passed}/{len(checks)} within tolerance, worst {worst['metric']} {worst['value']:.3g} "
+            f"(tol {worst['tolerance']:g})"
+        )
+    else:
+        parity = "parity not recorded"
     return (
         f"{engine}: {sidecar['file']} {sidecar['format']} {sidecar['precision']} {size:.1f} MB, {seconds:.1f} s, "
-        f"parity {checks or 'not recorded'} -> {sidecar_file.parent}"
+        f"{parity} -> {sidecar_file.parent}"
     )
 
 

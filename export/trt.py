@@ -39,7 +39,8 @@ Profile = dict[str, tuple[Shape, Shape, Shape]]  # input name -> (min, opt, max)
 # (min, opt, max) per symbolic dimension name, per engine. Anything not named here must
 # be given with --profile; guessing a range for an unknown dimension builds a useless plan.
 DEFAULT_DIMS: dict[str, dict[str, tuple[int, int, int]]] = {
-    "perception": {"batch": (1, 4, 16), "B": (1, 4, 16)},
+    # Frames arrive at the camera's own size (resizing is inside the graph): QVGA to 1080p, tuned for 720p.
+    "perception": {"batch": (1, 4, 16), "height": (120, 720, 1088), "width": (160, 1280, 1920)},
     "text": {"batch": (1, 5, 64), "sequence": (2, 16, 256)},
     "refiner": {"batch": (1, 1, 8), "B": (1, 1, 8), "window": (2, 32, 256), "W": (2, 32, 256)},
 }
