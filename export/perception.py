@@ -157,8 +157,11 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / max(union, 1e-6)
 
 
-def check_parity(engine_path: Path, taps: dict[str, str], model, cfg: PerceptionConfig, frames: np.ndarray):
-    """Compare every stage of the engine with its reference on `frames`; return the Parity list."""
+def check_parity(model, taps: dict[str, str], cfg: PerceptionConfig, frames: np.ndarray) -> list[Parity]:
+    """Compare every stage of the engine `model` with its reference on `frames`; return the Parity list.
+
+    `taps` names the inner tensors to compare (recorded in the sidecar's `extra.taps`).
+    """
     import torch
 
     tapped = _session(_with_taps(model, taps))
@@ -268,7 +271,7 @@ def export_perception(
     onnx.save(model, str(onnx_path))
 
     say("perception: checking parity on frames of the bundled sample")
-    parity = check_parity(onnx_path, taps, model, cfg, sample_frames())
+    parity = check_parity(model, taps, cfg, sample_frames())
     failed = [p for p in parity if p.value > p.tolerance]
     if failed:
         onnx_path.unlink(missing_ok=True)
@@ -296,6 +299,7 @@ def export_perception(
                 "frame_feature": "EfficientNet-Lite0 pooled 1280-d",
             },
             "output_order": list(OUTPUTS),
+            "taps": taps,  # inner tensors (canvas, heatmap, feature maps) for debugging and parity
         },
     )
     return ExportedEngine(
