@@ -119,8 +119,9 @@ def summary_line(engine: str, sidecar_file: Path, seconds: float) -> str:
     if checks:
         worst = max(checks, key=_badness)
         passed = sum(_badness(c) <= 1 for c in checks)
+        digits = 6 if "cosine" in worst["metric"] else 3  # 0.9985 must not print as a passing 0.999
         parity = (
-            f"parity {passed}/{len(checks)} within tolerance, worst {worst['metric']} {worst['value']:.3g} "
+            f"parity {passed}/{len(checks)} within tolerance, worst {worst['metric']} {worst['value']:.{digits}g} "
             f"(tol {worst['tolerance']:g})"
         )
     else:
