@@ -53,8 +53,10 @@ def text_latency(engines: Path | None = None, *, threads: int = 2, repeats: int 
         "tokens": tokens,
         "query_ms_mean": statistics.fmean(one),
         "query_ms_median": statistics.median(one),
+        "query_ms_min": min(one),
         "batch5_ms_mean": statistics.fmean(five),
         "batch5_ms_median": statistics.median(five),
+        "batch5_ms_min": min(five),
         "repeats": repeats,
     }
 
@@ -63,8 +65,9 @@ def format_text_latency(result: dict[str, Any]) -> str:
     """One line for a benchmark report."""
     return (
         f"text ({result['provider']}, {result['threads']} threads): 1 query of {result['tokens']} tokens "
-        f"{result['query_ms_mean']:.1f} ms mean / {result['query_ms_median']:.1f} ms median; "
-        f"batch of 5 {result['batch5_ms_mean']:.1f} ms mean / {result['batch5_ms_median']:.1f} ms median "
+        f"{result['query_ms_mean']:.1f} ms mean / {result['query_ms_median']:.1f} median / "
+        f"{result['query_ms_min']:.1f} min; batch of 5 {result['batch5_ms_mean']:.1f} ms mean / "
+        f"{result['batch5_ms_median']:.1f} median / {result['batch5_ms_min']:.1f} min "
         f"({result['repeats']} runs)"
     )
 
@@ -89,7 +92,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeats", type=int, default=50)
     args = parser.parse_args(argv)
     print(format_text_latency(text_latency(args.engines, threads=args.threads, repeats=args.repeats)))
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 
