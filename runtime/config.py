@@ -6,13 +6,34 @@ metrics) without touching the stream part. Unknown keys are errors.
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vgsum.runtime.paths import engine_dir
+from vgsum.runtime.summarizer import SummaryConfig
 from vgsum.stream.config import StreamConfig
 
+if TYPE_CHECKING:
+    from vgsum.runtime.curve import CurveServerKeys
+
 SAMPLE_SCHEME = "sample:"  # `url: sample:bikes.mp4` names a clip bundled with the install
+
+
+class CurveKeysConfig(BaseModel):
+    """CurveZMQ server keys: this side's secret certificate and a folder of allowed clients' public ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret_key_file: Path
+    client_keys_dir: Path
+
+    def keys(self) -> CurveServerKeys:
+        """The runtime's key holder (files are read when the socket is set up)."""
+        from vgsum.runtime.curve import CurveServerKeys
+
+        return CurveServerKeys(self.secret_key_file.expanduser(), self.client_keys_dir.expanduser())
 
 
 class PublishConfig(BaseModel):
@@ -25,6 +46,48 @@ class PublishConfig(BaseModel):
     status_interval_s: float = Field(2.0, gt=0, description="periodic status besides the on-change ones")
     heartbeat_interval_s: float = Field(5.0, gt=0)
     frame_messages: bool = Field(True, description="publish a `frame` message per sampled frame")
+    curve: CurveKeysConfig | None = Field(None, description="CurveZMQ server keys: subscribers must hold a key")
+
+
+class ControlConfig(BaseModel):
+    """The REP socket for queries and status. Off loopback it needs CurveZMQ keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    endpoint: str = "tcp://127.0.0.1:5571"
+    curve: CurveKeysConfig | None = None
+
+    def curve_keys(self) -> CurveServerKeys | None:
+        """Server keys when configured."""
+        return None if self.curve is None else self.curve.keys()
+
+
+class MetricsConfig(BaseModel):
+    """Prometheus /metrics and /healthz over HTTP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9571, ge=0, le=65535, description="0 picks a free port")
+
+
+class EngineConfig(BaseModel):
+    """Where the engines are and what runs them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dir: Path | None = Field(None, description="engine folder; default $VGSUM_ENGINES or ~/.cache/vgsum/engines")
+    backend: Literal["onnxruntime", "tensorrt"] = "onnxruntime"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime intra-op threads; None = default")
+    max_batch: int = Field(8, ge=1, le=256, description="frames perceived together across streams")
+
+    @property
+    def folder(self) -> Path:
+        """The engine folder in force."""
+        return Path(self.dir).expanduser() if self.dir is not None else engine_dir()
 
 
 class EdgeConfig(BaseModel):
@@ -34,7 +97,15 @@ class EdgeConfig(BaseModel):
 
     streams: list[StreamConfig] = Field(min_length=1)
     publish: PublishConfig = Field(default_factory=PublishConfig)
+    engines: EngineConfig = Field(default_factory=EngineConfig)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    control: ControlConfig = Field(default_factory=ControlConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def publish_curve_keys(self) -> CurveServerKeys | None:
+        """The publisher's CurveZMQ server keys, when configured."""
+        return None if self.publish.curve is None else self.publish.curve.keys()
 
     @field_validator("streams")
     @classmethod
@@ -53,5 +124,5 @@ class EdgeConfig(BaseModel):
 
         for stream in self.streams:
             if stream.url.startswith(SAMPLE_SCHEME):
-                stream.url = str(bundled_sample(stream.url[len(SAMPLE_SCHEME):]))
+                stream.url = str(bundled_sample(stream.url[len(SAMPLE_SCHEME) :]))
         return self

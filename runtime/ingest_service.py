@@ -23,6 +23,7 @@ from vgsum.stream.state import StreamState
 log = logging.getLogger(__name__)
 
 FrameSink = Callable[[SampledFrame], None]
+DrainedCallback = Callable[[str], None]  # stream id: its last frame went to the sink
 
 
 class _Rates:
@@ -47,10 +48,17 @@ class _Rates:
 class IngestService:
     """All streams of an EdgeConfig, published through one Publisher."""
 
-    def __init__(self, cfg: EdgeConfig, publisher: Publisher, frame_sink: FrameSink | None = None) -> None:
+    def __init__(
+        self,
+        cfg: EdgeConfig,
+        publisher: Publisher,
+        frame_sink: FrameSink | None = None,
+        on_drained: DrainedCallback | None = None,
+    ) -> None:
         self.cfg = cfg
         self.publisher = publisher
         self.frame_sink = frame_sink
+        self.on_drained = on_drained
         self.started_at = time.monotonic()
         self._stop = threading.Event()
         self._rates: dict[str, _Rates] = {}
@@ -154,6 +162,8 @@ class IngestService:
             try:
                 frame = worker.queue.get(timeout=0.25)
             except QueueClosed:
+                if self.on_drained is not None and not self._stop.is_set():
+                    self.on_drained(worker.cfg.stream_id)
                 return
             if frame is None:
                 continue

@@ -59,6 +59,9 @@ class StreamConfig(BaseModel):
     queue_size: int = Field(8, ge=1, le=10_000)
     queue_policy: QueuePolicy | None = Field(None, description="default: drop_oldest when live, block for files")
     decode_threads: int = Field(0, ge=0, le=64, description="0 lets FFmpeg choose")
+    queries: list[str] = Field(
+        default_factory=list, description="free-text queries that raise matching moments (changeable at run time)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> StreamConfig:

@@ -1,0 +1,277 @@
+"""One stream's live summary: node vectors in, score and highlight events out.
+
+This is MODEL.md's "Running live" for a single stream, with the engines kept
+outside (the pipeline batches them across streams) so that the logic here is
+plain numpy and testable on its own:
+
+- every frame's node vector goes into the ring of the last W frames; every S
+  frames the window function scores the ring, and the scores are fused per frame
+  (weights highest near a window's centre);
+- a frame's score is *provisional* while the frame is in the ring and *final*
+  when it leaves (or the epoch closes); final scores are sent once and never change;
+- a user query raises the score of frames whose objects match it;
+- shots are cut online from the frame feature, and a finished shot becomes a
+  highlight when its score clears the budget threshold (about 15 % of recent
+  time) and stands out from the recent median, so a static scene gives few or
+  none. A shot is decided as soon as every one of its frames has been seen by at
+  least one window (at most S frames after it ends), not when its scores are
+  final (W frames later): highlights arrive seconds after the shot, not half a
+  minute.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vgsum.runtime.fusion import ScoreFusion
+from vgsum.runtime.shots import BudgetSelector, OnlineShotDetector
+from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
+
+
+class SummaryConfig(BaseModel):
+    """How a stream is summarized; times in seconds, converted to frames with the sampling rate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window: int = Field(64, ge=2, le=1024, description="W: frames the temporal graph sees (64 = 32 s at 2 fps)")
+    stride: int = Field(8, ge=1, le=1024, description="S: a window every S frames")
+    budget: float = Field(0.15, gt=0, lt=1, description="share of recent time kept as highlights")
+    horizon_s: float = Field(600.0, gt=0, description="how much recent time the budget looks at")
+    min_margin: float = Field(
+        0.03, ge=0, le=1, description="a highlight must beat the recent median shot score by this much"
+    )
+    shot_threshold: float = Field(0.25, gt=0, lt=2, description="cosine distance from the shot mean that cuts")
+    min_shot_s: float = Field(2.0, gt=0)
+    max_shot_s: float = Field(12.0, gt=0)
+    query_boost: float = Field(0.6, ge=0, le=1, description="how far a full query match lifts a score toward 1")
+    query_match: float = Field(0.5, ge=0, le=1, description="label-query cosine above which a label matches")
+    provisional_scores: bool = Field(True, description="publish provisional scores after each window")
+    top_objects: int = Field(5, ge=1, le=80)
+
+    @model_validator(mode="after")
+    def _check(self) -> SummaryConfig:
+        if self.stride > self.window:
+            raise ValueError("stride must not exceed window (a frame would leave unscored)")
+        if self.max_shot_s < self.min_shot_s:
+            raise ValueError("max_shot_s must be >= min_shot_s")
+        return self
+
+
+@dataclass
+class FrameInput:
+    """What the pipeline knows about one processed frame."""
+
+    media_time: float
+    epoch: int
+    node: np.ndarray  # [d] from refiner.frame
+    frame_feature: np.ndarray  # [Df] for the online shot cut
+    labels: list[str]
+    query_match: dict[str, float]  # query -> match strength in [0, 1] for this frame
+    thumbnail: np.ndarray | None = None  # small RGB, kept only while the frame's shot is open
+
+
+@dataclass
+class ScoreEvent:
+    """A frame's (boosted) score; `final` ones never change."""
+
+    t: float
+    score: float
+    final: bool
+
+
+@dataclass
+class HighlightEvent:
+    """A shot that made the budget."""
+
+    start: float
+    end: float
+    score: float
+    objects: dict[str, int]
+    query: str | None
+    thumbnail: np.ndarray | None = None
+
+
+@dataclass
+class _Frame:
+    media_time: float
+    labels: Counter
+    query_match: dict[str, float]
+    thumbnail: np.ndarray | None
+    final_score: float | None = None
+
+
+@dataclass
+class _Shot:
+    indices: list[int] = field(default_factory=list)
+
+
+WindowFn = Callable[[np.ndarray], np.ndarray]  # nodes [n, d] -> scores [n] in [0, 1]
+
+
+class StreamSummarizer:
+    """Live summary of one stream; not thread-safe (one pipeline thread owns it)."""
+
+    def __init__(
+        self,
+        cfg: SummaryConfig,
+        node_dim: int,
+        window_fn: WindowFn,
+        sample_fps: float,
+        on_score: Callable[[ScoreEvent], None],
+        on_highlight: Callable[[HighlightEvent], None],
+    ) -> None:
+        self.cfg = cfg
+        self.window_fn = window_fn
+        self.frame_s = 1.0 / sample_fps
+        self.on_score = on_score
+        self.on_highlight = on_highlight
+        self.ring = NodeRing(cfg.window, node_dim, cfg.stride)
+        self.fusion = ScoreFusion()
+        min_len = max(1, round(cfg.min_shot_s * sample_fps))
+        max_len = max(min_len, round(cfg.max_shot_s * sample_fps))
+        self.shots = OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
+        self.selector = BudgetSelector(cfg.budget, horizon=max(1, round(cfg.horizon_s * sample_fps)))
+        self._recent_shot_scores: deque[float] = deque(maxlen=256)
+        self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
+        self._open = _Shot()
+        self._pending: deque[_Shot] = deque()  # ended shots waiting for window scores
+        self._next = 0  # contiguous frame counter: fusion and ring indices
+        self._epoch: int | None = None
+        self.highlights = 0
+        self.windows = 0
+
+    # -- per frame ----------------------------------------------------------------
+    def add(self, frame: FrameInput) -> None:
+        """Take one frame in stream order."""
+        index = self._next
+        self._next += 1
+        if self._epoch is not None and frame.epoch != self._epoch:
+            self._end_shot()  # a gap always ends the shot: it never spans a reconnect
+            self._finish_epoch(self.ring.gap(f"epoch {self._epoch} -> {frame.epoch}"))
+            self.shots = OnlineShotDetector(self.shots.threshold, self.shots.min_len, self.shots.max_len)
+        self._epoch = frame.epoch
+        if self.shots.update(frame.frame_feature):
+            self._end_shot()
+        self._frames[index] = _Frame(frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail)
+        self._open.indices.append(index)
+        step = self.ring.push(frame.node, index, frame.media_time)
+        self._finalize(step.left)
+        if step.window_due:
+            self._score_window()
+        self._decide_ready_shots()
+
+    def finish(self) -> None:
+        """End of stream: score what no window saw, make every score final, decide every shot."""
+        self._end_shot()
+        self._finish_epoch(self.ring.close())
+        self._decide_ready_shots(force=True)
+
+    # -- scores -------------------------------------------------------------------
+    def _boost(self, index: int, score: float) -> float:
+        match = max(self._frames[index].query_match.values(), default=0.0)
+        return float(np.clip(score + self.cfg.query_boost * match * (1.0 - score), 0.0, 1.0))
+
+    def _score_window(self, window=None) -> None:
+        window = window if window is not None else self.ring.window()
+        if len(window) == 0:
+            return
+        scores = np.clip(np.asarray(self.window_fn(window.nodes), dtype=np.float64).ravel(), 0.0, 1.0)
+        self.windows += 1
+        self.fusion.add_window(int(window.frame_indices[0]), scores)
+        if self.cfg.provisional_scores:
+            for index in window.frame_indices:
+                index = int(index)
+                fused = self.fusion.score(index)
+                frame = self._frames.get(index)
+                if fused is not None and frame is not None and frame.final_score is None:
+                    self.on_score(ScoreEvent(frame.media_time, self._boost(index, fused), False))
+
+    def _finalize(self, left: list[FrameSlot]) -> None:
+        if not left:
+            return
+        for item in self.fusion.pop_final(left[-1].frame_index + 1):
+            frame = self._frames.get(item.index)
+            if frame is None or frame.final_score is not None:
+                continue
+            frame.final_score = self._boost(item.index, item.score)
+            self.on_score(ScoreEvent(frame.media_time, frame.final_score, True))
+        self._forget_done()
+
+    def _finish_epoch(self, end: EpochEnd) -> None:
+        if end.tail_window is not None:
+            self._score_window(end.tail_window)
+        self._finalize(end.left)
+
+    def _score_now(self, index: int) -> float | None:
+        frame = self._frames[index]
+        if frame.final_score is not None:
+            return frame.final_score
+        fused = self.fusion.score(index)
+        return None if fused is None else self._boost(index, fused)
+
+    # -- shots --------------------------------------------------------------------
+    def _end_shot(self) -> None:
+        if self._open.indices:
+            self._pending.append(self._open)
+        self._open = _Shot()
+
+    def _decide_ready_shots(self, force: bool = False) -> None:
+        while self._pending:
+            shot = self._pending[0]
+            scores = [self._score_now(i) for i in shot.indices]
+            if any(s is None for s in scores) and not force:
+                return
+            self._pending.popleft()
+            known = [s for s in scores if s is not None]
+            if known:
+                self._decide(shot, float(np.mean(known)))
+            for index in shot.indices:
+                self._frames[index].thumbnail = None
+        self._forget_done()
+
+    def _decide(self, shot: _Shot, score: float) -> None:
+        first, last = shot.indices[0], shot.indices[-1]
+        decision = self.selector.decide(first, last, score)
+        median = float(np.median(self._recent_shot_scores)) if self._recent_shot_scores else score
+        self._recent_shot_scores.append(score)
+        if not decision.highlight or score < median + self.cfg.min_margin:
+            return
+        frames = [self._frames[i] for i in shot.indices]
+        objects: Counter = Counter()
+        for frame in frames:  # the most of each label seen at once in the shot
+            for label, count in frame.labels.items():
+                objects[label] = max(objects[label], count)
+        query = self._matched_query(frames)
+        middle = frames[len(frames) // 2]
+        self.highlights += 1
+        self.on_highlight(
+            HighlightEvent(
+                start=frames[0].media_time,
+                end=frames[-1].media_time + self.frame_s,
+                score=score,
+                objects=dict(objects.most_common(self.cfg.top_objects)),
+                query=query,
+                thumbnail=middle.thumbnail,
+            )
+        )
+
+    def _matched_query(self, frames: list[_Frame]) -> str | None:
+        totals: Counter = Counter()
+        for frame in frames:
+            for query, strength in frame.query_match.items():
+                totals[query] += strength
+        if not totals:
+            return None
+        query, total = totals.most_common(1)[0]
+        return query if total / len(frames) >= 0.25 else None
+
+    def _forget_done(self) -> None:
+        """Drop frames whose score is final and whose shot is decided (bounded memory)."""
+        waiting = {i for shot in self._pending for i in shot.indices} | set(self._open.indices)
+        for index in [i for i, f in self._frames.items() if f.final_score is not None and i not in waiting]:
+            del self._frames[index]

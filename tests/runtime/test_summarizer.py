@@ -1,0 +1,110 @@
+"""One stream's live summary on synthetic frames: score life cycle, gaps, highlights, queries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vgsum.runtime.summarizer import FrameInput, HighlightEvent, ScoreEvent, StreamSummarizer, SummaryConfig
+
+FPS = 2.0
+
+
+def _run(frames: list[FrameInput], cfg: SummaryConfig | None = None, window_fn=None):
+    scores: list[ScoreEvent] = []
+    highlights: list[HighlightEvent] = []
+    windows: list[np.ndarray] = []
+
+    def default_window(nodes: np.ndarray) -> np.ndarray:
+        windows.append(nodes.copy())
+        return 1.0 / (1.0 + np.exp(-nodes[:, 0]))
+
+    summarizer = StreamSummarizer(
+        cfg or SummaryConfig(window=16, stride=4),
+        node_dim=frames[0].node.shape[0],
+        window_fn=window_fn or default_window,
+        sample_fps=FPS,
+        on_score=scores.append,
+        on_highlight=highlights.append,
+    )
+    for frame in frames:
+        summarizer.add(frame)
+    summarizer.finish()
+    return scores, highlights, windows
+
+
+def _frames(importance: np.ndarray, scenes: np.ndarray, epochs: np.ndarray | None = None, matches=None):
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(int(scenes.max()) + 1, 32))
+    out = []
+    for i, (value, scene) in enumerate(zip(importance, scenes, strict=True)):
+        node = np.zeros(4, np.float32)
+        node[0] = value
+        node[1] = 0 if epochs is None else epochs[i]
+        feature = basis[scene] + 0.01 * rng.normal(size=32)
+        out.append(
+            FrameInput(
+                media_time=i / FPS,
+                epoch=0 if epochs is None else int(epochs[i]),
+                node=node,
+                frame_feature=feature,
+                labels=["person"] * (2 if value > 0 else 0),
+                query_match=(matches or {}).get(i, {}),
+                thumbnail=np.zeros((4, 4, 3), np.uint8),
+            )
+        )
+    return out
+
+
+def test_every_frame_gets_one_final_score_that_never_changes() -> None:
+    n = 100
+    scores, _, _ = _run(_frames(np.linspace(-3, 3, n), np.arange(n) // 10))
+    finals = [s for s in scores if s.final]
+    assert [s.t for s in finals] == [i / FPS for i in range(n)]
+    assert all(0.0 <= s.score <= 1.0 for s in scores)
+    final_at = {event.t: index for index, event in enumerate(scores) if event.final}
+    for index, event in enumerate(scores):  # nothing about a frame is sent after its final score
+        assert index <= final_at[event.t]
+
+
+def test_provisional_scores_come_before_the_final_one() -> None:
+    n = 40
+    scores, _, _ = _run(_frames(np.zeros(n), np.arange(n) // 8))
+    for t in {s.t for s in scores}:
+        events = [s for s in scores if s.t == t]
+        assert events[-1].final and sum(e.final for e in events) == 1
+        assert all(not e.final for e in events[:-1])
+
+
+def test_a_gap_never_mixes_epochs_in_a_window() -> None:
+    n = 60
+    epochs = np.repeat([0, 1, 2], 20)
+    scores, _, windows = _run(_frames(np.zeros(n), np.arange(n) // 10, epochs=epochs))
+    assert windows and all(len(set(w[:, 1])) == 1 for w in windows)
+    assert len([s for s in scores if s.final]) == n
+
+
+def test_an_important_scene_becomes_a_highlight_and_a_static_video_gives_none() -> None:
+    n = 160
+    scenes = np.arange(n) // 8  # a new scene every 4 s
+    importance = np.full(n, -2.0)
+    importance[80:96] = 3.0  # two scenes that matter, 8 s
+    _, highlights, _ = _run(_frames(importance, scenes), SummaryConfig(window=16, stride=4))
+    assert highlights, "the important scenes made no highlight"
+    covered = sum(min(h.end, 48.0) - max(h.start, 40.0) for h in highlights if h.end > 40 and h.start < 48)
+    total = sum(h.end - h.start for h in highlights)
+    assert covered / total > 0.8
+    assert highlights[0].objects == {"person": 2}
+
+    _, static, _ = _run(_frames(np.zeros(n), np.zeros(n, int)), SummaryConfig(window=16, stride=4))
+    assert static == []
+
+
+def test_a_matching_query_raises_scores_and_names_itself() -> None:
+    n = 120
+    scenes = np.arange(n) // 8
+    matches = {i: {"person": 1.0} for i in range(48, 64)}
+    scores, highlights, _ = _run(_frames(np.zeros(n), scenes, matches=matches), SummaryConfig(window=16, stride=4))
+    final = {s.t: s.score for s in scores if s.final}
+    assert np.mean([final[i / FPS] for i in range(48, 64)]) > np.mean([final[i / FPS] for i in range(0, 40)]) + 0.2
+    assert highlights and all(h.query == "person" for h in highlights)
+    assert all(h.start >= 24.0 - 1e-6 and h.end <= 32.0 + 1e-6 for h in highlights)
