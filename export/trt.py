@@ -236,10 +236,8 @@ def build_engine(
             config.set_flag(trt.BuilderFlag.FP16)  # for int8: layers without an int8 kernel fall back to fp16
         if precision == "int8":
             config.set_flag(trt.BuilderFlag.INT8)
-            calibration = builder.create_optimization_profile()
-            for name, (_, opt, _) in profile.items():
-                calibration.set_shape(name, opt, opt, opt)
-            config.set_calibration_profile(calibration)
+            # Calibration runs at the first profile's opt shapes, which is what calibration_batches yields
+            # (set_calibration_profile is deprecated in TensorRT 10, so it is not used).
             calib_cache = cache_dir / f"{engine}-{sidecar['sha256'][:16]}.calib"
             config.int8_calibrator = _make_calibrator(trt, calibration_batches(sidecar, profile, out_dir), calib_cache)
 
