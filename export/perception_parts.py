@@ -160,6 +160,10 @@ def export_efficientnet(path: Path, height: int, width: int, opset: int = 18):
     import onnx
     import torch
 
+    import logging
+
+    for noisy in ("onnx_ir", "onnxscript"):  # their INFO lines (one per deduplicated constant) drown progress
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     module = efficientnet_features()
     example = torch.rand(2, 3, height, width) * 255
     batch = torch.export.Dim("B", min=1, max=64)

@@ -1,0 +1,139 @@
+"""`vgsum bench perception`: latency and throughput of the perception engine, side by side with torch.
+
+Measures, in one run on the same frames of the bundled sample:
+- the fused ONNX engine on ONNX Runtime CPU at batch 1 and 4 (per-frame latency, frames/s),
+  on the sample's own 640x272 frames and on 1280x720 frames;
+- its EfficientNet-Lite0 part alone, on ONNX Runtime and in torch eager mode (the only part
+  of the engine that has a torch form: the detector is a TF.js conversion with no torch
+  model, so its share is reported from ONNX Runtime only).
+The text engine line belongs to the text exporter (`--text` calls its hook when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from vgsum.export.perception import sample_frames
+
+BENCH_TIMES_S = (1.25, 3.5, 4.75, 6.25, 7.75, 9.0, 2.25, 5.75)
+
+
+def _timed(fn: Callable[[], object], warmup: int, runs: int) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _resize_nearest(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    rows = np.minimum((np.arange(height) + 0.5) * frames.shape[1] / height, frames.shape[1] - 1).astype(int)
+    cols = np.minimum((np.arange(width) + 0.5) * frames.shape[2] / width, frames.shape[2] - 1).astype(int)
+    return np.ascontiguousarray(frames[:, rows][:, :, cols])
+
+
+def _line(what: str, batch: int, samples: list[float]) -> str:
+    per_frame = statistics.median(samples) / batch * 1000
+    return f"{what:<52} batch {batch}: {per_frame:7.1f} ms/frame  {1000 / per_frame:6.1f} frames/s"
+
+
+def _engine_path(engine_dir: Path | None, scratch: Path) -> Path:
+    from vgsum.runtime.paths import engine_dir as default_dir
+
+    for folder in (engine_dir, default_dir()):
+        if folder is not None and (Path(folder) / "perception.onnx").is_file():
+            return Path(folder) / "perception.onnx"
+    from vgsum.export.perception import export_perception
+
+    print("no perception engine found: exporting one into a temp dir")
+    return export_perception(scratch).onnx_path
+
+
+def main(argv: list[str]) -> int:
+    """Print one line per measurement; the ratios in BENCHMARKS.md come from one such run."""
+    parser = argparse.ArgumentParser(prog="vgsum bench perception", description=__doc__.splitlines()[0])
+    parser.add_argument("--engine-dir", type=Path, default=None, help="folder holding perception.onnx")
+    parser.add_argument("--threads", type=int, default=2, help="intra-op threads for ORT and torch (default 2)")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
+    parser.add_argument("--text", action="store_true", help="also run the text engine's benchmark hook")
+    args = parser.parse_args(argv)
+
+    import onnxruntime as ort
+
+    from vgsum.runtime.perception import PerceptionEngine
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"host: {platform.machine()}, {os.cpu_count()} cores, load average {load}; threads={args.threads}")
+    print(f"onnxruntime {ort.__version__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = PerceptionEngine.load(_engine_path(args.engine_dir, Path(tmp)), device="cpu", threads=args.threads)
+        cfg = engine.backend.sidecar["extra"]["config"]
+        print(
+            f"engine: {engine.backend.path} (detector canvas {cfg['det_width']}x{cfg['det_height']}, "
+            f"EfficientNet {cfg['eff_width']}x{cfg['eff_height']}, top {cfg['top_n']})"
+        )
+        native = sample_frames(BENCH_TIMES_S)
+        for label, frames in (
+            (f"ORT engine, {native.shape[2]}x{native.shape[1]} frames", native),
+            ("ORT engine, 1280x720 frames", _resize_nearest(native, 720, 1280)),
+        ):
+            for batch in args.batches:
+                samples = _timed(lambda c=frames[:batch]: engine.run_batch(c), args.warmup, args.runs)
+                print(_line(label, batch, samples), flush=True)
+        if not args.no_torch:
+            _torch_lines(args, cfg, native, Path(tmp))
+    if args.text:
+        _text_hook(args)
+    return 0
+
+
+def _torch_lines(args: argparse.Namespace, cfg: dict, native: np.ndarray, scratch: Path) -> None:
+    """EfficientNet-Lite0 at the engine's appearance size: ORT vs torch eager, same inputs, same threads."""
+    import onnxruntime as ort
+    import torch
+
+    from vgsum.export.perception_parts import efficientnet_features, export_efficientnet
+
+    torch.set_num_threads(args.threads)
+    height, width = cfg["eff_height"], cfg["eff_width"]
+    canvas = _resize_nearest(native, height, width).transpose(0, 3, 1, 2).astype(np.float32)
+    export_efficientnet(scratch / "effnet.onnx", height, width)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    session = ort.InferenceSession(str(scratch / "effnet.onnx"), options, providers=["CPUExecutionProvider"])
+    module = efficientnet_features()
+    for batch in args.batches:
+        chunk = np.ascontiguousarray(canvas[:batch])
+        ort_s = _timed(lambda c=chunk: session.run(None, {"eff_input": c}), args.warmup, args.runs)
+        tensor = torch.from_numpy(chunk)
+        with torch.inference_mode():
+            torch_s = _timed(lambda t=tensor: module(t), args.warmup, args.runs)
+        print(_line(f"EfficientNet-Lite0 {width}x{height}, ORT", batch, ort_s))
+        print(_line(f"EfficientNet-Lite0 {width}x{height}, torch eager", batch, torch_s))
+        print(f"{'':<52} torch eager / ORT = {statistics.median(torch_s) / statistics.median(ort_s):.2f}x")
+    print("detector (CenterNet, TF.js conversion): no torch form; ORT only")
+
+
+def _text_hook(args: argparse.Namespace) -> None:
+    """The text engine's latency line, owned by the text exporter (`vgsum.export.text_bench.main`)."""
+    try:
+        from vgsum.export import text_bench
+    except ModuleNotFoundError:
+        print("text engine: no benchmark hook in this build (vgsum.export.text_bench)")
+        return
+    text_bench.main(["--threads", str(args.threads)])
