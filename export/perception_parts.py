@@ -157,10 +157,10 @@ def efficientnet_features():
 
 def export_efficientnet(path: Path, height: int, width: int, opset: int = 18):
     """Export `efficientnet_features()` at a fixed input size with a dynamic batch; return the ONNX model."""
+    import logging
+
     import onnx
     import torch
-
-    import logging
 
     for noisy in ("onnx_ir", "onnxscript"):  # their INFO lines (one per deduplicated constant) drown progress
         logging.getLogger(noisy).setLevel(logging.WARNING)
