@@ -14,7 +14,7 @@ import time
 from vgsum.runtime.config import EdgeConfig, PublishConfig
 from vgsum.runtime.sample import bundled_sample
 from vgsum.stream.config import StreamConfig
-from vgsum.stream.messages import DAEMON_STREAM_ID, FrameMessage, HeartbeatMessage, StatusMessage
+from vgsum.stream.messages import FrameMessage, StatusMessage
 
 
 def main(argv: list[str]) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
 
     from vgsum.runtime.ingest_service import IngestService
     from vgsum.stream.publish import Publisher
-    from vgsum.stream.subscribe import Subscriber
+    from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
     from vgsum.stream.subscribe_cli import format_gap, format_message
 
     sample = bundled_sample()
@@ -40,13 +40,7 @@ def main(argv: list[str]) -> int:
     endpoint = publisher.endpoints[0]
     print(f"demo: {sample.name} -> ingest (sample {args.sample_fps:g} fps) -> ZeroMQ PUB {endpoint}")
     subscriber = Subscriber(endpoint)
-    # ZeroMQ's slow joiner: wait until our subscription has reached the publisher.
-    deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline:
-        publisher.publish(HeartbeatMessage, DAEMON_STREAM_ID, uptime_s=0.0, streams_live=0)
-        if subscriber.recv(timeout_s=0.1) is not None:
-            break
-    subscriber.tracker.next_seq.clear()
+    wait_until_subscribed(publisher, subscriber)
     service = IngestService(cfg, publisher)
     service.start()
     counts: dict[str, int] = {}

@@ -89,15 +89,19 @@ class VideoSource:
         options: dict[str, str] = {}
         fmt: str | None = None
         timeout: tuple[float, float] | None = None
+        # FFmpeg's RTSP demuxer answers the first interrupt of a silent connection with a
+        # queued packet and only fails on the second: half the stall bound per read keeps
+        # stall detection within the bound.
+        read_timeout = min(cfg.read_timeout_s, cfg.stall_after_s / 2)
         if kind == "rtsp":
             options["rtsp_transport"] = cfg.transport
-            timeout = (cfg.open_timeout_s, min(cfg.read_timeout_s, cfg.stall_after_s))
+            timeout = (cfg.open_timeout_s, read_timeout)
         elif kind == "device":
             fmt = "v4l2"
             url = url.removeprefix("v4l2://")
-            timeout = (cfg.open_timeout_s, min(cfg.read_timeout_s, cfg.stall_after_s))
+            timeout = (cfg.open_timeout_s, read_timeout)
         elif kind == "network":
-            timeout = (cfg.open_timeout_s, min(cfg.read_timeout_s, cfg.stall_after_s))
+            timeout = (cfg.open_timeout_s, read_timeout)
         else:
             url = url.removeprefix("file://")
         try:
@@ -129,10 +133,10 @@ class VideoSource:
         assert self.container is not None and self.stream is not None, "open() first"
         try:
             for packet in self.container.demux(self.stream):
-                # demux yields a final empty packet that flushes the decoder.
-                yield from packet.decode()
                 if watchdog is not None and watchdog.stalled():
                     raise SourceError(f"stalled: no frame for {watchdog.silent_for():.1f} s", permanent=False)
+                # demux yields a final empty packet that flushes the decoder.
+                yield from packet.decode()
         except (GeneratorExit, SourceError):
             raise
         except Exception as err:  # noqa: BLE001 - read failures are classified, not propagated raw
@@ -140,6 +144,8 @@ class VideoSource:
 
             if isinstance(err, averr.EOFError):
                 return
+            if isinstance(err, averr.ExitError) and watchdog is not None:
+                raise SourceError(f"stalled: no data for {watchdog.silent_for():.1f} s", permanent=False) from None
             raise SourceError(f"read failed: {describe_error(err, self.cfg.url)}", permanent=False) from None
 
     def close(self) -> None:

@@ -172,3 +172,26 @@ class Subscriber:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def wait_until_subscribed(publisher: object, subscriber: Subscriber, timeout_s: float = 5.0) -> bool:
+    """Beat ZeroMQ's slow joiner: send heartbeats until `subscriber` receives one (True) or time runs out.
+
+    A SUB that has just connected misses what the PUB sends before the subscription
+    arrives; tools that publish and subscribe in one process call this first. The
+    handshake heartbeats are then forgotten by the gap tracker.
+    """
+    import time
+
+    from vgsum.stream.messages import DAEMON_STREAM_ID, HeartbeatMessage
+
+    deadline = time.monotonic() + timeout_s
+    ok = False
+    while time.monotonic() < deadline and not ok:
+        publisher.publish(HeartbeatMessage, DAEMON_STREAM_ID, uptime_s=0.0, streams_live=0)  # type: ignore[attr-defined]
+        ok = subscriber.recv(timeout_s=0.05) is not None
+    # Drain the rest of the handshake so it does not look like data.
+    while subscriber.recv(timeout_s=0.05) is not None:
+        pass
+    subscriber.tracker.next_seq.clear()
+    return ok
