@@ -15,6 +15,7 @@ import json
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -116,12 +117,12 @@ class Backend(ABC):
     #: the engine file
     path: Path
 
-    @property
+    @cached_property
     def inputs(self) -> list[IOSpec]:
         """What the engine takes, from the sidecar (checked against the engine at load)."""
         return _specs(self.sidecar["inputs"])
 
-    @property
+    @cached_property
     def outputs(self) -> list[IOSpec]:
         """What the engine gives, from the sidecar."""
         return _specs(self.sidecar["outputs"])
