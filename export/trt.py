@@ -207,7 +207,8 @@ def build_engine(
     key = cache_key(sidecar["sha256"], trt.__version__, gpu_name, capability, precision, profile)
     cache_dir = out_dir / CACHE_DIR
     cache_dir.mkdir(exist_ok=True)
-    plan_path = cache_dir / f"{engine}-{precision}-{key}.plan"
+    stem = onnx_sidecar.name.removesuffix(".json")  # one plan per graph: refiner_frame, refiner_window, ...
+    plan_path = cache_dir / f"{stem}-{precision}-{key}.plan"
 
     if plan_path.is_file():
         say(f"{engine}: TensorRT plan cached ({plan_path.name})")
@@ -238,7 +239,7 @@ def build_engine(
             config.set_flag(trt.BuilderFlag.INT8)
             # Calibration runs at the first profile's opt shapes, which is what calibration_batches yields
             # (set_calibration_profile is deprecated in TensorRT 10, so it is not used).
-            calib_cache = cache_dir / f"{engine}-{sidecar['sha256'][:16]}.calib"
+            calib_cache = cache_dir / f"{stem}-{sidecar['sha256'][:16]}.calib"
             config.int8_calibrator = _make_calibrator(trt, calibration_batches(sidecar, profile, out_dir), calib_cache)
 
         serialized = builder.build_serialized_network(network, config)
@@ -266,6 +267,6 @@ def build_engine(
             "status": "unverified until run on a GPU",
         },
     }
-    out = out_dir / f"{engine}.trt.json"
+    out = out_dir / f"{stem}.trt.json"
     out.write_text(json.dumps(trt_sidecar, indent=2) + "\n", encoding="utf-8")
     return out

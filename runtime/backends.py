@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,7 +48,7 @@ def export_command(engine: str, out_dir: Path, kind: str = "onnxruntime") -> str
 def _engine_name(sidecar: dict[str, Any] | None, path: Path) -> str:
     if sidecar and sidecar.get("engine"):
         return str(sidecar["engine"])
-    return path.name.split(".")[0] or "all"
+    return re.split(r"[._]", path.name)[0] or "all"  # refiner_frame.json -> refiner
 
 
 def _sha256(path: Path) -> str:

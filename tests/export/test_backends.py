@@ -136,3 +136,10 @@ def test_tensorrt_kind_without_a_plan_names_the_trt_export(engine_dir: Path) -> 
     with pytest.raises(UserError) as caught:
         load_backend(engine_dir / "text.json", kind="tensorrt")
     assert f"vgsum export text --format trt --out {engine_dir}" in _one_line(caught)
+
+
+def test_missing_refiner_graph_names_the_refiner_export(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        load_backend(tmp_path / "refiner_frame.onnx")
+    message = _one_line(caught)
+    assert str(tmp_path / "refiner_frame.json") in message and f"vgsum export refiner --out {tmp_path}" in message
