@@ -65,8 +65,12 @@ def _torch_encoder(folder: Path) -> Any:
     """transformers' BertModel wrapped as (input_ids, attention_mask) -> unit sentence embedding."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never reach for a hub
     import torch
-    from transformers import BertModel
-    from transformers.utils import logging as transformers_logging
+
+    try:
+        from transformers import BertModel
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        raise UserError("text export needs transformers (the torch reference): pip install 'vgsum[train]'") from None
 
     transformers_logging.disable_progress_bar()
 
