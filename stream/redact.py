@@ -8,7 +8,7 @@ passes through `redact_url` or `redact_text` first.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -67,14 +67,13 @@ def url_secrets(url: str) -> tuple[str, ...]:
     except ValueError:
         return ()
     found: list[str] = []
-    if parts.password:
-        found.append(parts.password)
-    if parts.username:
-        found.append(parts.username)
+    for part in (parts.password, parts.username):
+        if part:
+            found += [part, unquote(part)]
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if _is_secret_key(key) and value:
             found.append(value)
-    # The percent-decoded forms above; add the raw userinfo too.
     if "@" in parts.netloc:
-        found.append(parts.netloc.rsplit("@", 1)[0])
-    return tuple(found)
+        found.append(parts.netloc.rsplit("@", 1)[0])  # the raw userinfo as written
+    # Longest first, so a password is not half-masked by a shorter user name inside it.
+    return tuple(sorted(set(found), key=len, reverse=True))

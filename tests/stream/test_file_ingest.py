@@ -1,0 +1,110 @@
+"""File sources: sampling by pts, realtime pacing, loop epochs, end and failure states."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from vgsum.stream.config import StreamConfig
+from vgsum.stream.frame_queue import QueueClosed
+from vgsum.stream.ingest import SampledFrame, StreamWorker
+from vgsum.stream.state import StreamState
+
+
+def drain(worker: StreamWorker, max_s: float = 30.0, stop_after: int | None = None) -> list[SampledFrame]:
+    out: list[SampledFrame] = []
+    deadline = time.monotonic() + max_s
+    try:
+        while time.monotonic() < deadline:
+            item = worker.queue.get(timeout=0.2)
+            if item is not None:
+                out.append(item)
+                if stop_after is not None and len(out) >= stop_after:
+                    break
+    except QueueClosed:
+        pass
+    return out
+
+
+def test_file_sampled_by_pts_at_target_size_and_ends(bikes_mp4):
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), sample_fps=2.0))
+    worker.start()
+    frames = drain(worker)
+    assert worker.join(5)
+    stats = worker.stats()
+    assert stats.state == StreamState.ENDED
+    assert stats.frames_decoded == 250  # every frame decoded (10 s at 25 fps) ...
+    assert len(frames) == stats.frames_sampled == 20  # ... 2 per second kept
+    assert stats.frames_dropped == 0  # files wait, never drop
+    assert frames[0].rgb.shape == (218, 512, 3) and frames[0].rgb.dtype.name == "uint8"
+    assert [f.seq for f in frames] == list(range(20))
+    assert abs(frames[-1].media_time - 9.52) < 1e-6
+
+
+def test_explicit_output_size(bikes_mp4):
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), width=224, height=224))
+    worker.start()
+    frames = drain(worker)
+    assert frames and frames[0].rgb.shape == (224, 224, 3)
+
+
+def test_realtime_pacing_follows_media_time(bikes_mp4):
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), realtime=True, sample_fps=4.0))
+    t0 = time.monotonic()
+    worker.start()
+    frames = drain(worker, stop_after=9)  # media 0 .. 2.0 s
+    elapsed = time.monotonic() - t0
+    worker.stop()
+    assert worker.join(2)
+    span = frames[-1].media_time - frames[0].media_time
+    assert abs(span - 2.0) < 0.05
+    assert 1.8 <= elapsed <= 3.5, elapsed  # paced like a camera, not decoded at full speed
+    assert worker.stats().state == StreamState.ENDED
+
+
+def test_loop_makes_new_epochs_with_monotonic_media_time(bikes_mp4):
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), loop=True, sample_fps=2.0))
+    worker.start()
+    frames = drain(worker, stop_after=45)
+    worker.stop()
+    worker.join(2)
+    assert {f.epoch for f in frames} == {0, 1, 2}
+    times = [f.media_time for f in frames]
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
+    second = [f for f in frames if f.epoch == 1]
+    assert second[0].pts == 0.0 and second[0].media_time > frames[19].media_time
+
+
+def test_drop_oldest_when_consumer_is_slow(bikes_mp4):
+    # A paced file counts as live: drop_oldest. Nobody consumes: the queue stays bounded, drops counted.
+    cfg = StreamConfig(stream_id="f", url=str(bikes_mp4), realtime=False, queue_size=3,
+                       queue_policy="drop_oldest", sample_fps=10.0)
+    worker = StreamWorker(cfg)
+    worker.start()
+    assert worker.join(20)
+    stats = worker.stats()
+    assert stats.frames_sampled == 100
+    assert len(worker.queue) == 3 and stats.frames_dropped == 97
+    assert [f.seq for f in drain(worker)] == [97, 98, 99]  # the newest survived
+
+
+def test_missing_file_fails_once_without_retry(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(tmp_path / "nope.mp4")))
+    worker.start()
+    assert worker.join(5)
+    stats = worker.stats()
+    assert stats.state == StreamState.FAILED
+    assert "No such file" in stats.last_error
+    assert not any("retry" in r.getMessage() for r in caplog.records)
+    assert "Traceback" not in caplog.text
+
+
+def test_not_a_video_fails(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bad)))
+    worker.start()
+    assert worker.join(5)
+    assert worker.stats().state == StreamState.FAILED
+    assert "Invalid data" in worker.stats().last_error
