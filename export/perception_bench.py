@@ -117,30 +117,36 @@ def main(argv: list[str]) -> int:
 
 
 def _torch_lines(args: argparse.Namespace, cfg: dict, native: np.ndarray, scratch: Path) -> None:
-    """EfficientNet-Lite0 at the engine's appearance size: ORT vs torch eager, same inputs, same threads."""
+    """EfficientNet-Lite0 at the engine's appearance size: ORT vs torch eager, same inputs, same threads.
+
+    Also at 1 thread: on a loaded machine torch's OpenMP threads spin at barriers and a
+    2-thread torch figure measures the contention more than the model.
+    """
     import onnxruntime as ort
     import torch
 
     from vgsum.export.perception_parts import efficientnet_features, export_efficientnet
 
-    torch.set_num_threads(args.threads)
     height, width = cfg["eff_height"], cfg["eff_width"]
     canvas = _resize_nearest(native, height, width).transpose(0, 3, 1, 2).astype(np.float32)
     export_efficientnet(scratch / "effnet.onnx", height, width)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = args.threads
-    session = ort.InferenceSession(str(scratch / "effnet.onnx"), options, providers=["CPUExecutionProvider"])
     module = efficientnet_features()
-    for batch in args.batches:
-        chunk = np.ascontiguousarray(canvas[:batch])
-        ort_s = _timed(lambda c=chunk: session.run(None, {"eff_input": c}), args.warmup, args.runs)
-        tensor = torch.from_numpy(chunk)
-        with torch.inference_mode():
-            torch_s = _timed(lambda t=tensor: module(t), args.warmup, args.runs)
-        print(_line(f"EfficientNet-Lite0 {width}x{height}, ORT", batch, ort_s))
-        print(_line(f"EfficientNet-Lite0 {width}x{height}, torch eager", batch, torch_s))
-        ratio = statistics.median(torch_s.wall_s) / statistics.median(ort_s.wall_s)
-        print(f"{'':<46} torch eager / ORT = {ratio:.2f}x (wall), {torch_s.cpu_s / ort_s.cpu_s:.2f}x (cpu)")
+    for threads in sorted({1, args.threads}):
+        torch.set_num_threads(threads)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(scratch / "effnet.onnx"), options, providers=["CPUExecutionProvider"])
+        for batch in args.batches:
+            chunk = np.ascontiguousarray(canvas[:batch])
+            ort_s = _timed(lambda c=chunk, s=session: s.run(None, {"eff_input": c}), args.warmup, args.runs)
+            tensor = torch.from_numpy(chunk)
+            with torch.inference_mode():
+                torch_s = _timed(lambda t=tensor: module(t), args.warmup, args.runs)
+            what = f"EfficientNet-Lite0 {width}x{height} {threads} thr"
+            print(_line(f"{what}, ORT", batch, ort_s))
+            print(_line(f"{what}, torch eager", batch, torch_s))
+            ratio = statistics.median(torch_s.wall_s) / statistics.median(ort_s.wall_s)
+            print(f"{'':<46} torch eager / ORT = {ratio:.2f}x (wall), {torch_s.cpu_s / ort_s.cpu_s:.2f}x (cpu)")
     print("detector (CenterNet, TF.js conversion): no torch form; ORT only")
 
 
