@@ -25,7 +25,14 @@ from vgsum.runtime.control import clean_queries
 from vgsum.runtime.errors import UserError
 from vgsum.runtime.perception import FramePerception, PerceptionEngine
 from vgsum.runtime.refiner import FrameBatchInput, RefinerEngines
-from vgsum.runtime.summarizer import FrameInput, HighlightEvent, ScoreEvent, StreamSummarizer, SummaryConfig
+from vgsum.runtime.summarizer import (
+    FrameInput,
+    HighlightEvent,
+    ScoreEvent,
+    StreamSummarizer,
+    SummaryConfig,
+    shot_signature,
+)
 from vgsum.runtime.text import TextEncoder, load_text_encoder
 from vgsum.stream.ingest import SampledFrame
 
@@ -242,7 +249,7 @@ class Pipeline:
                         media_time=frame.media_time,
                         epoch=frame.epoch,
                         node=node,
-                        frame_feature=perceived.frame_feature,
+                        frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
                         labels=perceived.labels,
                         query_match=self._query_match(perceived, stream),
                         thumbnail=_thumbnail(frame.rgb) if self.thumbnails else None,

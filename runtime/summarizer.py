@@ -21,6 +21,7 @@ plain numpy and testable on its own:
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.runtime.fusion import ScoreFusion
-from vgsum.runtime.shots import BudgetSelector, OnlineShotDetector
+from vgsum.runtime.shots import OnlineShotDetector
 from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
+
+log = logging.getLogger(__name__)
 
 
 class SummaryConfig(BaseModel):
@@ -62,6 +65,20 @@ class SummaryConfig(BaseModel):
         return self
 
 
+def shot_signature(frame_feature: np.ndarray, classes: np.ndarray, n_classes: int = 80) -> np.ndarray:
+    """What the online shot cut compares: the unit frame feature beside which object classes are present.
+
+    On a fixed camera the frame feature barely moves when a person walks in (cosine
+    distance ~0.05); the presence half makes that a cut, while a detection flickering
+    among several present objects moves the signature little.
+    """
+    unit = np.asarray(frame_feature, np.float64).ravel()
+    norm = np.linalg.norm(unit)
+    presence = np.zeros(n_classes)
+    presence[np.asarray(classes, np.int64)[(classes >= 0) & (classes < n_classes)]] = 1.0
+    return np.concatenate([unit / norm if norm > 0 else unit, presence])
+
+
 @dataclass
 class FrameInput:
     """What the pipeline knows about one processed frame."""
@@ -69,7 +86,7 @@ class FrameInput:
     media_time: float
     epoch: int
     node: np.ndarray  # [d] from refiner.frame
-    frame_feature: np.ndarray  # [Df] for the online shot cut
+    frame_feature: np.ndarray  # what the online shot cut compares (see `shot_signature`)
     labels: list[str]
     query_match: dict[str, float]  # query -> match strength in [0, 1] for this frame
     thumbnail: np.ndarray | None = None  # small RGB, kept only while the frame's shot is open
@@ -94,6 +111,50 @@ class HighlightEvent:
     objects: dict[str, int]
     query: str | None
     thumbnail: np.ndarray | None = None
+
+
+class RecentBudget:
+    """Decides each finished shot once: does it belong to the best `budget` share of recent time?
+
+    A shot is kept when (1) the recent shots that scored higher cover less than
+    `budget` of the last `horizon` frames, (2) the shots already kept there cover
+    less than `budget` too (so the kept share overshoots by at most one shot, even
+    while the horizon is still filling), and (3) it beats the lower quartile of
+    recent shot scores by `margin`: in a static scene every shot scores the same and
+    none is kept.
+    """
+
+    def __init__(self, budget: float, horizon: int, margin: float) -> None:
+        self.budget = budget
+        self.horizon = horizon
+        self.margin = margin
+        self._recent: deque[tuple[float, int, bool]] = deque()  # (score, frames, kept), oldest first
+        self._frames = 0
+
+    def decide(self, score: float, length: int) -> bool:
+        """Record a finished shot and say whether it is a highlight."""
+        self._frames += length
+        while self._recent and self._frames - self._recent[0][1] >= self.horizon:
+            self._frames -= self._recent.popleft()[1]
+        previous = list(self._recent)
+        scores = np.array([s for s, _, _ in previous] + [score])
+        above = sum(n for s, n, _ in previous if s > score)
+        kept = sum(n for _, n, k in previous if k)
+        floor = float(np.quantile(scores, 0.25)) + self.margin
+        allowance = self.budget * self._frames
+        keep = above < allowance and kept < allowance and score >= floor
+        self._recent.append((score, length, keep))
+        log.debug(
+            "shot of %d frames, score %.3f: higher %d, kept %d of %d recent frames, floor %.3f -> %s",
+            length,
+            score,
+            above,
+            kept,
+            self._frames,
+            floor,
+            keep,
+        )
+        return bool(keep)
 
 
 @dataclass
@@ -135,8 +196,7 @@ class StreamSummarizer:
         min_len = max(1, round(cfg.min_shot_s * sample_fps))
         max_len = max(min_len, round(cfg.max_shot_s * sample_fps))
         self.shots = OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
-        self.selector = BudgetSelector(cfg.budget, horizon=max(1, round(cfg.horizon_s * sample_fps)))
-        self._recent_shot_scores: deque[float] = deque(maxlen=256)
+        self.budget = RecentBudget(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)), cfg.min_margin)
         self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
         self._open = _Shot()
         self._pending: deque[_Shot] = deque()  # ended shots waiting for window scores
@@ -236,10 +296,7 @@ class StreamSummarizer:
 
     def _decide(self, shot: _Shot, score: float) -> None:
         first, last = shot.indices[0], shot.indices[-1]
-        decision = self.selector.decide(first, last, score)
-        median = float(np.median(self._recent_shot_scores)) if self._recent_shot_scores else score
-        self._recent_shot_scores.append(score)
-        if not decision.highlight or score < median + self.cfg.min_margin:
+        if not self.budget.decide(score, last - first + 1):
             return
         frames = [self._frames[i] for i in shot.indices]
         objects: Counter = Counter()

@@ -108,3 +108,18 @@ def test_a_matching_query_raises_scores_and_names_itself() -> None:
     assert np.mean([final[i / FPS] for i in range(48, 64)]) > np.mean([final[i / FPS] for i in range(0, 40)]) + 0.2
     assert highlights and all(h.query == "person" for h in highlights)
     assert all(h.start >= 24.0 - 1e-6 and h.end <= 32.0 + 1e-6 for h in highlights)
+
+
+def test_recent_budget_keeps_about_the_budget_of_time_and_the_best_shots() -> None:
+    from vgsum.runtime.summarizer import RecentBudget
+
+    rng = np.random.default_rng(1)
+    budget = RecentBudget(0.15, horizon=1200, margin=0.0)
+    shots = [(float(rng.random()), int(rng.integers(4, 25))) for _ in range(600)]
+    kept = [budget.decide(score, length) for score, length in shots]
+    kept_time = sum(n for (_, n), k in zip(shots, kept, strict=True) if k)
+    share = kept_time / sum(n for _, n in shots)
+    assert 0.10 < share < 0.22, share
+    kept_scores = [s for (s, _), k in zip(shots, kept, strict=True) if k]
+    other = [s for (s, _), k in zip(shots, kept, strict=True) if not k]
+    assert np.mean(kept_scores) > np.mean(other) + 0.3
