@@ -108,3 +108,25 @@ def test_not_a_video_fails(tmp_path):
     assert worker.join(5)
     assert worker.stats().state == StreamState.FAILED
     assert "Invalid data" in worker.stats().last_error
+
+
+def test_unreachable_live_source_retries_forever(caplog):
+    # Nothing listens on the port: a transient error, retried with backoff however small max_retries is.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = StreamConfig(stream_id="cam", url=f"rtsp://127.0.0.1:{port}/live", max_retries=0,
+                       backoff_initial_s=0.05, backoff_max_s=0.2, open_timeout_s=1)
+    caplog.set_level(logging.WARNING)
+    worker = StreamWorker(cfg)
+    worker.start()
+    time.sleep(1.5)
+    assert worker.state == StreamState.CONNECTING
+    retries = [r for r in caplog.records if "retry" in r.getMessage()]
+    assert len(retries) >= 5  # capped backoff: 0.05, 0.1, 0.2, 0.2, ...
+    assert "Connection refused" in worker.stats().last_error
+    worker.stop()
+    assert worker.join(2)
+    assert worker.state == StreamState.ENDED

@@ -122,3 +122,8 @@ def test_real_clip_over_rtsp_is_sampled_at_output_size(rtsp_server, ingest, fast
     assert {(f.width, f.height) for f in frames} == {(512, 218)}  # 640x272 scaled to 512 on the long side
     steps = [b.media_time - a.media_time for a, b in zip(frames, frames[1:], strict=False)]
     assert all(0.44 <= s <= 0.56 for s in steps), steps
+
+
+def test_live_over_udp_transport(rtsp_server, ingest, fast_stream):
+    h = ingest([fast_stream("udp", rtsp_server.url("live", "user:secret"), transport="udp", long_side=160)])
+    assert h.collect(lambda _: len(_frames(h, "udp")) >= 3, timeout_s=20), h.states("udp")
