@@ -95,20 +95,24 @@ def main(argv: list[str]) -> int:
     print(f"host: {platform.machine()}, {os.cpu_count()} cores, load average {load}; threads={args.threads}")
     print(f"onnxruntime {ort.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
-        engine = PerceptionEngine.load(_engine_path(args.engine_dir, Path(tmp)), device="cpu", threads=args.threads)
-        cfg = engine.backend.sidecar["extra"]["config"]
-        print(
-            f"engine: {engine.backend.path} (detector canvas {cfg['det_width']}x{cfg['det_height']}, "
-            f"EfficientNet {cfg['eff_width']}x{cfg['eff_height']}, top {cfg['top_n']})"
-        )
+        path = _engine_path(args.engine_dir, Path(tmp))
         native = sample_frames(BENCH_TIMES_S)
-        for label, frames in (
-            (f"ORT engine, {native.shape[2]}x{native.shape[1]} frames", native),
-            ("ORT engine, 1280x720 frames", _resize_nearest(native, 720, 1280)),
-        ):
-            for batch in args.batches:
-                samples = _timed(lambda c=frames[:batch]: engine.run_batch(c), args.warmup, args.runs)
-                print(_line(label, batch, samples), flush=True)
+        # 1 thread too: its CPU ms/frame is what one core spends per frame (streams per core).
+        for threads in sorted({args.threads, 1}, reverse=True):
+            engine = PerceptionEngine.load(path, device="cpu", threads=threads)
+            cfg = engine.backend.sidecar["extra"]["config"]
+            if threads == args.threads:
+                print(
+                    f"engine: {engine.backend.path} (detector canvas {cfg['det_width']}x{cfg['det_height']}, "
+                    f"EfficientNet {cfg['eff_width']}x{cfg['eff_height']}, top {cfg['top_n']})"
+                )
+            for label, frames in (
+                (f"ORT engine {threads} thr, {native.shape[2]}x{native.shape[1]}", native),
+                (f"ORT engine {threads} thr, 1280x720", _resize_nearest(native, 720, 1280)),
+            ):
+                for batch in args.batches:
+                    samples = _timed(lambda c=frames[:batch], e=engine: e.run_batch(c), args.warmup, args.runs)
+                    print(_line(label, batch, samples), flush=True)
         if not args.no_torch:
             _torch_lines(args, cfg, native, Path(tmp))
     if args.text:
