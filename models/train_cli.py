@@ -1,4 +1,8 @@
-"""`vgsum train --config configs/train/X.yaml [--fold k] [--seed s] [--out DIR]`: train on the TVSum pack."""
+"""`vgsum train --config configs/train/X.yaml [--fold k] [--seed s] [--out DIR]`: train on the TVSum pack.
+
+`vgsum train --unsupervised --videos DIR [--out DIR] [--engines DIR] [--seed N] [--epochs N]`: train without
+labels on your own footage (models/train_videos.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,12 @@ from vgsum.runtime.errors import UserError
 
 def main(argv: list[str]) -> int:
     """Train one fold (or all five) and write checkpoints with their config."""
+    # --- footage branch: `vgsum train --unsupervised --videos DIR` (models/train_videos.py, issue 5) ---
+    if any(a == "--unsupervised" or a.startswith("--videos") for a in argv):
+        from vgsum.models.train_videos import main as train_on_videos
+
+        return train_on_videos(argv)
+    # --- end of footage branch ---
     parser = argparse.ArgumentParser(prog="vgsum train", description=__doc__)
     parser.add_argument("--config", required=True, type=Path, help="YAML recipe in configs/train/")
     parser.add_argument("--fold", type=int, default=None, help="split index (default: all folds)")
