@@ -5,7 +5,9 @@ scores `room-people-one-by-one.mp4` (held out of training) as it runs live (W = 
 S = 8, fused) and asks: do frames with a person in view score higher than empty
 frames? It prints mean scores and the AUC (probability that a random person frame
 outscores a random empty frame; 0.5 = no preference), next to the same numbers for the
-untrained model of the same seed and for the detector alone (person detected or not),
+untrained model of the same seed, for the trained model with the objects hidden (frame
+feature only: is the preference more than "objects present"?) and for the detector
+alone (person detected or not),
 so the model card can state honestly what the weights do.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +73,14 @@ def check(checkpoint: Path, video: Path, truth: Path, engines: Path | None, cach
     untrained = build_model(cfg, model.cfg.d_frame).eval()
     detected = (clip.classes == PERSON) & (np.arange(clip.classes.shape[1])[None] < clip.counts[:, None])
     trained_scores = score_clip(model, tensors)
+    blind = replace(tensors, object_mask=tensors.object_mask & False, query_mask=tensors.query_mask & False)
     return {
         "clip": video.name,
         "steps": clip.steps,
         "person_steps": int(positive.sum()),
         "empty_steps": int((~positive).sum()),
         "trained": summary(trained_scores, positive),
+        "trained_objects_hidden": summary(score_clip(model, blind), positive),
         "untrained_same_seed": summary(score_clip(untrained, tensors), positive),
         "detector_person_seen": summary(detected.any(1).astype(float), positive),
         "trained_score_quantiles": [round(float(q), 4) for q in np.quantile(trained_scores, [0, 0.25, 0.5, 0.75, 1])],
