@@ -31,10 +31,14 @@ def main(argv: list[str]) -> int:
 
     sample = bundled_sample()
     cfg = EdgeConfig(
-        streams=[StreamConfig(stream_id="sample", url=str(sample), realtime=not args.fast,
-                              sample_fps=args.sample_fps, queue_size=64)],
-        publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"], status_interval_s=1.0,
-                              heartbeat_interval_s=2.0),
+        streams=[
+            StreamConfig(
+                stream_id="sample", url=str(sample), realtime=not args.fast, sample_fps=args.sample_fps, queue_size=64
+            )
+        ],
+        publish=PublishConfig(
+            endpoints=["pub+bind:tcp://127.0.0.1:*"], status_interval_s=1.0, heartbeat_interval_s=2.0
+        ),
     )
     publisher = Publisher(cfg.publish.endpoints)
     endpoint = publisher.endpoints[0]
@@ -77,8 +81,11 @@ def main(argv: list[str]) -> int:
         f"{last_status.state.value if last_status else 'unknown'}; "
         "no model yet: nothing is scored (issue 5 adds the summarizer)"
     )
-    ok = counts.get(FrameMessage.model_fields["kind"].default, 0) > 0 and last_status is not None \
+    ok = (
+        counts.get(FrameMessage.model_fields["kind"].default, 0) > 0
+        and last_status is not None
         and last_status.state.value == "ended"
+    )
     if not ok:
         print("demo: the sample did not play through", file=sys.stderr)
     return 0 if ok else 1

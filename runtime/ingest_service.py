@@ -74,8 +74,7 @@ class IngestService:
             self._rates[stream_id] = _Rates()
             self.publish_status(worker)
             worker.start()
-            consumer = threading.Thread(target=self._consume, args=(worker,), name=f"publish-{stream_id}",
-                                        daemon=True)
+            consumer = threading.Thread(target=self._consume, args=(worker,), name=f"publish-{stream_id}", daemon=True)
             consumer.start()
             self._threads.append(consumer)
         ticker = threading.Thread(target=self._tick, name="status", daemon=True)
@@ -102,7 +101,8 @@ class IngestService:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self._stop.is_set():
             if all(w.state.final for w in self.workers.values()) and all(
-                    len(w.queue) == 0 for w in self.workers.values()):
+                len(w.queue) == 0 for w in self.workers.values()
+            ):
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
@@ -172,8 +172,14 @@ class IngestService:
                     self.frame_sink(frame)
                 if send_frames:
                     self.publisher.publish(
-                        FrameMessage, frame.stream_id, media_time=frame.media_time, pts=frame.pts,
-                        width=frame.width, height=frame.height, epoch=frame.epoch, frame_seq=frame.seq,
+                        FrameMessage,
+                        frame.stream_id,
+                        media_time=frame.media_time,
+                        pts=frame.pts,
+                        width=frame.width,
+                        height=frame.height,
+                        epoch=frame.epoch,
+                        frame_seq=frame.seq,
                     )
             except Exception:
                 if self._stop.is_set():

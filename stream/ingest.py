@@ -170,8 +170,9 @@ class StreamWorker:
                     self._move(StreamState.FAILED, str(err))
                     return
                 delay = backoff.next_delay()
-                log.warning("stream %s (%s): %s; retry %d in %.1f s", cfg.stream_id, cfg.safe_url, err,
-                            failed_opens, delay)
+                log.warning(
+                    "stream %s (%s): %s; retry %d in %.1f s", cfg.stream_id, cfg.safe_url, err, failed_opens, delay
+                )
                 self._stop.wait(delay)
                 continue
             epoch_before = self._stats.epoch

@@ -101,8 +101,16 @@ def throughput(path: Path, passes: int, sample_fps: float, min_pass_s: float) ->
         ingest_fps.append(frames / dt2)
     d, i = statistics.median(decode_fps), statistics.median(ingest_fps)
     pairs = [b / a for a, b in zip(decode_fps, ingest_fps, strict=True)]
-    return {"frames": n1, "loops": loops, "sampled": sampled, "decode_fps": d, "ingest_fps": i, "ratio": i / d,
-            "pair_min": min(pairs), "pair_max": max(pairs)}
+    return {
+        "frames": n1,
+        "loops": loops,
+        "sampled": sampled,
+        "decode_fps": d,
+        "ingest_fps": i,
+        "ratio": i / d,
+        "pair_min": min(pairs),
+        "pair_max": max(pairs),
+    }
 
 
 def paced_rss(paths: list[Path], seconds: float, warmup_s: float) -> dict[str, float]:
@@ -114,8 +122,7 @@ def paced_rss(paths: list[Path], seconds: float, warmup_s: float) -> dict[str, f
     from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
 
     cfg = EdgeConfig(
-        streams=[StreamConfig(stream_id=f"live{i}", url=str(p), realtime=True, loop=True)
-                 for i, p in enumerate(paths)],
+        streams=[StreamConfig(stream_id=f"live{i}", url=str(p), realtime=True, loop=True) for i, p in enumerate(paths)],
         publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"], status_interval_s=1.0),
     )
     publisher = Publisher(cfg.publish.endpoints)
@@ -153,11 +160,17 @@ def paced_rss(paths: list[Path], seconds: float, warmup_s: float) -> dict[str, f
     subscriber.close()
     after_warm = [r for t, r in samples if t >= warmup_s] or [end_rss]
     return {
-        "seconds": seconds, "start": start_rss, "warm": warm, "end": end_rss, "peak": peak,
-        "max_after_warm": max(after_warm), "min_after_warm": min(after_warm),
+        "seconds": seconds,
+        "start": start_rss,
+        "warm": warm,
+        "end": end_rss,
+        "peak": peak,
+        "max_after_warm": max(after_warm),
+        "min_after_warm": min(after_warm),
         "sampled": sum(s.frames_sampled for s in stats.values()),
         "dropped": sum(s.frames_dropped for s in stats.values()),
-        "received": received[0], "gaps": len(subscriber.tracker.gaps),
+        "received": received[0],
+        "gaps": len(subscriber.tracker.gaps),
     }
 
 
@@ -176,8 +189,13 @@ def default_videos() -> list[Path]:
 def main(argv: list[str]) -> int:
     """Print decode-only vs ingest throughput per video, then the paced RSS run."""
     parser = argparse.ArgumentParser(prog="vgsum bench ingest", description=__doc__.splitlines()[0])
-    parser.add_argument("--video", action="append", type=Path, default=[],
-                        help="file to measure (repeatable; default: bikes.mp4 and a 720p clip from ../shared)")
+    parser.add_argument(
+        "--video",
+        action="append",
+        type=Path,
+        default=[],
+        help="file to measure (repeatable; default: bikes.mp4 and a 720p clip from ../shared)",
+    )
     parser.add_argument("--passes", type=int, default=5, help="alternating passes per video (median taken)")
     parser.add_argument("--sample-fps", type=float, default=2.0)
     parser.add_argument("--pass-seconds", type=float, default=3.0, help="loop the file to make a pass about this long")
@@ -191,24 +209,32 @@ def main(argv: list[str]) -> int:
             raise UserError(f"{v}: video not found")
 
     print(f"host: {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}")
-    print("throughput: decode-only (PyAV, all frames, frame threading, no conversion) vs ingest path "
-          f"(decode + sample {args.sample_fps:g} fps + RGB convert + publish), median of {args.passes} passes")
+    print(
+        "throughput: decode-only (PyAV, all frames, frame threading, no conversion) vs ingest path "
+        f"(decode + sample {args.sample_fps:g} fps + RGB convert + publish), median of {args.passes} passes"
+    )
     ratios = []
     for video in videos:
         r = throughput(video, args.passes, args.sample_fps, args.pass_seconds)
         ratios.append(r["ratio"])
-        print(f"  {video.name}: {int(r['frames'])} frames x {int(r['loops'])} loops per pass: decode-only "
-              f"{r['decode_fps']:.1f} fps, ingest {r['ingest_fps']:.1f} fps, ratio {r['ratio']:.3f} "
-              f"({'meets' if r['ratio'] >= 0.9 else 'below'} the 0.90 goal; per-pass ratios "
-              f"{r['pair_min']:.2f}..{r['pair_max']:.2f})")
+        print(
+            f"  {video.name}: {int(r['frames'])} frames x {int(r['loops'])} loops per pass: decode-only "
+            f"{r['decode_fps']:.1f} fps, ingest {r['ingest_fps']:.1f} fps, ratio {r['ratio']:.3f} "
+            f"({'meets' if r['ratio'] >= 0.9 else 'below'} the 0.90 goal; per-pass ratios "
+            f"{r['pair_min']:.2f}..{r['pair_max']:.2f})"
+        )
     if args.rss_seconds > 0:
         m = paced_rss(videos, args.rss_seconds, min(args.warmup_seconds, args.rss_seconds / 2))
         growth = m["end"] - m["warm"]
-        print(f"memory: paced live run, {len(videos)} looped streams at native speed for {m['seconds']:.0f} s "
-              f"(sampled {int(m['sampled'])}, queue drops {int(m['dropped'])}, received {int(m['received'])} "
-              f"messages, {int(m['gaps'])} gaps)")
-        print(f"  RSS start {m['start']:.1f} MiB, after warm-up {m['warm']:.1f} MiB, end {m['end']:.1f} MiB, "
-              f"peak {m['peak']:.1f} MiB; after warm-up min {m['min_after_warm']:.1f} max "
-              f"{m['max_after_warm']:.1f} MiB; growth warm->end {growth:+.1f} MiB "
-              f"({'flat' if abs(growth) < 10 else 'NOT flat'})")
+        print(
+            f"memory: paced live run, {len(videos)} looped streams at native speed for {m['seconds']:.0f} s "
+            f"(sampled {int(m['sampled'])}, queue drops {int(m['dropped'])}, received {int(m['received'])} "
+            f"messages, {int(m['gaps'])} gaps)"
+        )
+        print(
+            f"  RSS start {m['start']:.1f} MiB, after warm-up {m['warm']:.1f} MiB, end {m['end']:.1f} MiB, "
+            f"peak {m['peak']:.1f} MiB; after warm-up min {m['min_after_warm']:.1f} max "
+            f"{m['max_after_warm']:.1f} MiB; growth warm->end {growth:+.1f} MiB "
+            f"({'flat' if abs(growth) < 10 else 'NOT flat'})"
+        )
     return 0

@@ -38,7 +38,7 @@ class Endpoint:
         for mode in ("bind", "connect"):
             prefix = f"{role}+{mode}:"
             if text.startswith(prefix):
-                address = text[len(prefix):]
+                address = text[len(prefix) :]
                 if "://" not in address:
                     break
                 return cls(mode, address)
@@ -92,8 +92,9 @@ class Publisher:
             self._socket.close(0)
             raise UserError(f"publish endpoint {ep}: {err.strerror}") from None
 
-    def publish(self, model: type[MessageBase], stream_id: str, *, media_time: float | None = None,
-                **fields: Any) -> MessageBase:
+    def publish(
+        self, model: type[MessageBase], stream_id: str, *, media_time: float | None = None, **fields: Any
+    ) -> MessageBase:
         """Build, validate and send one message of `model`'s kind; returns it (with its seq)."""
         kind = model.model_fields["kind"].default
         with self._lock:

@@ -14,8 +14,26 @@ MASK = "***"
 
 # Query keys whose values are secrets (case-insensitive, compared without _ and -).
 SECRET_KEYS = frozenset(
-    {"password", "passwd", "pass", "pwd", "token", "accesstoken", "authtoken", "auth", "key", "apikey", "secret",
-     "signature", "sig", "credential", "credentials", "user", "username", "login"}
+    {
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "token",
+        "accesstoken",
+        "authtoken",
+        "auth",
+        "key",
+        "apikey",
+        "secret",
+        "signature",
+        "sig",
+        "credential",
+        "credentials",
+        "user",
+        "username",
+        "login",
+    }
 )
 
 # scheme://userinfo@ anywhere in free text (userinfo may itself contain ':' and '@'-free chars).

@@ -30,8 +30,9 @@ class StreamState(str, enum.Enum):
 
 # Allowed moves. A looped file goes streaming -> streaming (new epoch) without a state change.
 TRANSITIONS: dict[StreamState, frozenset[StreamState]] = {
-    StreamState.CONNECTING: frozenset({StreamState.STREAMING, StreamState.RECONNECTING, StreamState.ENDED,
-                                       StreamState.FAILED}),
+    StreamState.CONNECTING: frozenset(
+        {StreamState.STREAMING, StreamState.RECONNECTING, StreamState.ENDED, StreamState.FAILED}
+    ),
     StreamState.STREAMING: frozenset({StreamState.RECONNECTING, StreamState.ENDED, StreamState.FAILED}),
     StreamState.RECONNECTING: frozenset({StreamState.STREAMING, StreamState.ENDED, StreamState.FAILED}),
     StreamState.ENDED: frozenset(),
@@ -90,7 +91,7 @@ class Backoff:
 
     def next_delay(self) -> float:
         """The delay before the next attempt; each call doubles the base up to the cap."""
-        base = min(self.maximum, self.initial * (2.0 ** self.attempt))
+        base = min(self.maximum, self.initial * (2.0**self.attempt))
         self.attempt += 1
         spread = base * self.jitter
         return max(0.0, min(self.maximum, base + self._rng.uniform(-spread, spread)))

@@ -78,9 +78,9 @@ def _address(endpoint: str) -> tuple[str, str]:
     for mode in ("connect", "bind"):
         prefix = f"sub+{mode}:"
         if endpoint.startswith(prefix):
-            return mode, endpoint[len(prefix):]
+            return mode, endpoint[len(prefix) :]
     if endpoint.startswith("pub+bind:"):  # the publisher's own spelling: connect to it
-        return "connect", endpoint[len("pub+bind:"):]
+        return "connect", endpoint[len("pub+bind:") :]
     if "://" in endpoint and "+" not in endpoint.split("://", 1)[0]:
         return "connect", endpoint
     raise UserError(f"endpoint {endpoint!r}: write it as tcp://HOST:PORT, sub+connect:ADDR or sub+bind:ADDR")
@@ -115,8 +115,11 @@ class Subscriber:
         # ZeroMQ filters by prefix; exact stream ids are checked again on receipt.
         prefixes = [f"{TOPIC_PREFIX}.{k}." for k in self.kinds] or [f"{TOPIC_PREFIX}."]
         if self.streams:
-            prefixes = [f"{p}{s}" for p in prefixes for s in self.streams] if self.kinds else [
-                f"{TOPIC_PREFIX}.{k}.{s}" for k in KINDS for s in self.streams]
+            prefixes = (
+                [f"{p}{s}" for p in prefixes for s in self.streams]
+                if self.kinds
+                else [f"{TOPIC_PREFIX}.{k}.{s}" for k in KINDS for s in self.streams]
+            )
         for prefix in prefixes:
             self._socket.setsockopt_string(zmq.SUBSCRIBE, prefix)
         targets = [endpoints] if isinstance(endpoints, str) else list(endpoints)

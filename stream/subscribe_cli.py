@@ -20,9 +20,11 @@ def format_message(message: MessageBase) -> str:
     mt = f" t={message.media_time:8.2f}" if message.media_time is not None else " " * 11
     if isinstance(message, StatusMessage):
         err = f" error={message.last_error!r}" if message.last_error else ""
-        return (f"{head}{mt} {message.state.value:<12} in={message.fps_in:5.1f}fps out={message.fps_out:4.1f}fps "
-                f"decoded={message.frames_decoded} sampled={message.frames_sampled} dropped={message.frames_dropped} "
-                f"lag={message.lag_s:.2f}s reconnects={message.reconnects}{err}")
+        return (
+            f"{head}{mt} {message.state.value:<12} in={message.fps_in:5.1f}fps out={message.fps_out:4.1f}fps "
+            f"decoded={message.frames_decoded} sampled={message.frames_sampled} dropped={message.frames_dropped} "
+            f"lag={message.lag_s:.2f}s reconnects={message.reconnects}{err}"
+        )
     if isinstance(message, FrameMessage):
         return f"{head}{mt} pts={message.pts:.3f} {message.width}x{message.height} epoch={message.epoch}"
     if isinstance(message, HeartbeatMessage):
@@ -74,6 +76,9 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt:
             pass
         tracker = sub.tracker
-        print(f"received {received_n} messages; {len(tracker.gaps)} gaps, {tracker.missing} missing; "
-              f"{sub.invalid} invalid; {tracker.restarts} publisher restarts", file=sys.stderr)
+        print(
+            f"received {received_n} messages; {len(tracker.gaps)} gaps, {tracker.missing} missing; "
+            f"{sub.invalid} invalid; {tracker.restarts} publisher restarts",
+            file=sys.stderr,
+        )
         return 1 if tracker.gaps else 0

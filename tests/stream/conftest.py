@@ -131,8 +131,15 @@ def rtsp_server(gst_rtsp_available: None, bikes_mp4: Path) -> Iterator[RtspServe
 def fast_stream(stream_id: str, url: str, **overrides: object) -> StreamConfig:
     """A StreamConfig with test-sized timeouts and backoff so faults resolve in seconds."""
     values: dict[str, object] = dict(
-        stream_id=stream_id, url=url, open_timeout_s=3.0, read_timeout_s=3.0, stall_after_s=3.0,
-        backoff_initial_s=0.2, backoff_max_s=1.0, backoff_jitter=0.1, max_retries=2,
+        stream_id=stream_id,
+        url=url,
+        open_timeout_s=3.0,
+        read_timeout_s=3.0,
+        stall_after_s=3.0,
+        backoff_initial_s=0.2,
+        backoff_max_s=1.0,
+        backoff_jitter=0.1,
+        max_retries=2,
     )
     values.update(overrides)
     return StreamConfig(**values)
@@ -181,8 +188,14 @@ def ingest() -> Iterator[Callable[..., Harness]]:
 
     started: list[Harness] = []
 
-    def start(streams: list[StreamConfig], rcvhwm: int = 100_000, rcvbuf: int | None = None,
-              sndhwm: int = 100_000, sndbuf: int | None = None, **publish: object) -> Harness:
+    def start(
+        streams: list[StreamConfig],
+        rcvhwm: int = 100_000,
+        rcvbuf: int | None = None,
+        sndhwm: int = 100_000,
+        sndbuf: int | None = None,
+        **publish: object,
+    ) -> Harness:
         publish.setdefault("status_interval_s", 0.5)
         publish.setdefault("heartbeat_interval_s", 0.5)
         cfg = EdgeConfig(streams=streams, publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"], **publish))

@@ -51,8 +51,11 @@ def main() -> int:
         auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
         server.set_auth(auth)
         for factory in (live, clip):
-            factory.add_role_from_structure(Gst.Structure.new_from_string(
-                f"{user}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"))
+            factory.add_role_from_structure(
+                Gst.Structure.new_from_string(
+                    f"{user}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+                )
+            )
     mounts.add_factory("/live", live)
     mounts.add_factory("/clip", clip)
     if server.attach(None) == 0:

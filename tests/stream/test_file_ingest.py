@@ -77,8 +77,9 @@ def test_loop_makes_new_epochs_with_monotonic_media_time(bikes_mp4):
 
 def test_drop_oldest_when_consumer_is_slow(bikes_mp4):
     # A paced file counts as live: drop_oldest. Nobody consumes: the queue stays bounded, drops counted.
-    cfg = StreamConfig(stream_id="f", url=str(bikes_mp4), realtime=False, queue_size=3,
-                       queue_policy="drop_oldest", sample_fps=10.0)
+    cfg = StreamConfig(
+        stream_id="f", url=str(bikes_mp4), realtime=False, queue_size=3, queue_policy="drop_oldest", sample_fps=10.0
+    )
     worker = StreamWorker(cfg)
     worker.start()
     assert worker.join(20)
@@ -117,8 +118,14 @@ def test_unreachable_live_source_retries_forever(caplog):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cfg = StreamConfig(stream_id="cam", url=f"rtsp://127.0.0.1:{port}/live", max_retries=0,
-                       backoff_initial_s=0.05, backoff_max_s=0.2, open_timeout_s=1)
+    cfg = StreamConfig(
+        stream_id="cam",
+        url=f"rtsp://127.0.0.1:{port}/live",
+        max_retries=0,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+        open_timeout_s=1,
+    )
     caplog.set_level(logging.WARNING)
     worker = StreamWorker(cfg)
     worker.start()

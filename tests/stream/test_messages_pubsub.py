@@ -31,8 +31,9 @@ def test_models_roundtrip_and_bounds():
     assert back == msg and back.schema_version == 1
     with pytest.raises(ValidationError):
         ScoreMessage(stream_id="a", seq=0, wall_time=1.0, t=0, score=1.5, final=False)
-    hl = HighlightMessage(stream_id="a", seq=0, wall_time=1.0, start=1, end=4, score=0.9,
-                          objects={"person": 2}, query=None, clip=None)
+    hl = HighlightMessage(
+        stream_id="a", seq=0, wall_time=1.0, start=1, end=4, score=0.9, objects={"person": 2}, query=None, clip=None
+    )
     assert parse_message(hl.model_dump_json()).objects == {"person": 2}
     with pytest.raises(ValidationError):
         parse_message(json.dumps({"kind": "status", "stream_id": "a", "seq": 0, "wall_time": 1, "bogus": 1}))
@@ -73,14 +74,29 @@ def test_seq_per_stream_and_kind_and_filters():
         for i in range(3):
             for sid in ("a", "b", "bb"):
                 pub.publish(FrameMessage, sid, media_time=i, pts=i, width=8, height=8)
-        pub.publish(StatusMessage, "b", state="streaming", url="x", fps_in=1, fps_out=1, frames_decoded=1,
-                    frames_sampled=1, frames_dropped=0, lag_s=0, reconnects=0)
+        pub.publish(
+            StatusMessage,
+            "b",
+            state="streaming",
+            url="x",
+            fps_in=1,
+            fps_out=1,
+            frames_decoded=1,
+            frames_sampled=1,
+            frames_dropped=0,
+            lag_s=0,
+            reconnects=0,
+        )
         got = [everything.recv(1) for _ in range(10)]
         seqs = {}
         for r in got:
             seqs.setdefault((r.message.stream_id, r.message.kind), []).append(r.message.seq)
-        assert seqs == {("a", "frame"): [0, 1, 2], ("b", "frame"): [0, 1, 2], ("bb", "frame"): [0, 1, 2],
-                        ("b", "status"): [0]}
+        assert seqs == {
+            ("a", "frame"): [0, 1, 2],
+            ("b", "frame"): [0, 1, 2],
+            ("bb", "frame"): [0, 1, 2],
+            ("b", "status"): [0],
+        }
         filtered = []
         while (r := only_frames_b.recv(0.3)) is not None:
             filtered.append(r.message)
@@ -104,8 +120,13 @@ def test_gap_tracker():
 
 def test_slow_subscriber_sees_gaps_through_seq(bikes_mp4, ingest, fast_stream):
     # The real path: a looped file sampled fast; tiny HWMs and kernel buffers; a subscriber that sleeps.
-    h = ingest([fast_stream("f", str(bikes_mp4), loop=True, sample_fps=25.0, long_side=64)],
-               rcvhwm=5, rcvbuf=2048, sndhwm=5, sndbuf=2048)
+    h = ingest(
+        [fast_stream("f", str(bikes_mp4), loop=True, sample_fps=25.0, long_side=64)],
+        rcvhwm=5,
+        rcvbuf=2048,
+        sndhwm=5,
+        sndbuf=2048,
+    )
     time.sleep(2.0)  # the subscriber is busy elsewhere while hundreds of frames are published
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not h.subscriber.tracker.gaps:
@@ -122,7 +143,9 @@ def test_subscribe_cli_prints_and_reports_gaps():
     endpoint = pub.endpoints[0]
     proc = subprocess.Popen(
         [sys.executable, "-m", "vgsum.runtime.cli", "subscribe", endpoint, "--kind", "frame", "--count", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         seq_source = iter(range(1000))

@@ -53,8 +53,17 @@ def test_server_killed_then_restarted_frames_resume(rtsp_server, ingest, fast_st
 
 def test_frozen_server_is_detected_as_stall_within_bound(rtsp_server, ingest, fast_stream):
     stall_after = 2.0
-    h = ingest([fast_stream("cam", rtsp_server.url("live", "user:secret"), stall_after_s=stall_after,
-                            read_timeout_s=10.0, long_side=160)])
+    h = ingest(
+        [
+            fast_stream(
+                "cam",
+                rtsp_server.url("live", "user:secret"),
+                stall_after_s=stall_after,
+                read_timeout_s=10.0,
+                long_side=160,
+            )
+        ]
+    )
     assert h.collect(lambda _: len(_frames(h, "cam")) >= 2, timeout_s=20)
     rtsp_server.freeze()
     frozen_at = time.monotonic()
@@ -86,10 +95,12 @@ def test_wrong_path_fails_after_retries_with_one_clear_error(rtsp_server, ingest
 
 
 def test_one_broken_stream_does_not_stop_the_other(rtsp_server, ingest, fast_stream):
-    h = ingest([
-        fast_stream("good", rtsp_server.url("live", "user:secret"), long_side=160),
-        fast_stream("bad", rtsp_server.url("live", "user:wrong"), max_retries=1),
-    ])
+    h = ingest(
+        [
+            fast_stream("good", rtsp_server.url("live", "user:secret"), long_side=160),
+            fast_stream("bad", rtsp_server.url("live", "user:wrong"), max_retries=1),
+        ]
+    )
     assert h.collect(lambda _: "failed" in h.states("bad"), timeout_s=15)
     n = len(_frames(h, "good"))
     assert h.collect(lambda _: len(_frames(h, "good")) >= n + 4, timeout_s=15)
@@ -100,10 +111,12 @@ def test_one_broken_stream_does_not_stop_the_other(rtsp_server, ingest, fast_str
 
 def test_credentials_never_reach_logs_or_messages(rtsp_server, ingest, caplog, fast_stream):
     caplog.set_level(logging.DEBUG)
-    h = ingest([
-        fast_stream("ok", rtsp_server.url("live", "user:secret"), long_side=160),
-        fast_stream("missing", rtsp_server.url("gone?password=secret", "user:secret"), max_retries=0),
-    ])
+    h = ingest(
+        [
+            fast_stream("ok", rtsp_server.url("live", "user:secret"), long_side=160),
+            fast_stream("missing", rtsp_server.url("gone?password=secret", "user:secret"), max_retries=0),
+        ]
+    )
     assert h.collect(lambda _: "failed" in h.states("missing") and len(_frames(h, "ok")) >= 2, timeout_s=20)
     rtsp_server.kill()
     assert h.collect(lambda _: "reconnecting" in h.states("ok"), timeout_s=10)

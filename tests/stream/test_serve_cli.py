@@ -20,8 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def serve(config: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def free_port() -> int:
@@ -54,8 +58,12 @@ def test_example_config_validates(bikes_mp4):
 def test_malformed_config_is_one_line_exit_2(tmp_path, body, expect):
     bad = tmp_path / "bad.yaml"
     bad.write_text(body)
-    proc = subprocess.run([sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(bad)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -66,15 +74,27 @@ def test_malformed_config_is_one_line_exit_2(tmp_path, body, expect):
 def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rtsp_server):
     port = free_port()
     config = tmp_path / "edge.yaml"
-    config.write_text(yaml.safe_dump({
-        "streams": [
-            {"stream_id": "file", "url": str(bikes_mp4), "realtime": True, "loop": True},
-            {"stream_id": "cam", "url": rtsp_server.url("live", "user:secret"), "stall_after_s": 20,
-             "read_timeout_s": 10, "long_side": 160},
-        ],
-        "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"], "status_interval_s": 0.5,
-                    "heartbeat_interval_s": 0.5},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "streams": [
+                    {"stream_id": "file", "url": str(bikes_mp4), "realtime": True, "loop": True},
+                    {
+                        "stream_id": "cam",
+                        "url": rtsp_server.url("live", "user:secret"),
+                        "stall_after_s": 20,
+                        "read_timeout_s": 10,
+                        "long_side": 160,
+                    },
+                ],
+                "publish": {
+                    "endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"],
+                    "status_interval_s": 0.5,
+                    "heartbeat_interval_s": 0.5,
+                },
+            }
+        )
+    )
     proc = serve(config)
     seen: set[tuple[str, str]] = set()
     try:
@@ -107,11 +127,17 @@ def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rts
 def test_serve_sigint_on_files_only(tmp_path, bikes_mp4):
     port = free_port()
     config = tmp_path / "edge.yaml"
-    config.write_text(yaml.safe_dump({
-        "streams": [{"stream_id": "a", "url": str(bikes_mp4), "realtime": True, "loop": True},
-                    {"stream_id": "b", "url": str(tmp_path / "missing.mp4")}],
-        "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"]},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "streams": [
+                    {"stream_id": "a", "url": str(bikes_mp4), "realtime": True, "loop": True},
+                    {"stream_id": "b", "url": str(tmp_path / "missing.mp4")},
+                ],
+                "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"]},
+            }
+        )
+    )
     proc = serve(config)
     try:
         time.sleep(2.5)

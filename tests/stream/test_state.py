@@ -18,8 +18,12 @@ def test_transitions_and_listener():
     m.move(StreamState.RECONNECTING, "disconnect")
     m.move(StreamState.STREAMING)
     m.move(StreamState.FAILED, "404")
-    assert seen == [("connecting", "streaming", None), ("streaming", "reconnecting", "disconnect"),
-                    ("reconnecting", "streaming", None), ("streaming", "failed", "404")]
+    assert seen == [
+        ("connecting", "streaming", None),
+        ("streaming", "reconnecting", "disconnect"),
+        ("reconnecting", "streaming", None),
+        ("streaming", "failed", "404"),
+    ]
     assert m.state.final
     with pytest.raises(IllegalTransition):
         m.move(StreamState.STREAMING)
