@@ -50,8 +50,9 @@ class StreamConfig(BaseModel):
         5,
         ge=0,
         description="failed opens in a row that make a stream `failed` when the error is permanent "
-        "(not found, unauthorized, invalid data); None retries forever. Disconnects of a live "
-        "source and unreachable hosts are always retried.",
+        "(a file: missing or not a video, at once; a camera: the server answered 404/401/403). "
+        "None retries forever. Disconnects, timeouts and unreachable hosts of a live source "
+        "are always retried.",
     )
     realtime: bool = Field(False, description="pace a file at its native speed, as if it were a camera")
     loop: bool = Field(False, description="restart a file at its end (a new epoch each time)")

@@ -35,10 +35,18 @@ class SourceError(Exception):
         self.permanent = permanent
 
 
-def _permanent(err: BaseException) -> bool:
-    """Errors that a retry cannot fix: wrong path, wrong credentials, not a video."""
+def _permanent(err: BaseException, kind: str) -> bool:
+    """Errors that a retry cannot fix.
+
+    For files: wrong path, not a video. For network sources only answers that prove
+    the server was reached and said no (404, 401, 403, unknown protocol): an
+    unreachable host surfaces in FFmpeg as anything from ECONNREFUSED to
+    "Invalid data", and a camera that is down must be retried, not given up on.
+    """
     import av.error as averr
 
+    if kind in ("rtsp", "network"):
+        return isinstance(err, averr.HTTPClientError | averr.ProtocolNotFoundError | averr.DemuxerNotFoundError)
     return isinstance(
         err,
         averr.HTTPClientError
@@ -107,7 +115,7 @@ class VideoSource:
         try:
             container = av.open(url, mode="r", format=fmt, options=options, timeout=timeout)
         except Exception as err:  # noqa: BLE001 - every open failure becomes a classified SourceError
-            raise SourceError(f"cannot open: {describe_error(err, cfg.url)}", permanent=_permanent(err)) from None
+            raise SourceError(f"cannot open: {describe_error(err, cfg.url)}", permanent=_permanent(err, kind)) from None
         if not container.streams.video:
             container.close()
             raise SourceError("no video stream in source", permanent=True)

@@ -137,3 +137,15 @@ def test_unreachable_live_source_retries_forever(caplog):
     worker.stop()
     assert worker.join(2)
     assert worker.state == StreamState.ENDED
+
+
+def test_error_classification_retries_what_a_retry_can_fix():
+    import av.error
+
+    from vgsum.stream.source import _permanent
+
+    garbage = av.error.InvalidDataError(-1094995529, "Invalid data found when processing input")
+    not_found = av.error.HTTPNotFoundError(-1, "Server returned 404 Not Found")
+    # An unreachable camera surfaces as "Invalid data" in FFmpeg: retried forever for a live source.
+    assert not _permanent(garbage, "rtsp") and _permanent(garbage, "file")
+    assert _permanent(not_found, "rtsp")
