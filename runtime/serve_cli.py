@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
                 log.info("every stream has ended or failed; exiting")
                 break
     finally:
-        service.stop(timeout_s=1.5)
+        service.stop(timeout_s=1.2)  # + exit: the whole stop stays under 2 s
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     states = [w.state.value for w in service.workers.values()]

@@ -31,6 +31,11 @@ def test_live_connects_and_samples_at_target_rate(rtsp_server, ingest, fast_stre
     wall = frames[-1].wall_time - frames[0].wall_time
     assert 2.5 < wall < 5.0, wall  # 7 periods of 0.5 s, live
     assert "streaming" in h.states("cam")
+    # Periodic status: the input rate of the 25 fps pattern and the 2 fps output, measured per interval.
+    rates = [(m.fps_in, m.fps_out) for m in h.of("status", "cam") if m.state.value == "streaming" and m.fps_in > 0]
+    assert rates, "no periodic status while streaming"
+    fps_in, fps_out = sorted(rates)[len(rates) // 2]
+    assert 15 <= fps_in <= 35 and 1.0 <= fps_out <= 3.0, rates
 
 
 def test_server_killed_then_restarted_frames_resume(rtsp_server, ingest, fast_stream):
