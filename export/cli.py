@@ -14,6 +14,7 @@ import inspect
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ ENGINES = ("perception", "text", "refiner")
 EXPORTERS: dict[str, tuple[str, str]] = {
     "perception": ("vgsum.export.perception", "export_perception"),
     "text": ("vgsum.export.text", "export_text"),
-    "refiner": ("vgsum.export.refiner", "export_refiner"),
+    "refiner": ("vgsum.export.refiner_engine", "export_refiner_engine"),
 }
+# engine -> modules its exporter needs beyond its own (refiner_engine wraps the graphs' exporter)
+REQUIRES: dict[str, tuple[str, ...]] = {"refiner": ("vgsum.export.refiner",)}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,12 +76,14 @@ def parse_profiles(items: list[str]) -> dict[str, tuple[int, int, int]]:
 
 def _exporter(engine: str) -> Callable[..., Any]:
     module_name, function = EXPORTERS[engine]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as err:
-        if err.name and (err.name == module_name or module_name.startswith(err.name + ".")):
-            raise UserError(f"the {engine} exporter ({module_name}) is not part of this build yet") from None
-        raise UserError(f"the {engine} exporter needs the package {err.name!r}; install vgsum[train]") from None
+    for name in (*REQUIRES.get(engine, ()), module_name):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name and (err.name == name or name.startswith(err.name + ".")):
+                raise UserError(f"the {engine} exporter ({name}) is not part of this build yet") from None
+            raise UserError(f"the {engine} exporter needs the package {err.name!r}; install vgsum[train]") from None
+    module = sys.modules[module_name]
     if not hasattr(module, function):
         raise UserError(f"the {engine} exporter ({module_name}.{function}) is not part of this build yet")
     return getattr(module, function)
@@ -132,10 +137,18 @@ def summary_line(engine: str, sidecar_file: Path, seconds: float) -> str:
     )
 
 
+def _quiet_torch() -> None:
+    """Silence "torchvision is not installed" (irrelevant here); torch resets its loggers when imported."""
+    import torch  # noqa: F401  (every exporter loads it anyway)
+
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+
+
 def export_one(
     engine: str, function: Callable[..., Any], out: Path, args: argparse.Namespace, say: Callable[[str], None]
 ) -> list[str]:
     """Build one engine with its exporter `function` (and its TensorRT plan when asked); return its summary lines."""
+    _quiet_torch()
     started = time.perf_counter()
     say(f"{engine}: exporting ONNX into {out}")
     result = _call(function, out, {"precision": "fp32", "progress": say, "checkpoint": args.checkpoint})
@@ -169,8 +182,10 @@ def main(argv: list[str]) -> int:
         )
     parse_profiles(args.profile)  # fail on a malformed range before any slow work
     # The exporters' libraries narrate every graph pass at INFO; our progress lines say what matters.
-    for noisy, level in (("onnx_ir", logging.WARNING), ("onnxscript", logging.WARNING), ("torch.onnx", logging.ERROR)):
-        logging.getLogger(noisy).setLevel(level)
+    for noisy in ("onnx_ir", "onnxscript"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=FutureWarning)  # torch.export's pytree deprecation chatter
+    warnings.filterwarnings("ignore", message="# The axis name")  # inputs that share a dynamic dim
     if args.format == "trt":
         from vgsum.export.trt import require_tensorrt
 

@@ -42,7 +42,8 @@ DEFAULT_DIMS: dict[str, dict[str, tuple[int, int, int]]] = {
     # Frames arrive at the camera's own size (resizing is inside the graph): QVGA to 1080p, tuned for 720p.
     "perception": {"batch": (1, 4, 16), "height": (120, 720, 1088), "width": (160, 1280, 1920)},
     "text": {"batch": (1, 5, 64), "sequence": (2, 16, 256)},
-    "refiner": {"batch": (1, 1, 8), "B": (1, 1, 8), "window": (2, 32, 256), "W": (2, 32, 256)},
+    # refiner_frame: frames across streams x padded objects x queries; refiner_window: W node vectors.
+    "refiner": {"batch": (1, 4, 16), "objects": (1, 16, 64), "queries": (1, 4, 32), "window": (2, 32, 512)},
 }
 
 

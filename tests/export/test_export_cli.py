@@ -100,3 +100,33 @@ def test_summary_names_the_check_closest_to_failing(tmp_path: Path) -> None:
     line = summary_line("x", tmp_path / "x.json", 1.25)
     expected = "x: x.onnx onnx fp32 2.5 MB, 1.2 s, parity 1/2 within tolerance, worst min_cosine 0.9985 (tol 0.999)"
     assert line == f"{expected} -> {tmp_path}"
+
+
+HAS_REFINER = importlib.util.find_spec("vgsum.export.refiner") is not None
+
+
+@pytest.mark.skipif(not HAS_REFINER, reason="the refiner exporter (vgsum.export.refiner) is not in this build")
+def test_refiner_export_says_it_is_untrained_and_loads_on_the_edge(tmp_path: Path) -> None:
+    result = vgsum("export", "refiner", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["refiner", "refiner"]
+    assert "refiner_frame.onnx" in lines[0] and "refiner_window.onnx" in lines[1]
+    assert all("parity 1/1 within tolerance" in line for line in lines)
+    for graph in ("frame", "window"):
+        sidecar = json.loads((tmp_path / f"refiner_{graph}.json").read_text())
+        assert sidecar["engine"] == "refiner" and sidecar["extra"]["trained"] is False
+        assert "randomly initialised" in sidecar["extra"]["weights"] and sidecar["sources"] == []
+    from vgsum.runtime.refiner import RefinerEngines
+
+    engines = RefinerEngines.load(tmp_path, device="cpu")
+    assert engines.trained is False and engines.provider == "CPUExecutionProvider"
+
+
+@pytest.mark.skipif(not HAS_REFINER, reason="the refiner exporter (vgsum.export.refiner) is not in this build")
+def test_missing_refiner_checkpoint_is_one_line(tmp_path: Path) -> None:
+    result = vgsum("export", "refiner", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if line.startswith("vgsum export:")] == [
+        f"vgsum export: refiner checkpoint {tmp_path / 'none.pt'} does not exist; train one with `vgsum train`"
+    ]
