@@ -97,3 +97,24 @@ def test_text_plan_matches_onnx(tmp_path_factory: pytest.TempPathFactory, precis
     a, b = onnx.encode(texts), trt.encode(texts)
     cosine = np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
     assert cosine.min() >= (0.999 if precision == "fp16" else 0.98)
+
+
+def test_every_engine_as_exported_gets_a_profile_without_overrides() -> None:
+    # Input shapes as the perception and refiner exporters write them into their sidecars.
+    sidecars = [
+        {"engine": "perception", "inputs": [{"name": "frames", "shape": ["batch", "height", "width", 3]}]},
+        {
+            "engine": "refiner",
+            "inputs": [
+                {"name": "frame_feature", "shape": ["batch", 1280]},
+                {"name": "objects", "shape": ["batch", "objects", 256]},
+                {"name": "query", "shape": ["batch", "queries", 384]},
+            ],
+        },
+        {"engine": "refiner", "inputs": [{"name": "nodes", "shape": ["batch", "window", 128]}]},
+        TEXT_SIDECAR,
+    ]
+    profiles = [profile_for(sidecar) for sidecar in sidecars]
+    assert profiles[0]["frames"][1] == (4, 720, 1280, 3)
+    assert profiles[1]["objects"] == ((1, 1, 256), (4, 16, 256), (16, 64, 256))
+    assert profiles[2]["nodes"][2] == (16, 512, 128)
