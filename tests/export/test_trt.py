@@ -37,7 +37,7 @@ def test_fixed_dims_stay_fixed_and_overrides_win() -> None:
 
 
 def test_unknown_dynamic_dim_asks_for_a_profile() -> None:
-    sidecar = {"engine": "refiner", "inputs": [{"name": "objects", "shape": ["B", "num_objects", 256]}]}
+    sidecar = {"engine": "refiner", "inputs": [{"name": "objects", "shape": ["batch", "num_objects", 256]}]}
     with pytest.raises(UserError, match="--profile num_objects=MIN,OPT,MAX"):
         profile_for(sidecar)
     assert profile_for(sidecar, {"num_objects": (1, 16, 64)})["objects"][2] == (8, 64, 256)
