@@ -40,7 +40,7 @@ def test_unknown_dynamic_dim_asks_for_a_profile() -> None:
     sidecar = {"engine": "refiner", "inputs": [{"name": "objects", "shape": ["batch", "num_objects", 256]}]}
     with pytest.raises(UserError, match="--profile num_objects=MIN,OPT,MAX"):
         profile_for(sidecar)
-    assert profile_for(sidecar, {"num_objects": (1, 16, 64)})["objects"][2] == (8, 64, 256)
+    assert profile_for(sidecar, {"num_objects": (1, 16, 64)})["objects"][2] == (16, 64, 256)
 
 
 def test_bad_profile_range_is_refused() -> None:
