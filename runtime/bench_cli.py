@@ -7,7 +7,7 @@ import importlib
 from vgsum.runtime.errors import UserError
 
 BENCHMARKS: dict[str, str] = {
-    "ingest": "vgsum.stream.ingest_bench",
+    "ingest": "vgsum.runtime.ingest_bench",
     "perception": "vgsum.export.perception_bench",
     "pipeline": "vgsum.runtime.pipeline_bench",
 }

@@ -95,6 +95,9 @@ class EdgeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    mode: Literal["summarize", "ingest"] = Field(
+        "summarize", description="summarize: the full product; ingest: only sources -> status/frame messages"
+    )
     streams: list[StreamConfig] = Field(min_length=1)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     engines: EngineConfig = Field(default_factory=EngineConfig)

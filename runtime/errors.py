@@ -1,11 +1,7 @@
-"""The one exception type for mistakes a user can make and fix.
-
-The CLI prints it as a single line and exits 2; anything else is a bug and keeps
-its traceback.
-"""
+"""`UserError` for the runtime and the CLI (defined in `vgsum.stream.errors`, the bottom layer)."""
 
 from __future__ import annotations
 
+from vgsum.stream.errors import UserError
 
-class UserError(Exception):
-    """A user-caused problem: bad config, missing engine, unreachable source. Message is one line."""
+__all__ = ["UserError"]

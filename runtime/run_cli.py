@@ -45,6 +45,7 @@ def build_parser(prog: str = "vgsum run") -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads per engine")
     parser.add_argument("--no-png", action="store_true", help="skip the timeline picture")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log what every part does")
     return parser
 
 
@@ -90,6 +91,7 @@ def run_source(args: argparse.Namespace, *, label: str = "run") -> int:
     from vgsum.runtime.summary_service import SummaryService
     from vgsum.stream.redact import redact_url
 
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
     source = str(args.source)
     is_file = "://" not in source and not source.startswith("/dev/")
     if is_file and not Path(source).is_file():

@@ -1,6 +1,9 @@
-"""`vgsum serve --config FILE`: the daemon. For now: every configured stream, ingested and published.
+"""`vgsum serve --config FILE`: the daemon. Every configured stream, summarized and published.
 
-Issue 5 adds the summarizer, the control socket and metrics to the same process.
+With `mode: summarize` (the default) the engines score every stream and the daemon
+publishes scores and highlights, serves the control socket and the metrics; with
+`mode: ingest` it only ingests and publishes status and frame messages (useful to
+check cameras before the engines are built).
 """
 
 from __future__ import annotations
@@ -16,6 +19,25 @@ from vgsum.runtime.configfile import load_config
 log = logging.getLogger(__name__)
 
 
+def _ingest_only(cfg: EdgeConfig):
+    from vgsum.runtime.ingest_service import IngestService
+    from vgsum.stream.publish import Publisher
+
+    publisher = Publisher(cfg.publish.endpoints, sndhwm=cfg.publish.sndhwm)
+    log.info("ingest only: %d streams, publishing on %s", len(cfg.streams), ", ".join(publisher.endpoints))
+    service = IngestService(cfg, publisher)
+    return service, service
+
+
+def _summarize(cfg: EdgeConfig):
+    from vgsum.runtime.pipeline import Engines
+    from vgsum.runtime.summary_service import SummaryService
+
+    service = SummaryService(cfg, Engines.load(cfg.engines))
+    log.info("summarizing %d streams, publishing on %s", len(cfg.streams), ", ".join(service.publisher.endpoints))
+    return service, service.ingest
+
+
 def main(argv: list[str]) -> int:
     """Run until SIGINT/SIGTERM (clean stop within 2 s) or until every stream is final."""
     parser = argparse.ArgumentParser(prog="vgsum serve", description=__doc__.splitlines()[0])
@@ -24,29 +46,27 @@ def main(argv: list[str]) -> int:
     cfg = load_config(args.config, EdgeConfig)
     logging.getLogger().setLevel(cfg.log_level)
 
-    from vgsum.runtime.ingest_service import IngestService
-    from vgsum.stream.publish import Publisher
-
-    publisher = Publisher(cfg.publish.endpoints, sndhwm=cfg.publish.sndhwm)
-    service = IngestService(cfg, publisher)
+    daemon, ingest = _ingest_only(cfg) if cfg.mode == "ingest" else _summarize(cfg)
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:
         stop.set()
-        service.request_stop()
+        daemon.request_stop()
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    log.info("serving %d streams, publishing on %s", len(cfg.streams), ", ".join(publisher.endpoints))
     try:
-        service.start()
+        daemon.start()
         while not stop.is_set():
-            if service.wait(timeout_s=0.2):
+            if daemon.wait(timeout_s=0.2):
                 log.info("every stream has ended or failed; exiting")
                 break
     finally:
-        service.stop(timeout_s=1.2)  # + exit: the whole stop stays under 2 s
+        if cfg.mode == "ingest":
+            ingest.stop(timeout_s=1.5)
+        else:
+            daemon.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    states = [w.state.value for w in service.workers.values()]
-    log.info("stopped: %s", ", ".join(f"{sid}={s}" for sid, s in zip(service.workers, states, strict=True)))
+    states = [w.state.value for w in ingest.workers.values()]
+    log.info("stopped: %s", ", ".join(f"{sid}={s}" for sid, s in zip(ingest.workers, states, strict=True)))
     return 1 if states and all(s == "failed" for s in states) else 0

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import zmq
 
-from vgsum.runtime.errors import UserError
+from vgsum.stream.errors import UserError
 from vgsum.stream.messages import MessageBase, topic_for
 
 log = logging.getLogger(__name__)

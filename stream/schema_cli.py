@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from vgsum.runtime.errors import UserError
+from vgsum.stream.errors import UserError
 from vgsum.stream.messages import KINDS, json_schema
 
 

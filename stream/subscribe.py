@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import zmq
 from pydantic import ValidationError
 
-from vgsum.runtime.errors import UserError
+from vgsum.stream.errors import UserError
 from vgsum.stream.messages import KINDS, TOPIC_PREFIX, MessageBase, parse_message
 
 log = logging.getLogger(__name__)

@@ -39,3 +39,17 @@ def test_importing_edge_modules_loads_no_heavy_framework() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "", f"edge modules imported {result.stdout.strip()}"
+
+
+def test_data_flows_one_way_stream_never_imports_runtime_models_or_export() -> None:
+    from pathlib import Path
+
+    root = Path(vgsum.stream.__file__).parent
+    offenders = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted(root.glob("*.py"))
+        for line in path.read_text().splitlines()
+        if line.lstrip().startswith(("import vgsum.", "from vgsum."))
+        and not line.split()[1].startswith("vgsum.stream")
+    ]
+    assert offenders == []

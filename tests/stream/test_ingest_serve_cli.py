@@ -87,6 +87,7 @@ def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rts
                         "long_side": 160,
                     },
                 ],
+                "mode": "ingest",
                 "publish": {
                     "endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"],
                     "status_interval_s": 0.5,
@@ -134,6 +135,7 @@ def test_serve_sigint_on_files_only(tmp_path, bikes_mp4):
                     {"stream_id": "a", "url": str(bikes_mp4), "realtime": True, "loop": True},
                     {"stream_id": "b", "url": str(tmp_path / "missing.mp4")},
                 ],
+                "mode": "ingest",
                 "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"]},
             }
         )

@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from vgsum.runtime.errors import UserError
+from vgsum.stream.errors import UserError
 
 
 def rss_mb() -> float:
