@@ -188,3 +188,15 @@ def test_rating_filter_keeps_a_clips_and_drops_b_and_held_out(shared_data: Path)
     assert licence_of(shared_data / "videos" / "parking-lot-cars.mp4").licence == "CC BY 4.0"
     everything = select_videos([str(shared_data / "footage")], [], None, False)
     assert len(everything) == 16
+
+
+def test_sampling_follows_timestamps_not_the_wrong_frame_rate_tag(shared_data: Path) -> None:
+    """sam2-04-coffee.mp4's avg_frame_rate tag reads 1.79 (CREDITS.md) but it runs ~30 fps for 9.6 s: 2 fps by
+    timestamp gives ~20 frames half a second apart."""
+    from vgsum.models.video_features import decode_sampled
+
+    clip = shared_data / "footage" / "sam2-04-coffee.mp4"
+    frames, times, duration = decode_sampled(clip, 2.0)
+    assert 19 <= len(frames) <= 20 and abs(duration - 9.58) < 0.2
+    assert np.allclose(np.diff(times), 0.5, atol=0.05)
+    assert frames[0].shape == (720, 1280, 3) and frames[0].dtype == np.uint8
