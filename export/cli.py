@@ -49,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         "--precision", choices=("fp32", "fp16", "int8"), default="fp32", help="fp16 and int8 apply to --format trt"
     )
     parser.add_argument("--out", type=Path, default=None, help=f"engine directory (default {engine_dir()})")
-    parser.add_argument("--checkpoint", type=Path, default=None, help="trained refiner checkpoint (refiner only)")
+    parser.add_argument(
+        "--checkpoint", type=Path, default=None, help="refiner checkpoint (default: the shipped weights)"
+    )
+    parser.add_argument(
+        "--untrained", action="store_true", help="export a randomly initialised refiner (for wiring tests only)"
+    )
     parser.add_argument(
         "--profile",
         action="append",
@@ -151,7 +156,11 @@ def export_one(
     _quiet_torch()
     started = time.perf_counter()
     say(f"{engine}: exporting ONNX into {out}")
-    result = _call(function, out, {"precision": "fp32", "progress": say, "checkpoint": args.checkpoint})
+    result = _call(
+        function,
+        out,
+        {"precision": "fp32", "progress": say, "checkpoint": args.checkpoint, "untrained": args.untrained},
+    )
     sidecars = _sidecars(result, out)
     if not sidecars:
         raise RuntimeError(f"the {engine} exporter wrote no sidecar into {out}")

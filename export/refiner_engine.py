@@ -17,6 +17,16 @@ from vgsum.export.sidecar import Parity, WeightSource, sha256_of, write_sidecar
 from vgsum.runtime.errors import UserError
 
 MAX_ABS_DIFF = 1e-4
+
+
+def default_checkpoint() -> Path | None:
+    """The weights that ship with vgsum (`runtime/assets/refiner/`, see its MODEL_CARD.md), when installed."""
+    import vgsum.runtime
+
+    shipped = Path(vgsum.runtime.__file__).resolve().parent / "assets" / "refiner" / "refiner.pt"
+    return shipped if shipped.is_file() else None
+
+
 PARITY_INPUTS = (
     "window graph at W = 5, 23, 37, 64, 100 with batch 1 and 3, last row half padded; "
     "frame graph with 3, 11, 16 objects and 1, 3, 9 queries, batch 3, one row empty"
@@ -24,12 +34,20 @@ PARITY_INPUTS = (
 
 
 def export_refiner_engine(
-    out_dir: Path, *, checkpoint: Path | None = None, progress: Callable[[str], None] | None = None
+    out_dir: Path,
+    *,
+    checkpoint: Path | None = None,
+    untrained: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
     """Export, check and describe both refiner graphs in `out_dir`; returns {"frame": sidecar, "window": sidecar}."""
     from vgsum.export.refiner import check_refiner_parity, export_refiner
 
     say = progress or (lambda _message: None)
+    if untrained and checkpoint is not None:
+        raise UserError("--untrained and --checkpoint exclude each other")
+    if checkpoint is None and not untrained:
+        checkpoint = default_checkpoint()
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise UserError(f"refiner checkpoint {checkpoint} does not exist; train one with `vgsum train`")
     started = time.perf_counter()

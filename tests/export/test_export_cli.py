@@ -107,7 +107,7 @@ HAS_REFINER = importlib.util.find_spec("vgsum.export.refiner") is not None
 
 @pytest.mark.skipif(not HAS_REFINER, reason="the refiner exporter (vgsum.export.refiner) is not in this build")
 def test_refiner_export_says_it_is_untrained_and_loads_on_the_edge(tmp_path: Path) -> None:
-    result = vgsum("export", "refiner", "--out", str(tmp_path))
+    result = vgsum("export", "refiner", "--untrained", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["refiner", "refiner"]
