@@ -75,7 +75,7 @@ class CrossAttention(nn.Module):
         k = self.k(objects).view(B, N, self.heads, self.dh).transpose(1, 2)  # [B,H,N,dh]
         v = self.v(objects).view(B, N, self.heads, self.dh).transpose(1, 2)
         att = masked_softmax(q @ k.transpose(-1, -2) / math.sqrt(self.dh), object_mask[:, None, None, :])
-        z = (att @ v).transpose(1, 2).reshape(B, L, -1)  # [B,L,d]
+        z = (att @ v).transpose(1, 2).reshape(B, L, self.heads * self.dh)  # [B,L,d]
         weights = att.mean(1) * query_mask[:, :, None].float()  # [B,L,N]; padded queries give nothing
         return self.out(z), weights
 
@@ -105,7 +105,8 @@ class SpatialGraph(nn.Module):
         h = self.norm(x + a.transpose(1, 2) @ self.back(z))  # each object takes back the context that chose it
         has_query = query_mask.any(1, keepdim=True)  # [B,1]
         n_valid = mask.float().sum(1, keepdim=True)
-        relevance = torch.where(has_query, a.max(1).values, 1.0 / n_valid)  # r_i; uniform without language
+        # r_i = max_l A_li (a zero row keeps max defined for L = 0); uniform 1/N without language
+        relevance = torch.where(has_query, torch.cat([a.new_zeros(B, 1, a.shape[2]), a], 1).amax(1), 1.0 / n_valid)
         adjacency = masked_softmax(h @ h.transpose(1, 2) / math.sqrt(h.shape[-1]), mask[:, None, :])
         for layer in self.gcn:
             h = h + F.relu(layer(adjacency @ h))
