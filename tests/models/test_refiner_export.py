@@ -20,7 +20,7 @@ def test_export_keeps_lengths_dynamic(exported):
     assert all(isinstance(d, str) for d in dims[0][:2])  # batch and window are symbolic, not the example's 2/16
     frame = onnx.load(str(exported["frame"]))
     objects = [i for i in frame.graph.input if i.name == "objects"][0]
-    assert isinstance(objects.type.tensor_type.shape.dim[1].dim_param, str) and objects.type.tensor_type.shape.dim[1].dim_param
+    assert objects.type.tensor_type.shape.dim[1].dim_param  # the object count is symbolic too
 
 
 def test_onnx_runtime_matches_torch_at_other_lengths_with_padding(exported):
