@@ -86,6 +86,8 @@ class StreamSinks:
     on_score: Callable[[str, ScoreEvent], None]
     on_highlight: Callable[[str, HighlightEvent], None]
     on_latency: Callable[[str, str, float], None] = lambda stream_id, stage, seconds: None
+    # (stream id, media time, labels detected): what the detector saw in each frame, for reports and checks
+    on_frame: Callable[[str, float, list[str]], None] = lambda stream_id, t, labels: None
 
 
 @dataclass
@@ -219,6 +221,11 @@ class Pipeline:
         stream = self._streams.get(stream_id)
         return 0 if stream is None else stream.frames
 
+    def gaps(self, stream_id: str) -> int:
+        """Breaks (reconnects, stalls) the stream's summary has recorded: no window spans one."""
+        stream = self._streams.get(stream_id)
+        return 0 if stream is None else stream.summarizer.ring.gap_count
+
     def finish(self, stream_id: str) -> None:
         """Flush one stream now (the pipeline thread, or the caller of `process`)."""
         stream = self._streams.get(stream_id)
@@ -244,6 +251,7 @@ class Pipeline:
                 self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(chunk))
                 self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(chunk))
                 stream.frames += 1
+                self.sinks.on_frame(frame.stream_id, frame.media_time, perceived.labels)
                 stream.summarizer.add(
                     FrameInput(
                         media_time=frame.media_time,

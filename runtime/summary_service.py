@@ -29,6 +29,7 @@ class Collected:
     """Everything one stream produced, for reports and tests (scores as (t, score, final))."""
 
     scores: list[tuple[float, float, bool]] = field(default_factory=list)
+    frames: list[tuple[float, list[str]]] = field(default_factory=list)  # (t, labels the detector saw)
     highlights: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -63,7 +64,12 @@ class SummaryService:
         self.pipeline = Pipeline(
             engines,
             cfg.summary,
-            StreamSinks(on_score=self._on_score, on_highlight=self._on_highlight, on_latency=self._on_latency),
+            StreamSinks(
+                on_score=self._on_score,
+                on_highlight=self._on_highlight,
+                on_latency=self._on_latency,
+                on_frame=self._on_frame,
+            ),
             max_batch=cfg.engines.max_batch,
         )
         self.pipeline.thumbnails = collect
@@ -143,6 +149,7 @@ class SummaryService:
             "reconnects": stats.reconnects,
             "epoch": stats.epoch,
             "frames_scored": self.pipeline.frames_done(stream_id),
+            "gaps": self.pipeline.gaps(stream_id),
             "queries": self.pipeline.get_queries(stream_id),
             "last_error": stats.last_error,
         }
@@ -162,6 +169,10 @@ class SummaryService:
     def _on_latency(self, stream_id: str, stage: str, seconds: float) -> None:
         if self.metrics is not None:
             self.metrics.observe(stream_id, stage, seconds)
+
+    def _on_frame(self, stream_id: str, t: float, labels: list[str]) -> None:
+        if self.collect:
+            self.collected[stream_id].frames.append((t, list(labels)))
 
     def _on_score(self, stream_id: str, event: ScoreEvent) -> None:
         started = time.perf_counter()
