@@ -54,6 +54,11 @@ class SummaryConfig(BaseModel):
     query_boost: float = Field(0.6, ge=0, le=1, description="how far a full query match lifts a score toward 1")
     query_match: float = Field(0.5, ge=0, le=1, description="label-query cosine above which a label matches")
     provisional_scores: bool = Field(True, description="publish provisional scores after each window")
+    early_scores: bool = Field(
+        True,
+        description="score a frame as soon as it arrives (a window over the ring, not fused) instead of waiting "
+        "up to S frames for the next window; costs one small refiner.window run per frame",
+    )
     top_objects: int = Field(5, ge=1, le=80)
 
     @model_validator(mode="after")
@@ -223,6 +228,8 @@ class StreamSummarizer:
         self._finalize(step.left)
         if step.window_due:
             self._score_window()
+        elif self.cfg.early_scores and self.cfg.provisional_scores:
+            self._early_score(index)
         self._decide_ready_shots()
 
     def finish(self) -> None:
@@ -250,6 +257,12 @@ class StreamSummarizer:
                 frame = self._frames.get(index)
                 if fused is not None and frame is not None and frame.final_score is None:
                     self.on_score(ScoreEvent(frame.media_time, self._boost(index, fused), False))
+
+    def _early_score(self, index: int) -> None:
+        """A first provisional score for the newest frame, from a window over the ring that is not fused."""
+        window = self.ring.peek()
+        newest = float(np.clip(np.asarray(self.window_fn(window.nodes), dtype=np.float64).ravel()[-1], 0.0, 1.0))
+        self.on_score(ScoreEvent(self._frames[index].media_time, self._boost(index, newest), False))
 
     def _finalize(self, left: list[FrameSlot]) -> None:
         if not left:

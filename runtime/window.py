@@ -174,9 +174,14 @@ class NodeRing:
     def window(self) -> Window:
         """The current epoch's frames, oldest first; resets the every-S-frames counter."""
         cur = self._cur
-        order = (cur.start + np.arange(cur.size)) % self.capacity
         cur.since_window = 0
         cur.unseen = 0
+        return self.peek()
+
+    def peek(self) -> Window:
+        """The same frames as `window()` without counting it as the every-S-frames window."""
+        cur = self._cur
+        order = (cur.start + np.arange(cur.size)) % self.capacity
         return Window(
             nodes=self._nodes[order].copy(),
             frame_indices=self._indices[order].copy(),

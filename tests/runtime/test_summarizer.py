@@ -123,3 +123,30 @@ def test_recent_budget_keeps_about_the_budget_of_time_and_the_best_shots() -> No
     kept_scores = [s for (s, _), k in zip(shots, kept, strict=True) if k]
     other = [s for (s, _), k in zip(shots, kept, strict=True) if not k]
     assert np.mean(kept_scores) > np.mean(other) + 0.3
+
+
+def test_every_frame_is_scored_when_it_arrives() -> None:
+    frames = _frames(np.linspace(-2, 2, 30), np.arange(30) // 6)
+    seen: list[ScoreEvent] = []
+    summarizer = StreamSummarizer(
+        SummaryConfig(window=16, stride=8),
+        node_dim=4,
+        window_fn=lambda nodes: 1.0 / (1.0 + np.exp(-nodes[:, 0])),
+        sample_fps=FPS,
+        on_score=seen.append,
+        on_highlight=lambda event: None,
+    )
+    for frame in frames:
+        summarizer.add(frame)
+        assert any(event.t == frame.media_time for event in seen), f"frame at {frame.media_time} s waits"
+    late = StreamSummarizer(
+        SummaryConfig(window=16, stride=8, early_scores=False),
+        node_dim=4,
+        window_fn=lambda nodes: np.full(len(nodes), 0.5),
+        sample_fps=FPS,
+        on_score=seen.append,
+        on_highlight=lambda event: None,
+    )
+    seen.clear()
+    late.add(frames[0])
+    assert seen == []  # without early scores the first frame waits for the window S frames later
