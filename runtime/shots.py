@@ -78,39 +78,26 @@ class ShotDecision:
 class BudgetSelector:
     """Keeps about `budget` of recent time as highlights, deciding each shot once, when it ends.
 
-    The threshold is the score above which the highest-scoring recent shots cover a
-    `budget` share of the last `horizon` frames (a length-weighted quantile). Until
-    `warmup` frames have been seen it uses what it has.
+    A finished shot is a highlight when, ranking the shots of the last `horizon` frames by
+    score, the time covered by higher-scoring shots plus half of its own length stays within
+    `budget` of that time: its middle lies inside the top `budget` quantile of recent time.
     """
 
-    def __init__(self, budget: float = 0.15, horizon: int = 300, warmup: int = 0) -> None:
+    def __init__(self, budget: float = 0.15, horizon: int = 9000) -> None:
         if not 0 < budget < 1:
             raise ValueError("budget must be in (0, 1)")
         self.budget = budget
         self.horizon = horizon
-        self.warmup = warmup
         self._recent: deque[tuple[float, int]] = deque()  # (score, length) of recent shots
         self._recent_len = 0
-
-    def threshold(self) -> float:
-        """The current score a shot must exceed to be a highlight."""
-        if not self._recent:
-            return -np.inf
-        scores = np.array([s for s, _ in self._recent])
-        lengths = np.array([n for _, n in self._recent], dtype=np.float64)
-        order = np.argsort(-scores, kind="stable")
-        covered = np.cumsum(lengths[order]) / lengths.sum()
-        k = int(np.searchsorted(covered, self.budget, side="right"))  # shots fully inside the budget
-        return float(scores[order[k]]) if k < len(order) else -np.inf
 
     def decide(self, start: int, end: int, score: float) -> ShotDecision:
         """Record a finished shot (inclusive frame range) and say whether it is a highlight."""
         length = end - start + 1
         self._recent.append((float(score), length))
         self._recent_len += length
-        while self._recent_len - self._recent[0][1] >= self.horizon:
+        while len(self._recent) > 1 and self._recent_len - self._recent[0][1] >= self.horizon:
             self._recent_len -= self._recent.popleft()[1]
-        return ShotDecision(start, end, float(score), bool(score > self.threshold()) or self._too_early(score))
-
-    def _too_early(self, score: float) -> bool:
-        return self._recent_len < self.warmup and score >= max(s for s, _ in self._recent)
+        higher = sum(n for s, n in self._recent if s > score)
+        keep = higher + length / 2 <= self.budget * self._recent_len
+        return ShotDecision(start, end, float(score), bool(keep))
