@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 FrameSink = Callable[[SampledFrame], None]
 DrainedCallback = Callable[[str], None]  # stream id: its last frame went to the sink
+StatusExtra = Callable[[str], dict]  # stream id -> more `status` fields (latencies of later stages)
 
 
 class _Rates:
@@ -54,11 +55,13 @@ class IngestService:
         publisher: Publisher,
         frame_sink: FrameSink | None = None,
         on_drained: DrainedCallback | None = None,
+        status_extra: StatusExtra | None = None,
     ) -> None:
         self.cfg = cfg
         self.publisher = publisher
         self.frame_sink = frame_sink
         self.on_drained = on_drained
+        self.status_extra = status_extra
         self.started_at = time.monotonic()
         self._stop = threading.Event()
         self._rates: dict[str, _Rates] = {}
@@ -144,6 +147,8 @@ class IngestService:
                 stalls=stats.stalls,
                 epoch=stats.epoch,
                 last_error=stats.last_error,
+                queue_depth=len(worker.queue),
+                **(self.status_extra(worker.cfg.stream_id) if self.status_extra is not None else {}),
             )
 
     def _safe_status(self, worker: StreamWorker) -> None:

@@ -75,7 +75,15 @@ class SummaryService:
         self.pipeline.thumbnails = collect
         for stream in cfg.streams:
             self.pipeline.add_stream(stream.stream_id, stream.sample_fps, stream.queries)
-        self.ingest = IngestService(cfg, self.publisher, frame_sink=self._submit, on_drained=self.pipeline.end_stream)
+        self._latency_sums: dict[tuple[str, str], list[float]] = {}  # (stream, stage) -> [seconds, count]
+        self._latency_lock = threading.Lock()
+        self.ingest = IngestService(
+            cfg,
+            self.publisher,
+            frame_sink=self._submit,
+            on_drained=self.pipeline.end_stream,
+            status_extra=self._status_latency,
+        )
         self.control = None
         if cfg.control.enabled:
             from vgsum.runtime.control import ControlServer
@@ -169,6 +177,22 @@ class SummaryService:
     def _on_latency(self, stream_id: str, stage: str, seconds: float) -> None:
         if self.metrics is not None:
             self.metrics.observe(stream_id, stage, seconds)
+        with self._latency_lock:
+            total = self._latency_sums.setdefault((stream_id, stage), [0.0, 0])
+            total[0] += seconds
+            total[1] += 1
+
+    def _status_latency(self, stream_id: str) -> dict:
+        """Mean latency per stage since the stream's last status message, in ms (for `status`)."""
+        with self._latency_lock:
+            means = {
+                stage: round(1000.0 * total / count, 2)
+                for (sid, stage), (total, count) in self._latency_sums.items()
+                if sid == stream_id and count
+            }
+            for key in [k for k in self._latency_sums if k[0] == stream_id]:
+                del self._latency_sums[key]
+        return {"latency_ms": means}
 
     def _on_frame(self, stream_id: str, t: float, labels: list[str]) -> None:
         if self.collect:

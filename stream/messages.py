@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from vgsum.stream.state import StreamState
 
-SCHEMA_VERSION = 1
+# 2: `status` gained `latency_ms` and `queue_depth` (both defaulted, so version-1 payloads still parse).
+SCHEMA_VERSION = 2
 TOPIC_PREFIX = "vgsum"
 DAEMON_STREAM_ID = "_daemon"  # the stream id of messages about the whole process (heartbeat)
 
@@ -27,7 +28,7 @@ class MessageBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     kind: str
     stream_id: str
     seq: int = Field(ge=0)
@@ -51,6 +52,11 @@ class StatusMessage(MessageBase):
     stalls: int = Field(0, ge=0)
     epoch: int = Field(-1, ge=-1, description="grows after every reconnect or loop; -1 before the first frame")
     last_error: str | None = Field(None, description="redacted")
+    latency_ms: dict[str, float] = Field(
+        default_factory=dict,
+        description="mean per-stage latency since the last status (perception, refiner_frame, ...)",
+    )
+    queue_depth: int = Field(0, ge=0, description="frames waiting in the stream's queue")
 
 
 class HeartbeatMessage(MessageBase):
@@ -107,6 +113,17 @@ MESSAGE_TYPES: dict[str, type[MessageBase]] = {
 }
 KINDS = tuple(MESSAGE_TYPES)
 _ADAPTER: TypeAdapter[MessageBase] = TypeAdapter(Message)
+
+
+def payload_version(payload: bytes | str) -> int | None:
+    """The `schema_version` a payload claims, read without validating it (None when unreadable)."""
+    import json
+
+    try:
+        version = json.loads(payload).get("schema_version")
+    except (ValueError, AttributeError):
+        return None
+    return version if isinstance(version, int) else None
 
 
 def parse_message(payload: bytes | str) -> MessageBase:

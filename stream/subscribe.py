@@ -15,7 +15,7 @@ import zmq
 from pydantic import ValidationError
 
 from vgsum.stream.errors import UserError
-from vgsum.stream.messages import KINDS, TOPIC_PREFIX, MessageBase, parse_message
+from vgsum.stream.messages import KINDS, SCHEMA_VERSION, TOPIC_PREFIX, MessageBase, parse_message, payload_version
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class Subscriber:
                 raise UserError(f"unknown message kind {kind!r}; one of: {', '.join(KINDS)}")
         self.tracker = GapTracker()
         self.invalid = 0
+        self.newer = 0  # invalid because a newer schema_version than this code knows
         self._ctx = context or zmq.Context.instance()
         self._socket = self._ctx.socket(zmq.SUB)
         self._socket.setsockopt(zmq.LINGER, 0)
@@ -152,7 +153,18 @@ class Subscriber:
                 message = parse_message(parts[1])
             except ValidationError as err:
                 self.invalid += 1
-                log.warning("invalid payload on %s: %s", topic, err.errors()[0]["msg"])
+                version = payload_version(parts[1])
+                if version is not None and version > SCHEMA_VERSION:
+                    self.newer += 1
+                    log.warning(
+                        "message on %s has schema_version %d, newer than this subscriber's %d: "
+                        "upgrade vgsum to read it",
+                        topic,
+                        version,
+                        SCHEMA_VERSION,
+                    )
+                else:
+                    log.warning("invalid payload on %s: %s", topic, err.errors()[0]["msg"])
                 continue
             if self.streams and message.stream_id not in self.streams:
                 continue

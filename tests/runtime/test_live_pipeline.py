@@ -115,6 +115,8 @@ def test_daemon_on_rtsp_publishes_highlights_survives_a_restart_and_serves_contr
             )
             assert all(h.stream_id == "cam" and 0 <= h.score <= 1 and h.end > h.start for h in highlights)
             assert highlights[0].query == "person" and "person" in highlights[0].objects
+            # status messages carry the per-stage latencies
+            assert any("perception" in s.latency_ms for s in statuses if s.stream_id == "cam")
             # the broken stream failed on its own (one clear error); the other kept publishing
             bad_status = _ctl(control, json.dumps({"op": "status", "stream_id": "bad"}).encode())
             assert bad_status["result"]["streams"]["bad"]["state"] == "failed"

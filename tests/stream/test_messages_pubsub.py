@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from vgsum.runtime.errors import UserError
 from vgsum.stream.messages import (
     KINDS,
+    SCHEMA_VERSION,
     FrameMessage,
     HighlightMessage,
     ScoreMessage,
@@ -28,7 +29,7 @@ from vgsum.stream.subscribe import GapTracker, Subscriber, wait_until_subscribed
 def test_models_roundtrip_and_bounds():
     msg = ScoreMessage(stream_id="a", seq=0, wall_time=1.0, t=3.5, score=0.7, final=True)
     back = parse_message(msg.model_dump_json())
-    assert back == msg and back.schema_version == 1
+    assert back == msg and back.schema_version == SCHEMA_VERSION
     with pytest.raises(ValidationError):
         ScoreMessage(stream_id="a", seq=0, wall_time=1.0, t=0, score=1.5, final=False)
     hl = HighlightMessage(

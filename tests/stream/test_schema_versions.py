@@ -1,0 +1,73 @@
+"""Schema version 2 (`status` gained latency_ms and queue_depth): what old and new subscribers see."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Literal
+
+import pytest
+import zmq
+from pydantic import ConfigDict, ValidationError
+
+from vgsum.stream.messages import SCHEMA_VERSION, StatusMessage, parse_message
+from vgsum.stream.publish import Publisher
+from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
+
+V1_STATUS = {
+    "schema_version": 1,
+    "kind": "status",
+    "stream_id": "cam",
+    "seq": 0,
+    "media_time": 1.0,
+    "wall_time": 1.0,
+    "state": "streaming",
+    "url": "rtsp://***@h/x",
+    "fps_in": 25.0,
+    "fps_out": 2.0,
+    "frames_decoded": 50,
+    "frames_sampled": 4,
+    "frames_dropped": 0,
+    "lag_s": 0.0,
+    "reconnects": 0,
+}
+
+
+class StatusV1(StatusMessage):
+    """A subscriber built against version 1: only version 1, none of the new fields."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: Literal[1] = 1
+
+
+for _name in ("latency_ms", "queue_depth"):
+    StatusV1.model_fields.pop(_name)
+StatusV1.model_rebuild(force=True)
+
+
+def test_version_is_2_and_version_1_payloads_still_parse() -> None:
+    assert SCHEMA_VERSION == 2
+    old = parse_message(json.dumps(V1_STATUS))
+    assert isinstance(old, StatusMessage) and old.latency_ms == {} and old.queue_depth == 0
+
+
+def test_an_old_subscriber_rejects_a_version_2_status_instead_of_misreading_it() -> None:
+    new = StatusMessage(**{**V1_STATUS, "schema_version": 2}, latency_ms={"perception": 41.0}, queue_depth=3)
+    with pytest.raises(ValidationError) as err:
+        StatusV1.model_validate_json(new.model_dump_json())
+    assert {e["loc"][0] for e in err.value.errors()} >= {"schema_version", "latency_ms", "queue_depth"}
+
+
+def test_subscriber_says_when_a_message_is_from_a_newer_schema(caplog) -> None:
+    with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, Subscriber(publisher.endpoints[0]) as subscriber:
+        assert wait_until_subscribed(publisher, subscriber)
+        raw = publisher._socket  # noqa: SLF001 - send a payload no current publisher would make
+        future = {**V1_STATUS, "schema_version": 3, "new_field": 1}
+        with caplog.at_level(logging.WARNING):
+            for _ in range(3):
+                raw.send_multipart([b"vgsum.status.cam", json.dumps(future).encode()], flags=zmq.NOBLOCK)
+                time.sleep(0.05)
+            subscriber.recv(timeout_s=0.5)
+        assert subscriber.newer >= 1
+        assert "newer than this subscriber's 2" in caplog.text
