@@ -7,13 +7,16 @@ the weights came from, which tools made it and how close it is to the torch mode
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from vgsum.runtime.digest import sha256_of
+
+__all__ = ["sha256_of"]  # re-exported for the exporters
 
 SIDECAR_VERSION = 1
 
@@ -44,15 +47,6 @@ class TensorSpec:
     name: str
     shape: list[int | str]
     dtype: str
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _tool_versions(names: tuple[str, ...]) -> dict[str, str]:

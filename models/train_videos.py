@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vgsum.models.video_features import ClipFeatures, extract_features, list_videos, sha256_file
+from vgsum.models.video_features import ClipFeatures, extract_features, list_videos
+from vgsum.runtime.digest import sha256_of
 from vgsum.runtime.errors import UserError
 
 WINDOW = 64  # live window (32 s at 2 fps)
@@ -423,7 +424,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     clips = extract_features(paths, engine=engine, cache_dir=args.cache, progress=not args.quiet)
     if not clips:
         raise UserError("none of the videos could be decoded")
-    by_sha = {sha256_file(p): p for p in reversed(paths)}
+    by_sha = {sha256_of(p): p for p in reversed(paths)}
     extract_s = time.perf_counter() - started
     dims = (clips[0].frame_features.shape[1], clips[0].object_features.shape[2], labels.shape[1])
     cfg, d_frame = default_config(*dims, args.seed, args.epochs, args.threads)
@@ -444,7 +445,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "total_duration_s": round(sum(c.duration_s for c in clips), 2),
         "total_steps": sum(c.steps for c in clips),
         "perception_engine_sha256": engine.backend.sidecar.get("sha256"),
-        "labels_sha256": sha256_file(engines / LABELS_FILE),
+        "labels_sha256": sha256_of(engines / LABELS_FILE),
         "loss_curve": curve,
         "final_eval_loss": evaluate_loss(model, cfg, tensors),
         "feature_seconds": round(extract_s, 1),

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vgsum.runtime.digest import sha256_of
 from vgsum.runtime.errors import UserError
 from vgsum.stream.sampler import PtsSampler
 
@@ -67,15 +68,6 @@ def feature_cache_dir() -> Path:
     """`$VGSUM_FEATURES`, else `~/.cache/vgsum/features` (never the repository, never ../shared)."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vgsum" / "features"
     return Path(os.environ.get("VGSUM_FEATURES", default))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def list_videos(paths: Iterable[Path | str]) -> list[Path]:
@@ -217,7 +209,7 @@ def extract_features(
     seen: set[str] = set()
     engine_sha: str | None = None
     for path in tqdm(paths, desc="features", unit="clip", disable=not progress):
-        sha = sha256_file(path)
+        sha = sha256_of(path)
         if sha in seen:
             continue
         seen.add(sha)

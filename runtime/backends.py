@@ -10,7 +10,6 @@ never is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from vgsum.runtime.digest import sha256_of
 from vgsum.runtime.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,6 @@ def _engine_name(sidecar: dict[str, Any] | None, path: Path) -> str:
     if sidecar and sidecar.get("engine"):
         return str(sidecar["engine"])
     return re.split(r"[._]", path.name)[0] or "all"  # refiner_frame.json -> refiner
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sidecar_for(path: Path | str, kind: str = "onnxruntime") -> Path:
@@ -97,7 +89,7 @@ def resolve_engine(path: Path | str, kind: str = "onnxruntime") -> tuple[Path, d
     command = export_command(name, out_dir, kind)
     if not engine_file.is_file():
         raise UserError(f"engine file {engine_file} is missing; build it with `{command}`")
-    if _sha256(engine_file) != expected:
+    if sha256_of(engine_file) != expected:
         raise UserError(
             f"engine file {engine_file} does not match its sidecar (sha256 differs); rebuild it with `{command}`"
         )

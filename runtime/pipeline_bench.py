@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import statistics
 import threading
 import time
@@ -25,6 +24,7 @@ import numpy as np
 
 from vgsum.runtime.config import EdgeConfig
 from vgsum.runtime.errors import UserError
+from vgsum.runtime.ingest_bench import cpu_model
 from vgsum.runtime.paths import engine_dir, shared_dir
 from vgsum.runtime.pipeline import Engines
 from vgsum.runtime.sample import bundled_sample
@@ -136,16 +136,6 @@ def _clip_720p() -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main(argv: list[str]) -> int:
     """Run the three measurements and print one table."""
     parser = argparse.ArgumentParser(prog="vgsum bench pipeline", description=__doc__.splitlines()[0])
@@ -159,7 +149,7 @@ def main(argv: list[str]) -> int:
     cores = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"vgsum bench pipeline: {cores} cores ({_cpu_name()}), load average {load:.1f}, "
+        f"vgsum bench pipeline: {cores} cores ({cpu_model()}), load average {load:.1f}, "
         f"ORT threads {args.threads}, engines {folder}"
     )
 

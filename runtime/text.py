@@ -9,13 +9,13 @@ names a label costs nothing live.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vgsum.runtime.backends import Backend, export_command, load_backend
+from vgsum.runtime.digest import sha256_of
 from vgsum.runtime.errors import UserError
 
 TEXT_SIDECAR = "text.json"
@@ -47,10 +47,6 @@ def tokenize(tokenizer: Any, texts: list[str]) -> dict[str, np.ndarray]:
     return {"input_ids": ids, "attention_mask": mask}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class TextEncoder:
     """MiniLM sentence embeddings through the exported `text` engine, plus the shipped label embeddings."""
 
@@ -67,7 +63,7 @@ class TextEncoder:
         for path, key in ((tokenizer_path, "tokenizer_sha256"), (labels_path, "labels_sha256")):
             if not path.is_file():
                 raise UserError(f"text engine file {path} is missing; build it with `{command}`")
-            if key in extra and _sha256(path) != extra[key]:
+            if key in extra and sha256_of(path) != extra[key]:
                 raise UserError(f"text engine file {path} does not match its sidecar; rebuild it with `{command}`")
         self.tokenizer = make_tokenizer(tokenizer_path, self.max_tokens)
         self.labels: list[str] = list(sidecar.get("class_names", []))

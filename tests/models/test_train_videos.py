@@ -47,7 +47,8 @@ def bikes_features(engines: Path, bikes_mp4: Path, tmp_path_factory: pytest.Temp
 
 
 def test_features_of_a_real_clip_are_consistent(bikes_features, bikes_mp4: Path, engines: Path) -> None:
-    from vgsum.models.video_features import extract_features, sha256_file
+    from vgsum.models.video_features import extract_features
+    from vgsum.runtime.digest import sha256_of
 
     (clip,), cache = bikes_features
     T = clip.steps
@@ -63,7 +64,7 @@ def test_features_of_a_real_clip_are_consistent(bikes_features, bikes_mp4: Path,
         n = clip.counts[t]
         assert not clip.object_features[t, n:].any() and not clip.scores[t, n:].any()
         assert (clip.boxes[t, :n, 2] >= clip.boxes[t, :n, 0]).all() and (clip.boxes[t, :n] >= -1e-3).all()
-    assert clip.sha256 == sha256_file(bikes_mp4)
+    assert clip.sha256 == sha256_of(bikes_mp4)
     assert {0, 2} <= set(clip.classes[clip.scores > 0].tolist())  # bikes.mp4 shows people (0) and cars (2)
     files = list(cache.glob("*.npz"))
     assert len(files) == 1
