@@ -43,6 +43,7 @@ def build_parser(prog: str = "vgsum run") -> argparse.ArgumentParser:
     parser.add_argument("--engines", type=Path, default=None, help="engine folder (default: the engine cache)")
     parser.add_argument("--sample-fps", type=float, default=2.0, help="frames scored per second of video")
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads per engine")
+    parser.add_argument("--clips", action="store_true", help="also write each highlight as an MP4 into OUT/clips")
     parser.add_argument("--no-png", action="store_true", help="skip the timeline picture")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", "-v", action="store_true", help="log what every part does")
@@ -96,6 +97,7 @@ def run_source(args: argparse.Namespace, *, label: str = "run") -> int:
     is_file = "://" not in source and not source.startswith("/dev/")
     if is_file and not Path(source).is_file():
         raise UserError(f"source {source} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+    out_dir = _report_dir(source, args.out)
     cfg = parse_config(
         {
             "streams": [
@@ -106,6 +108,7 @@ def run_source(args: argparse.Namespace, *, label: str = "run") -> int:
                     "sample_fps": args.sample_fps,
                     "queries": list(args.query),
                     "max_retries": 0 if is_file else 5,
+                    "clips_dir": str(out_dir / "clips") if getattr(args, "clips", False) else None,
                 }
             ],
             "publish": PublishConfig(endpoints=list(args.publish), frame_messages=False).model_dump(),
@@ -122,7 +125,6 @@ def run_source(args: argparse.Namespace, *, label: str = "run") -> int:
             f"vgsum {label}: warning: the refiner in {cfg.engines.folder} is untrained (random weights)",
             file=sys.stderr,
         )
-    out_dir = _report_dir(source, args.out)
     safe = redact_url(source)
     print(
         f"{label}: {safe} -> perception + VideoGraph on {engines.perception.provider}"

@@ -116,6 +116,7 @@ class HighlightEvent:
     objects: dict[str, int]
     query: str | None
     thumbnail: np.ndarray | None = None
+    epoch: int = 0  # the ingest epoch of the shot (clips are cut from that epoch's packets)
 
 
 class RecentBudget:
@@ -168,6 +169,7 @@ class _Frame:
     labels: Counter
     query_match: dict[str, float]
     thumbnail: np.ndarray | None
+    epoch: int = 0
     final_score: float | None = None
 
 
@@ -222,7 +224,9 @@ class StreamSummarizer:
         self._epoch = frame.epoch
         if self.shots.update(frame.frame_feature):
             self._end_shot()
-        self._frames[index] = _Frame(frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail)
+        self._frames[index] = _Frame(
+            frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail, frame.epoch
+        )
         self._open.indices.append(index)
         step = self.ring.push(frame.node, index, frame.media_time)
         self._finalize(step.left)
@@ -327,6 +331,7 @@ class StreamSummarizer:
                 objects=dict(objects.most_common(self.cfg.top_objects)),
                 query=query,
                 thumbnail=middle.thumbnail,
+                epoch=frames[0].epoch,
             )
         )
 

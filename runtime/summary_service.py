@@ -52,6 +52,7 @@ class SummaryService:
         self.cfg = cfg
         self.collect = collect
         self.collected: dict[str, Collected] = {s.stream_id: Collected() for s in cfg.streams}
+        self._clips_dirs = {s.stream_id: s.clips_dir for s in cfg.streams if s.clips_dir is not None}
         self._print_highlight = on_highlight
         self.publisher = Publisher(cfg.publish.endpoints, sndhwm=cfg.publish.sndhwm, security=self._pub_security())
         self.metrics = None
@@ -211,6 +212,10 @@ class SummaryService:
         self._on_latency(stream_id, "publish", time.perf_counter() - started)
 
     def _on_highlight(self, stream_id: str, event: HighlightEvent) -> None:
+        clip = None
+        clips_dir = self._clips_dirs.get(stream_id)
+        if clips_dir is not None:
+            clip = self.ingest.workers[stream_id].write_clip(event.start, event.end, event.epoch, clips_dir)
         try:
             self.publisher.publish(
                 HighlightMessage,
@@ -221,7 +226,7 @@ class SummaryService:
                 score=event.score,
                 objects=event.objects,
                 query=event.query,
-                clip=None,
+                clip=clip,
             )
         except RuntimeError:
             return
@@ -232,6 +237,7 @@ class SummaryService:
                 "score": event.score,
                 "objects": event.objects,
                 "query": event.query,
+                "clip": clip,
                 "thumbnail": event.thumbnail,
             }
             self.collected[stream_id].highlights.append(record)

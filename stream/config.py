@@ -60,6 +60,10 @@ class StreamConfig(BaseModel):
     queue_size: int = Field(8, ge=1, le=10_000)
     queue_policy: QueuePolicy | None = Field(None, description="default: drop_oldest when live, block for files")
     decode_threads: int = Field(0, ge=0, le=64, description="0 lets FFmpeg choose")
+    clips_dir: str | None = Field(
+        None, description="write each highlight as an MP4 here (packets remuxed, not re-encoded)"
+    )
+    clip_buffer_s: float = Field(120.0, gt=0, le=3600, description="seconds of packets kept for clips")
     queries: list[str] = Field(
         default_factory=list, description="free-text queries that raise matching moments (changeable at run time)"
     )

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +86,8 @@ class StreamWorker:
         self._sampler = PtsSampler(cfg.sample_fps)
         self._seq = 0
         self._out_size: tuple[int, int] | None = None
+        self._packets = None  # PacketBuffer of the current connection, when clips are on
+        self._clock: tuple[int, float] | None = None  # (epoch, media_time - pts) of the newest frame
 
     # -- public -----------------------------------------------------------------
     @property
@@ -114,6 +117,29 @@ class StreamWorker:
         with self._lock:
             stats = self._stats
         return replace(stats, state=self.state, frames_dropped=self.queue.dropped, queue_lag_s=self.queue.oldest_age())
+
+    def write_clip(self, start: float, end: float, epoch: int, folder: str) -> str | None:
+        """Remux the packets of media times [start, end) of `epoch` into an MP4 in `folder`; its path, or None.
+
+        None when clips are off, the span left the buffer, or a reconnect since then
+        replaced the buffer (the clock of another epoch cannot place it).
+        """
+        from vgsum.stream.clips import clip_filename, write_clip
+
+        buffer, clock = self._packets, self._clock
+        if buffer is None or clock is None or clock[0] != epoch:
+            return None
+        offset = clock[1]
+        span = buffer.span(start - offset, end - offset)
+        if span is None:
+            return None
+        path = Path(folder).expanduser() / clip_filename(self.cfg.stream_id, start)
+        try:
+            write_clip(span, path)
+        except OSError as err:
+            log.warning("stream %s: clip %s not written: %s", self.cfg.stream_id, path, err.strerror)
+            return None
+        return str(path)
 
     # -- internals --------------------------------------------------------------
     def _update(self, **changes: object) -> None:
@@ -177,6 +203,10 @@ class StreamWorker:
                 continue
             epoch_before = self._stats.epoch
             try:
+                if cfg.clips_dir is not None:
+                    from vgsum.stream.packet_buffer import PacketBuffer
+
+                    self._packets = PacketBuffer(source.stream, max_seconds=cfg.clip_buffer_s)
                 outcome = self._read_epoch(source, media_base, last_wall)
             finally:
                 source.close()
@@ -219,7 +249,8 @@ class StreamWorker:
         last_media: float | None = media_base
         epoch = self._stats.epoch
         try:
-            for frame in source.frames(watchdog):
+            on_packet = self._packets.add if self._packets is not None else None
+            for frame in source.frames(watchdog, on_packet=on_packet):
                 if self._stop.is_set():
                     break
                 watchdog.feed()
@@ -246,6 +277,7 @@ class StreamWorker:
                     continue
                 assert media_base is not None
                 media_time = media_base + (t - t0)
+                self._clock = (epoch, media_time - t)
                 last_media, last_wall = media_time, now_wall
                 if self._out_size is None:
                     self._out_size = cfg.output_size(frame.width, frame.height)

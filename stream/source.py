@@ -12,7 +12,7 @@ help (`permanent`). Note two FFmpeg facts the worker relies on:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from vgsum.stream.config import StreamConfig
@@ -132,17 +132,22 @@ class VideoSource:
         assert self.stream is not None, "open() first"
         return self.stream.codec_context.width, self.stream.codec_context.height
 
-    def frames(self, watchdog: Watchdog | None = None) -> Iterator[av.VideoFrame]:
+    def frames(
+        self, watchdog: Watchdog | None = None, on_packet: Callable[[av.Packet], object] | None = None
+    ) -> Iterator[av.VideoFrame]:
         """Decoded frames until the source ends (returns) or breaks (SourceError, redacted).
 
         With a `watchdog`, packets that keep coming without a decodable frame count as
-        a stall too (the read timeout only catches silence).
+        a stall too (the read timeout only catches silence). `on_packet` sees every
+        demuxed packet before it is decoded (the highlight-clip buffer keeps them).
         """
         assert self.container is not None and self.stream is not None, "open() first"
         try:
             for packet in self.container.demux(self.stream):
                 if watchdog is not None and watchdog.stalled():
                     raise SourceError(f"stalled: no frame for {watchdog.silent_for():.1f} s", permanent=False)
+                if on_packet is not None:
+                    on_packet(packet)
                 # demux yields a final empty packet that flushes the decoder.
                 yield from packet.decode()
         except (GeneratorExit, SourceError):

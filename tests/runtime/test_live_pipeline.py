@@ -62,8 +62,13 @@ def test_daemon_on_rtsp_publishes_highlights_survives_a_restart_and_serves_contr
     pub_port, control_port, metrics_port = free_tcp_port(), free_tcp_port(), free_tcp_port()
     not_video = tmp_path / "notes.mp4"
     not_video.write_text("this is not a video\n")
-    fast = {"open_timeout_s": 3, "read_timeout_s": 3, "stall_after_s": 4, "backoff_initial_s": 0.2,
-            "backoff_max_s": 1.0}
+    fast = {
+        "open_timeout_s": 3,
+        "read_timeout_s": 3,
+        "stall_after_s": 4,
+        "backoff_initial_s": 0.2,
+        "backoff_max_s": 1.0,
+    }
     config = tmp_path / "edge.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -274,13 +279,30 @@ def test_bad_inputs_are_one_line_each(tmp_path, engine_folder, bikes_mp4):
 
 def test_run_prints_highlights_and_writes_the_report(tmp_path, engine_folder, bikes_mp4):
     out = tmp_path / "report"
-    result = _vgsum("run", str(bikes_mp4), "--engines", str(engine_folder), "--query", "a person riding a bicycle",
-                    "--out", str(out))
+    result = _vgsum(
+        "run",
+        str(bikes_mp4),
+        "--engines",
+        str(engine_folder),
+        "--query",
+        "a person riding a bicycle",
+        "--out",
+        str(out),
+        "--clips",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "20 frames scored" in result.stdout
     scores = json.loads((out / "scores.json").read_text())["scores"]
     assert len(scores) == 20 and all(s["final"] and 0 <= s["score"] <= 1 for s in scores)
     highlights = json.loads((out / "highlights.json").read_text())["highlights"]
     printed = [line for line in result.stdout.splitlines() if line.startswith("highlight ")]
-    assert len(printed) == len(highlights)
+    assert len(printed) == len(highlights) >= 1
+    import av
+
+    for highlight in highlights:  # each highlight's clip: the source's packets remuxed, covering its span
+        with av.open(highlight["clip"]) as clip:
+            stream = clip.streams.video[0]
+            assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (640, 272)
+            seconds = float(stream.duration * stream.time_base) if stream.duration else clip.duration / 1e6
+        assert seconds >= highlight["end"] - highlight["start"] - 0.1
     assert (out / "timeline.png").stat().st_size > 10_000
