@@ -78,26 +78,36 @@ class ShotDecision:
 class BudgetSelector:
     """Keeps about `budget` of recent time as highlights, deciding each shot once, when it ends.
 
-    A finished shot is a highlight when, ranking the shots of the last `horizon` frames by
-    score, the time covered by higher-scoring shots plus half of its own length stays within
-    `budget` of that time: its middle lies inside the top `budget` quantile of recent time.
+    The one selection rule of the live runtime and of the streaming evaluation. A finished
+    shot is a highlight when
+    - its middle lies inside the top `budget` quantile of the last `horizon` frames by
+      score (the time of higher-scoring recent shots plus half its own length fits in
+      `budget` of that time),
+    - the highlights already kept there cover less than `budget` (so while the horizon
+      fills up, a run of ever-better shots cannot all be kept), and
+    - it beats the lower quartile of recent shot scores by `margin`: in a static scene
+      every shot scores the same and none is kept.
     """
 
-    def __init__(self, budget: float = 0.15, horizon: int = 9000) -> None:
+    def __init__(self, budget: float = 0.15, horizon: int = 9000, margin: float = 0.0) -> None:
         if not 0 < budget < 1:
             raise ValueError("budget must be in (0, 1)")
         self.budget = budget
         self.horizon = horizon
-        self._recent: deque[tuple[float, int]] = deque()  # (score, length) of recent shots
+        self.margin = margin
+        self._recent: deque[tuple[float, int, bool]] = deque()  # (score, length, kept) of recent shots
         self._recent_len = 0
 
     def decide(self, start: int, end: int, score: float) -> ShotDecision:
         """Record a finished shot (inclusive frame range) and say whether it is a highlight."""
         length = end - start + 1
-        self._recent.append((float(score), length))
         self._recent_len += length
-        while len(self._recent) > 1 and self._recent_len - self._recent[0][1] >= self.horizon:
+        while self._recent and self._recent_len - self._recent[0][1] >= self.horizon:
             self._recent_len -= self._recent.popleft()[1]
-        higher = sum(n for s, n in self._recent if s > score)
-        keep = higher + length / 2 <= self.budget * self._recent_len
+        higher = sum(n for s, n, _ in self._recent if s > score)
+        kept = sum(n for _, n, k in self._recent if k)
+        allowance = self.budget * self._recent_len
+        floor = float(np.quantile([s for s, _, _ in self._recent] + [score], 0.25)) + self.margin
+        keep = higher + length / 2 <= allowance and kept < allowance and score >= floor
+        self._recent.append((float(score), length, keep))
         return ShotDecision(start, end, float(score), bool(keep))

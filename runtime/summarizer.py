@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.runtime.fusion import ScoreFusion
-from vgsum.runtime.shots import OnlineShotDetector
+from vgsum.runtime.shots import BudgetSelector, OnlineShotDetector
 from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
 
 log = logging.getLogger(__name__)
@@ -119,50 +119,6 @@ class HighlightEvent:
     epoch: int = 0  # the ingest epoch of the shot (clips are cut from that epoch's packets)
 
 
-class RecentBudget:
-    """Decides each finished shot once: does it belong to the best `budget` share of recent time?
-
-    A shot is kept when (1) the recent shots that scored higher cover less than
-    `budget` of the last `horizon` frames, (2) the shots already kept there cover
-    less than `budget` too (so the kept share overshoots by at most one shot, even
-    while the horizon is still filling), and (3) it beats the lower quartile of
-    recent shot scores by `margin`: in a static scene every shot scores the same and
-    none is kept.
-    """
-
-    def __init__(self, budget: float, horizon: int, margin: float) -> None:
-        self.budget = budget
-        self.horizon = horizon
-        self.margin = margin
-        self._recent: deque[tuple[float, int, bool]] = deque()  # (score, frames, kept), oldest first
-        self._frames = 0
-
-    def decide(self, score: float, length: int) -> bool:
-        """Record a finished shot and say whether it is a highlight."""
-        self._frames += length
-        while self._recent and self._frames - self._recent[0][1] >= self.horizon:
-            self._frames -= self._recent.popleft()[1]
-        previous = list(self._recent)
-        scores = np.array([s for s, _, _ in previous] + [score])
-        above = sum(n for s, n, _ in previous if s > score)
-        kept = sum(n for _, n, k in previous if k)
-        floor = float(np.quantile(scores, 0.25)) + self.margin
-        allowance = self.budget * self._frames
-        keep = above < allowance and kept < allowance and score >= floor
-        self._recent.append((score, length, keep))
-        log.debug(
-            "shot of %d frames, score %.3f: higher %d, kept %d of %d recent frames, floor %.3f -> %s",
-            length,
-            score,
-            above,
-            kept,
-            self._frames,
-            floor,
-            keep,
-        )
-        return bool(keep)
-
-
 @dataclass
 class _Frame:
     media_time: float
@@ -203,7 +159,7 @@ class StreamSummarizer:
         min_len = max(1, round(cfg.min_shot_s * sample_fps))
         max_len = max(min_len, round(cfg.max_shot_s * sample_fps))
         self.shots = OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
-        self.budget = RecentBudget(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)), cfg.min_margin)
+        self.budget = BudgetSelector(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)), cfg.min_margin)
         self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
         self._open = _Shot()
         self._pending: deque[_Shot] = deque()  # ended shots waiting for window scores
@@ -313,7 +269,9 @@ class StreamSummarizer:
 
     def _decide(self, shot: _Shot, score: float) -> None:
         first, last = shot.indices[0], shot.indices[-1]
-        if not self.budget.decide(score, last - first + 1):
+        decision = self.budget.decide(first, last, score)
+        log.debug("shot %d-%d score %.3f -> %s", first, last, score, decision.highlight)
+        if not decision.highlight:
             return
         frames = [self._frames[i] for i in shot.indices]
         objects: Counter = Counter()

@@ -110,13 +110,13 @@ def test_a_matching_query_raises_scores_and_names_itself() -> None:
     assert all(h.start >= 24.0 - 1e-6 and h.end <= 32.0 + 1e-6 for h in highlights)
 
 
-def test_recent_budget_keeps_about_the_budget_of_time_and_the_best_shots() -> None:
-    from vgsum.runtime.summarizer import RecentBudget
+def test_budget_keeps_about_the_budget_of_time_and_the_best_shots() -> None:
+    from vgsum.runtime.shots import BudgetSelector
 
     rng = np.random.default_rng(1)
-    budget = RecentBudget(0.15, horizon=1200, margin=0.0)
+    budget = BudgetSelector(0.15, horizon=1200, margin=0.0)
     shots = [(float(rng.random()), int(rng.integers(4, 25))) for _ in range(600)]
-    kept = [budget.decide(score, length) for score, length in shots]
+    kept = [budget.decide(0, length - 1, score).highlight for score, length in shots]
     kept_time = sum(n for (_, n), k in zip(shots, kept, strict=True) if k)
     share = kept_time / sum(n for _, n in shots)
     assert 0.10 < share < 0.22, share
