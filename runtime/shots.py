@@ -80,9 +80,9 @@ class BudgetSelector:
 
     The one selection rule of the live runtime and of the streaming evaluation. A finished
     shot is a highlight when
-    - its middle lies inside the top `budget` quantile of the last `horizon` frames by
-      score (the time of higher-scoring recent shots plus half its own length fits in
-      `budget` of that time),
+    - the recent shots that scored higher cover less than `budget` of the last `horizon`
+      frames (so the best shot is kept even when it alone is longer than the budget,
+      which matters while the horizon fills up and for long shots of a fixed camera),
     - the highlights already kept there cover less than `budget` (so while the horizon
       fills up, a run of ever-better shots cannot all be kept), and
     - it beats the lower quartile of recent shot scores by `margin`: in a static scene
@@ -108,6 +108,6 @@ class BudgetSelector:
         kept = sum(n for _, n, k in self._recent if k)
         allowance = self.budget * self._recent_len
         floor = float(np.quantile([s for s, _, _ in self._recent] + [score], 0.25)) + self.margin
-        keep = higher + length / 2 <= allowance and kept < allowance and score >= floor
+        keep = higher < allowance and kept < allowance and score >= floor
         self._recent.append((float(score), length, keep))
         return ShotDecision(start, end, float(score), bool(keep))
