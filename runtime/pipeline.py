@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from vgsum.runtime.control import clean_queries
 from vgsum.runtime.errors import UserError
 from vgsum.runtime.perception import FramePerception, PerceptionEngine
 from vgsum.runtime.refiner import FrameBatchInput, RefinerEngines
+from vgsum.runtime.report import thumbnail
 from vgsum.runtime.summarizer import (
     FrameInput,
     HighlightEvent,
@@ -74,9 +75,6 @@ class Engines:
             "trained" if engines.refiner.trained else "UNTRAINED: random weights",
         )
         return engines
-
-
-Stage = Literal["perception", "refiner_frame", "refiner_window", "publish"]
 
 
 @dataclass
@@ -260,7 +258,7 @@ class Pipeline:
                         frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
                         labels=perceived.labels,
                         query_match=self._query_match(perceived, stream),
-                        thumbnail=_thumbnail(frame.rgb) if self.thumbnails else None,
+                        thumbnail=thumbnail(frame.rgb, max_width=192) if self.thumbnails else None,
                     )
                 )
 
@@ -303,8 +301,3 @@ class Pipeline:
         best = sims.max(axis=0)
         bar = self.summary.query_match
         return {q: float(s) for q, s in zip(stream.queries, best, strict=True) if s >= bar}
-
-
-def _thumbnail(rgb: np.ndarray, max_width: int = 192) -> np.ndarray:
-    step = max(1, -(-rgb.shape[1] // max_width))
-    return np.ascontiguousarray(rgb[::step, ::step])
