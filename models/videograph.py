@@ -191,7 +191,8 @@ class VideoGraph(nn.Module):
             graphs.append(adjacency)
         h = self.readout.propagate(adjacency, h)
         scores = torch.sigmoid(self.head(h)[..., 0])
-        self.last_adjacencies = graphs
+        if not torch.compiler.is_exporting():  # a tensor attribute set while exporting makes torch.export warn
+            self.last_adjacencies = graphs
         return torch.where(mask, scores, torch.zeros_like(scores)), graphs
 
     def forward(self, frame_features, mask):
