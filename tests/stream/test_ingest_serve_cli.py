@@ -28,14 +28,6 @@ def serve(config: Path) -> subprocess.Popen[str]:
     )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_example_config_validates(bikes_mp4):
     cfg = load_config(REPO / "configs" / "edge.yaml", EdgeConfig)
     assert len(cfg.streams) == 2
@@ -71,8 +63,8 @@ def test_malformed_config_is_one_line_exit_2(tmp_path, body, expect):
 
 
 @pytest.mark.rtsp
-def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rtsp_server):
-    port = free_port()
+def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rtsp_server, free_tcp_port):
+    port = free_tcp_port()
     config = tmp_path / "edge.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -125,8 +117,8 @@ def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rts
     assert "rtsp://***@127.0.0.1" in err  # the stream is named by a redacted URL
 
 
-def test_serve_sigint_on_files_only(tmp_path, bikes_mp4):
-    port = free_port()
+def test_serve_sigint_on_files_only(tmp_path, bikes_mp4, free_tcp_port):
+    port = free_tcp_port()
     config = tmp_path / "edge.yaml"
     config.write_text(
         yaml.safe_dump(
