@@ -1,9 +1,11 @@
-"""`vgsum eval [table|streaming|kts|graphs]`: the TVSum reports of issue 7.
+"""`vgsum eval [table|streaming|kts|graphs|validate]`: the TVSum reports of issue 7.
 
-- table (default): random, gtscore, peer, VideoGraph K=0/K=5/unsupervised, one run, one table;
+- table (default): random, gtscore, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
 - streaming: the K=5 model windowed (W = 16/32/64) with fusion, online shots and budget vs offline;
 - kts: our KTS shots against the pack's shots, and what they do to F-scores;
-- graphs: per refinement step adjacency entropy and edge density for K = 0..8 on one fold.
+- graphs: per refinement step adjacency entropy and edge density for K = 0..8 on one fold;
+- validate: a recipe (with --set changes) scored on validation videos held out of each fold's
+  training keys, never its test keys: how recipes are chosen.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="vgsum eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("report", nargs="?", default="table", choices=["table", "streaming", "kts", "graphs"])
+    parser.add_argument("report", nargs="?", default="table",
+                        choices=["table", "streaming", "kts", "graphs", "validate"])
     parser.add_argument("--rows", default=",".join(ALL_ROWS), help=f"comma-separated subset of {','.join(ALL_ROWS)}")
     parser.add_argument("--folds", type=_ints, default=None, help="fold indices (default: all; graphs: 0)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the seeded rows (default 3)")
@@ -38,6 +41,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--save-scores", type=Path, default=None, help="write DIR/<row>/fold<k>.json step scores")
     parser.add_argument("--windows", type=_ints, default=[16, 32, 64], help="streaming: window lengths in steps")
     parser.add_argument("--max-k", type=int, default=8, help="graphs: largest K")
+    parser.add_argument("--recipe", default="videograph_k5", help="validate: recipe name in configs/train")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="validate: change one recipe key (repeatable), e.g. videograph.max_distance=16")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
@@ -68,6 +74,12 @@ def main(argv: list[str]) -> int:
         from vgsum.models.kts_eval import format_kts, run_kts_comparison
 
         print(format_kts(run_kts_comparison(videos)))
+    elif args.report == "validate":
+        from vgsum.models.validation import HEADER, validate
+
+        result = validate(videos, splits, args.recipe, args.overrides, folds, list(range(args.seeds)),
+                          progress=not args.no_progress)
+        print("\n".join([*HEADER, result.line()]))
     else:
         from vgsum.models.graph_report import format_graphs, run_graphs
 

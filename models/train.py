@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.models import losses
 from vgsum.models.dataset import DEFAULT_SPLIT_FILE, Video, normalise_features
@@ -38,6 +38,7 @@ class VideoGraphSettings(BaseModel):
     refine_steps: int = Field(5, ge=0)
     share_refiner: bool = True
     max_distance: int = 64
+    query_film: bool = False
 
 
 class PeerSettings(BaseModel):
@@ -75,8 +76,15 @@ class TrainConfig(BaseModel):
     crop: int = Field(0, ge=0)  # train on random crops of this many steps (0 = whole videos)
     normalise: Literal["l2", "standard", "none"] = "l2"
     target: Literal["minmax", "raw"] = "minmax"
+    query: Literal["none", "title"] = "none"  # "title": each video's title embedding is its query (needs query_film)
     split_file: str = DEFAULT_SPLIT_FILE
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _title_needs_film(self) -> TrainConfig:
+        if self.query == "title" and (self.model != "videograph" or not self.videograph.query_film):
+            raise ValueError("query: title needs model: videograph and videograph.query_film: true")
+        return self
     threads: int = 2
 
 
@@ -112,10 +120,21 @@ def pad_batch(items: list[tuple[np.ndarray, np.ndarray]]) -> tuple[torch.Tensor,
     return torch.from_numpy(feats), torch.from_numpy(targets), torch.from_numpy(mask)
 
 
-def forward_with_nodes(model: torch.nn.Module, feats: torch.Tensor, mask: torch.Tensor):
+def title_queries(cfg: TrainConfig, videos: dict[str, Video], keys: list[str]) -> dict[str, np.ndarray] | None:
+    """Each video's title embedding [384] when the recipe asks for title queries, else None."""
+    if cfg.query == "none":
+        return None
+    from vgsum.models.titles import embed_titles
+
+    return dict(zip(keys, embed_titles([videos[k].title for k in keys]), strict=True))
+
+
+def forward_with_nodes(model: torch.nn.Module, feats: torch.Tensor, mask: torch.Tensor,
+                       query: torch.Tensor | None = None):
     """Scores and the per-step vectors the diversity term compares (VideoGraph nodes; the peer's input)."""
     if isinstance(model, VideoGraph):
-        nodes = model.frame(feats)
+        query_mask = None if query is None else torch.ones(query.shape[:2], dtype=torch.bool)
+        nodes = model.frame(feats, query=query, query_mask=query_mask)
         return model.window(nodes, mask), nodes
     return model(feats, mask), feats
 
@@ -156,6 +175,7 @@ def train_model(cfg: TrainConfig, videos: dict[str, Video], train_keys: list[str
     torch.set_num_threads(cfg.threads)
     seed_everything(seed)
     data = [prepare(videos[k], cfg) for k in train_keys]
+    queries = title_queries(cfg, videos, train_keys)
     model = build_model(cfg, data[0][0].shape[1])
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(seed)
@@ -163,11 +183,15 @@ def train_model(cfg: TrainConfig, videos: dict[str, Video], train_keys: list[str
     for _epoch in tqdm(range(cfg.epochs), desc=f"train {cfg.name}", disable=not progress, leave=False):
         order = rng.permutation(len(data))
         for start in range(0, len(order), cfg.batch_size):
-            batch = [data[i] for i in order[start : start + cfg.batch_size]]
+            picked = order[start : start + cfg.batch_size]
+            batch = [data[i] for i in picked]
             if cfg.crop:
                 batch = [_random_crop(x, y, cfg.crop, rng) for x, y in batch]
             feats, targets, mask = pad_batch(batch)
-            scores, nodes = forward_with_nodes(model, feats, mask)
+            query = None
+            if queries is not None:  # [B,1,Dl]: one title per video
+                query = torch.from_numpy(np.stack([queries[train_keys[i]] for i in picked]))[:, None]
+            scores, nodes = forward_with_nodes(model, feats, mask, query)
             loss = objective(cfg, scores, targets, feats, nodes, mask)
             opt.zero_grad()
             loss.backward()
@@ -191,7 +215,11 @@ def predict(model: torch.nn.Module, video: Video, cfg: TrainConfig) -> np.ndarra
     x, _ = prepare(video, cfg)
     feats = torch.from_numpy(x)[None]
     mask = torch.ones(1, len(x), dtype=torch.bool)
-    return model(feats, mask)[0].numpy().astype(np.float64)
+    queries = title_queries(cfg, {video.key: video}, [video.key])
+    if queries is None:
+        return model(feats, mask)[0].numpy().astype(np.float64)
+    query = torch.from_numpy(queries[video.key])[None, None]
+    return model(feats, mask, query, torch.ones(1, 1, dtype=torch.bool))[0].numpy().astype(np.float64)
 
 
 def save_checkpoint(path: Path, model: torch.nn.Module, cfg: TrainConfig, **extra) -> Path:

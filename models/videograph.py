@@ -40,6 +40,8 @@ class VideoGraphConfig:
     refine_steps: int = 5  # K (0 = the fixed initial similarity graph)
     share_refiner: bool = True  # one set of refinement weights for every k
     max_distance: int = 64  # relative-distance bias buckets (|t - t'| clipped)
+    # sentence-level query over the temporal graph (the TVSum title row): FiLM of every node by the pooled query
+    query_film: bool = False
 
 
 def masked_softmax(logits: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
@@ -147,6 +149,11 @@ class VideoGraph(nn.Module):
         self.node = nn.Sequential(  # v_t = MLP([f_t ; s_t])
             nn.Linear(cfg.d_frame + (d if cfg.spatial else 0), d), nn.ReLU(), nn.Dropout(cfg.dropout), nn.Linear(d, d)
         )
+        # zero-initialised, so a query-conditioned model starts as the unconditioned one
+        self.film = nn.Linear(cfg.d_lang, 2 * d) if cfg.query_film else None
+        if self.film is not None:
+            nn.init.zeros_(self.film.weight)
+            nn.init.zeros_(self.film.bias)
         self.wa = nn.Linear(d, d, bias=False)
         self.wb = nn.Linear(d, d, bias=False)
         self.distance_bias = nn.Embedding(cfg.max_distance + 1, 1)
@@ -160,11 +167,26 @@ class VideoGraph(nn.Module):
     # -- per frame
     def frame(self, frame_feature, objects=None, boxes=None, classes=None, object_mask=None, query=None,
               query_mask=None):
-        """Frame feature [B,Df] (+ objects, queries when the spatial branch is on) -> node vector [B,d]."""
+        """Frame feature [B,Df] (+ objects, queries when the spatial branch is on) -> node vector [B,d].
+
+        With `query_film`, the mean of the valid queries scales and shifts the node, so what counts as
+        important can depend on what the viewer asked for (or, on TVSum, on the video's title).
+        Frame features may also be [B,T,Df] (offline), with one query set per video.
+        """
         f = self.input_drop(frame_feature)
         if self.spatial is not None:
             f = torch.cat([f, self.spatial(objects, boxes, classes, object_mask, query, query_mask)], -1)
-        return self.node(f)
+        node = self.node(f)
+        if self.film is None or query is None:
+            return node
+        weights = query_mask.float()[..., None]  # [B,L,1]
+        count = weights.sum(1)  # [B,1]
+        pooled = (query * weights).sum(1) / count.clamp(min=1)  # [B,Dl]
+        has_query = (count > 0).float()  # a video or frame without a query keeps its plain node
+        gamma, beta = (has_query * self.film(pooled)).chunk(2, -1)
+        if node.dim() == 3:
+            gamma, beta = gamma[:, None], beta[:, None]
+        return node * (1 + torch.tanh(gamma)) + beta
 
     # -- per window
     def window(self, nodes, mask):
@@ -195,9 +217,11 @@ class VideoGraph(nn.Module):
             self.last_adjacencies = graphs
         return torch.where(mask, scores, torch.zeros_like(scores)), graphs
 
-    def forward(self, frame_features, mask):
-        """Offline: frame features [B,T,Df] -> scores [B,T] (frame features only)."""
-        return self.window(self.frame(frame_features), mask)
+    def forward(self, frame_features, mask, query=None, query_mask=None):
+        """Offline: frame features [B,T,Df] (+ one query set [B,L,Dl] per video) -> scores [B,T]."""
+        if query is None or self.film is None:
+            return self.window(self.frame(frame_features), mask)
+        return self.window(self.frame(frame_features, query=query, query_mask=query_mask), mask)
 
 
 def adjacency_stats(adjacency: torch.Tensor, mask: torch.Tensor) -> tuple[float, float]:

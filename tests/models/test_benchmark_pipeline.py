@@ -29,3 +29,24 @@ def test_one_fold_trains_and_beats_random(shared_data, tmp_path):
     rng = np.random.default_rng(0)
     random = mean_scores(score_videos(videos, test_keys, {k: rng.random(videos[k].n_steps) for k in test_keys}))
     assert trained["tau"] > random["tau"] + 0.05 and trained["rho"] > random["rho"] + 0.07
+
+
+def test_title_row_conditions_the_scores_on_the_title(shared_data):
+    """The title row's recipe trains end to end, and its scores change with the title it is given."""
+    pytest.importorskip("transformers")
+    import dataclasses
+
+    import numpy as np
+
+    from vgsum.models.dataset import load_videos
+    from vgsum.models.train import TrainConfig, predict, train_model
+
+    videos = load_videos(shared_data / "benchmarks" / "tvsum" / "tvsum.h5", keys=[f"video_{i}" for i in range(1, 9)])
+    keys = list(videos)
+    cfg = TrainConfig(epochs=3, query="title", videograph={"refine_steps": 1, "d_model": 32, "query_film": True})
+    model = train_model(cfg, videos, keys[:6], seed=0, progress=False)
+    video = videos[keys[7]]
+    own = predict(model, video, cfg)
+    other = predict(model, dataclasses.replace(video, title="Dog Grooming in Buenos Aires"), cfg)
+    assert own.shape == (video.n_steps,) and np.isfinite(own).all()
+    assert np.abs(own - other).max() > 1e-4

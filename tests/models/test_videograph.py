@@ -105,3 +105,77 @@ def test_graph_uses_context_a_per_step_scorer_cannot():
     local = 1 / (1 + torch.exp(-(x[64:] @ torch.from_numpy(w.astype(np.float32)))))
     l_err = float(((local - y[64:]) ** 2).mean())
     assert g_err < 0.5 * l_err
+
+
+def _two_hop_task(n: int, seed: int, T: int = 32, segment: int = 8, noise: float = 1.5):
+    """Importance of a segment's class relative to the video's mean, seen through heavy per-step noise.
+
+    Each video is 4 contiguous segments of one of 6 classes; a step shows its class prototype plus
+    noise of 1.5x its scale, and y_t = sigmoid(s(class_t) - mean_t s(class_t)). Solving it takes two
+    hops: average the temporal neighbours to see the class (a local graph), then compare with the
+    whole video (a global graph). K = 0 has one graph for its single pass, so it must mix the two;
+    K > 0 re-draws the adjacency from the denoised nodes.
+    """
+    rng = np.random.default_rng(seed)
+    prototypes, w = np.random.default_rng(99).normal(size=(6, 8)), np.random.default_rng(98).normal(size=8)
+    classes = rng.integers(0, 6, size=(n, T // segment)).repeat(segment, axis=1)
+    x = prototypes[classes] + rng.normal(size=(n, T, 8)) * noise
+    s = prototypes[classes] @ w
+    y = 1 / (1 + np.exp(-(s - s.mean(1, keepdims=True))))
+    return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
+
+
+def _two_hop_error(refine_steps: int, seed: int, steps: int = 500) -> float:
+    x, y = _two_hop_task(1024, seed=1)
+    x_test, y_test = _two_hop_task(256, seed=2)
+    torch.manual_seed(seed)
+    model = VideoGraph(VideoGraphConfig(d_frame=8, d_model=32, heads=2, dropout=0.0, input_dropout=0.0,
+                                        refine_steps=refine_steps, max_distance=32))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    mask = torch.ones(y.shape, dtype=torch.bool)
+    batches = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        idx = torch.randint(0, len(x), (32,), generator=batches)
+        loss = losses.importance_mse(model(x[idx], mask[idx]), y[idx], mask[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        return float(((model(x_test, torch.ones(y_test.shape, dtype=torch.bool)) - y_test) ** 2).mean())
+
+
+def test_recursive_refinement_helps_when_context_takes_two_hops():
+    """K = 2 beats K = 0 by a wide margin on the two-hop task, for two seeds (measured: 0.55-0.59x the error).
+
+    One thread, so the run is the same on every machine (and no slower on a busy 2-core one).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for seed in (0, 1):
+            k0, k2 = _two_hop_error(0, seed), _two_hop_error(2, seed)
+            assert k2 < 0.8 * k0, (seed, k0, k2)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_query_film_starts_as_identity_and_then_conditions_every_node():
+    cfg = VideoGraphConfig(d_frame=8, d_model=16, heads=2, d_lang=6, query_film=True, refine_steps=2)
+    model = VideoGraph(cfg).eval()
+    x = torch.randn(2, 10, 8)
+    mask = torch.ones(2, 10, dtype=torch.bool)
+    query, query_mask = torch.randn(2, 1, 6), torch.ones(2, 1, dtype=torch.bool)
+    plain = model(x, mask)
+    assert torch.allclose(model(x, mask, query, query_mask), plain)  # zero-initialised FiLM: untouched at start
+    with torch.no_grad():
+        model.film.weight.normal_()
+        model.film.bias.normal_()
+    conditioned = model(x, mask, query, query_mask)
+    assert not torch.allclose(conditioned, plain, atol=1e-4)
+    other = model(x, mask, torch.randn(2, 1, 6), query_mask)
+    assert not torch.allclose(conditioned, other, atol=1e-4)  # the query, not just its presence, matters
+    # a video without a valid query gets the unconditioned scores; per-frame and offline calls agree
+    assert torch.allclose(model(x, mask, query, torch.zeros(2, 1, dtype=torch.bool)), plain, atol=1e-6)
+    per_frame = torch.stack([model.frame(x[:, t], query=query, query_mask=query_mask) for t in range(10)], 1)
+    assert torch.allclose(model.window(per_frame, mask), conditioned, atol=1e-5)
