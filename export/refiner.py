@@ -28,6 +28,11 @@ def _load(checkpoint: Path | None, seed: int = 0):
         from vgsum.models.train import load_checkpoint
 
         model, _ = load_checkpoint(checkpoint)
+        if model.cfg.query_film and not model.cfg.spatial:
+            from vgsum.runtime.errors import UserError
+
+            raise UserError(f"{checkpoint}: a title-query benchmark model (query_film without the spatial branch) "
+                            "has no live form; export a model trained with the spatial branch")
         return model.eval()
     torch.manual_seed(seed)
     return VideoGraph(VideoGraphConfig(spatial=True, d_frame=1280)).eval()

@@ -28,3 +28,14 @@ def test_onnx_runtime_matches_torch_at_other_lengths_with_padding(exported):
     # frames with 3, 11, 16 objects (example 7), one frame with zero objects and no query
     error = check_refiner_parity(exported)
     assert np.isfinite(error) and error < 1e-4
+
+
+def test_a_title_query_benchmark_model_is_refused_with_one_line(tmp_path):
+    from vgsum.export.refiner import export_refiner
+    from vgsum.models.train import TrainConfig, build_model, save_checkpoint
+    from vgsum.runtime.errors import UserError
+
+    cfg = TrainConfig(query="title", videograph={"query_film": True, "d_model": 16, "refine_steps": 1})
+    path = save_checkpoint(tmp_path / "title.pt", build_model(cfg, 8), cfg)
+    with pytest.raises(UserError, match="no live form"):
+        export_refiner(tmp_path / "out", path)
