@@ -38,6 +38,7 @@ class VideoGraphSettings(BaseModel):
     refine_steps: int = Field(5, ge=0)
     share_refiner: bool = True
     max_distance: int = 64
+    distance_init: Literal["zero", "normal"] = "zero"
     query_film: bool = False
 
 

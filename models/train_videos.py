@@ -267,7 +267,8 @@ def default_config(d_frame: int, d_object: int, d_lang: int, seed: int, epochs: 
         model="videograph",
         mode="unsupervised",
         videograph=VideoGraphSettings(
-            d_model=128, heads=4, spatial=True, d_object=d_object, d_lang=d_lang, max_objects=16, refine_steps=5
+            d_model=128, heads=4, spatial=True, d_object=d_object, d_lang=d_lang, max_objects=16, refine_steps=5,
+            distance_init="normal",  # as when the shipped weights were trained, so the command still reproduces them
         ),
         loss=LossWeights(mse=0.0, rank=0.0, representativeness=1.0, sparsity=1.0, diversity=0.5, sigma=0.15),
         epochs=epochs,
