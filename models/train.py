@@ -80,13 +80,13 @@ class TrainConfig(BaseModel):
     query: Literal["none", "title"] = "none"  # "title": each video's title embedding is its query (needs query_film)
     split_file: str = DEFAULT_SPLIT_FILE
     seed: int = 0
+    threads: int = 2
 
     @model_validator(mode="after")
     def _title_needs_film(self) -> TrainConfig:
         if self.query == "title" and (self.model != "videograph" or not self.videograph.query_film):
             raise ValueError("query: title needs model: videograph and videograph.query_film: true")
         return self
-    threads: int = 2
 
 
 def build_model(cfg: TrainConfig, d_frame: int) -> torch.nn.Module:
@@ -217,10 +217,9 @@ def predict(model: torch.nn.Module, video: Video, cfg: TrainConfig) -> np.ndarra
     feats = torch.from_numpy(x)[None]
     mask = torch.ones(1, len(x), dtype=torch.bool)
     queries = title_queries(cfg, {video.key: video}, [video.key])
-    if queries is None:
-        return model(feats, mask)[0].numpy().astype(np.float64)
-    query = torch.from_numpy(queries[video.key])[None, None]
-    return model(feats, mask, query, torch.ones(1, 1, dtype=torch.bool))[0].numpy().astype(np.float64)
+    query = None if queries is None else torch.from_numpy(queries[video.key])[None, None]  # [1,1,Dl]
+    scores, _ = forward_with_nodes(model, feats, mask, query)
+    return scores[0].numpy().astype(np.float64)
 
 
 def save_checkpoint(path: Path, model: torch.nn.Module, cfg: TrainConfig, **extra) -> Path:

@@ -224,8 +224,6 @@ class VideoGraph(nn.Module):
 
     def forward(self, frame_features, mask, query=None, query_mask=None):
         """Offline: frame features [B,T,Df] (+ one query set [B,L,Dl] per video) -> scores [B,T]."""
-        if query is None or self.film is None:
-            return self.window(self.frame(frame_features), mask)
         return self.window(self.frame(frame_features, query=query, query_mask=query_mask), mask)
 
 
