@@ -61,8 +61,11 @@ def coco_labels() -> list[str]:
     return list(COCO80)
 
 
-def _torch_encoder(folder: Path) -> Any:
-    """transformers' BertModel wrapped as (input_ids, attention_mask) -> unit sentence embedding."""
+def torch_encoder(folder: Path) -> Any:
+    """transformers' BertModel wrapped as (input_ids, attention_mask) -> unit sentence embedding.
+
+    The torch reference the ONNX export is checked against, and the title embedder of models/titles.py.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never reach for a hub
     import torch
 
@@ -165,7 +168,7 @@ def export_text(
         raise UserError(f"{weights} is not the pinned {PACKAGE}=={PACKAGE_VERSION} file (sha256 differs); reinstall it")
 
     say("text: loading all-MiniLM-L6-v2 in torch")
-    encoder = _torch_encoder(folder)
+    encoder = torch_encoder(folder)
     onnx_path = out_dir / "text.onnx"
     tmp_path = out_dir / "text.onnx.partial"
     say("text: exporting to ONNX (dynamo)")

@@ -26,11 +26,11 @@ def clean_title(title: str) -> str:
 
 @lru_cache(maxsize=1)
 def _encoder():
-    from vgsum.export.text import _torch_encoder, model_dir
+    from vgsum.export.text import model_dir, torch_encoder
     from vgsum.runtime.text import make_tokenizer
 
     folder = model_dir()
-    return _torch_encoder(folder), make_tokenizer(folder / "tokenizer.json")
+    return torch_encoder(folder), make_tokenizer(folder / "tokenizer.json")
 
 
 def embed_titles(titles: list[str]) -> np.ndarray:

@@ -10,13 +10,14 @@ plain numpy and testable on its own:
 - a frame's score is *provisional* while the frame is in the ring and *final*
   when it leaves (or the epoch closes); final scores are sent once and never change;
 - a user query raises the score of frames whose objects match it;
-- shots are cut online from the frame feature, and a finished shot becomes a
-  highlight when its score clears the budget threshold (about 15 % of recent
-  time) and stands out from the recent median, so a static scene gives few or
-  none. A shot is decided as soon as every one of its frames has been seen by at
-  least one window (at most S frames after it ends), not when its scores are
-  final (W frames later): highlights arrive seconds after the shot, not half a
-  minute.
+- shots are cut online from the frame feature. Once every frame of a finished
+  shot has been seen by a window (at most S frames after it ends), its score goes
+  to the look-ahead selector, which decides it `decision_delay_s` later by the
+  field's knapsack over the shots seen by then (about 15 % of recent time; a shot
+  must stand out from the recent lower quartile, so a static scene gives none).
+  The delay is the price of a summary close to the offline one: deciding each
+  shot at once cannot tell it from a better one a few seconds on (BENCHMARKS.md,
+  "Live selection").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.runtime.fusion import ScoreFusion
-from vgsum.runtime.shots import BudgetSelector, OnlineShotDetector
+from vgsum.runtime.shots import LookaheadSelector, OnlineShotDetector, ShotDecision, ShotValue
 from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,17 @@ class SummaryConfig(BaseModel):
     stride: int = Field(8, ge=1, le=1024, description="S: a window every S frames")
     budget: float = Field(0.15, gt=0, lt=1, description="share of recent time kept as highlights")
     horizon_s: float = Field(600.0, gt=0, description="how much recent time the budget looks at")
+    decision_delay_s: float = Field(
+        60.0, ge=0, le=600,
+        description="a shot is decided this long after it ends, by a knapsack over the shots seen by then: "
+        "longer comes closer to the offline summary, later (keep clip_buffer_s above it plus max_shot_s)",
+    )
+    shot_value: ShotValue = Field(
+        "total", description="what a shot is worth to the knapsack: total (summed score: the most important time) "
+        "or mean (the field's benchmark knapsack: many short shots)",
+    )
     min_margin: float = Field(
-        0.03, ge=0, le=1, description="a highlight must beat the recent median shot score by this much"
+        0.03, ge=0, le=1, description="a highlight must beat the recent lower-quartile shot score by this much"
     )
     shot_threshold: float = Field(0.25, gt=0, lt=2, description="cosine distance from the shot mean that cuts")
     min_shot_s: float = Field(2.0, gt=0)
@@ -94,7 +104,7 @@ class FrameInput:
     frame_feature: np.ndarray  # what the online shot cut compares (see `shot_signature`)
     labels: list[str]
     query_match: dict[str, float]  # query -> match strength in [0, 1] for this frame
-    thumbnail: np.ndarray | None = None  # small RGB, kept only while the frame's shot is open
+    thumbnail: np.ndarray | None = None  # small RGB, kept until its shot is decided
 
 
 @dataclass
@@ -159,10 +169,12 @@ class StreamSummarizer:
         min_len = max(1, round(cfg.min_shot_s * sample_fps))
         max_len = max(min_len, round(cfg.max_shot_s * sample_fps))
         self.shots = OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
-        self.budget = BudgetSelector(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)), cfg.min_margin)
+        self.budget = LookaheadSelector(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)),
+                                        round(cfg.decision_delay_s * sample_fps), cfg.min_margin, cfg.shot_value)
         self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
         self._open = _Shot()
         self._pending: deque[_Shot] = deque()  # ended shots waiting for window scores
+        self._undecided: dict[int, _Shot] = {}  # scored shots the selector still looks ahead over, by first index
         self._next = 0  # contiguous frame counter: fusion and ring indices
         self._epoch: int | None = None
         self.highlights = 0
@@ -197,6 +209,7 @@ class StreamSummarizer:
         self._end_shot()
         self._finish_epoch(self.ring.close())
         self._decide_ready_shots(force=True)
+        self._apply(self.budget.flush())
 
     # -- scores -------------------------------------------------------------------
     def _boost(self, index: int, score: float) -> float:
@@ -262,17 +275,26 @@ class StreamSummarizer:
             self._pending.popleft()
             known = [s for s in scores if s is not None]
             if known:
-                self._decide(shot, float(np.mean(known)))
-            for index in shot.indices:
-                self._frames[index].thumbnail = None
+                self._undecided[shot.indices[0]] = shot
+                self._apply(self.budget.add(shot.indices[0], shot.indices[-1], float(np.mean(known))))
+            else:
+                self._release(shot)
         self._forget_done()
 
-    def _decide(self, shot: _Shot, score: float) -> None:
-        first, last = shot.indices[0], shot.indices[-1]
-        decision = self.budget.decide(first, last, score)
-        log.debug("shot %d-%d score %.3f -> %s", first, last, score, decision.highlight)
-        if not decision.highlight:
-            return
+    def _apply(self, decisions: list[ShotDecision]) -> None:
+        for decision in decisions:
+            shot = self._undecided.pop(decision.start)
+            log.debug("shot %d-%d score %.3f -> %s", decision.start, decision.end, decision.score, decision.highlight)
+            if decision.highlight:
+                self._emit(shot, decision.score)
+            self._release(shot)
+        self._forget_done()
+
+    def _release(self, shot: _Shot) -> None:
+        for index in shot.indices:
+            self._frames[index].thumbnail = None
+
+    def _emit(self, shot: _Shot, score: float) -> None:
         frames = [self._frames[i] for i in shot.indices]
         objects: Counter = Counter()
         for frame in frames:  # the most of each label seen at once in the shot
@@ -305,6 +327,7 @@ class StreamSummarizer:
 
     def _forget_done(self) -> None:
         """Drop frames whose score is final and whose shot is decided (bounded memory)."""
-        waiting = {i for shot in self._pending for i in shot.indices} | set(self._open.indices)
+        shots = [*self._pending, *self._undecided.values(), self._open]
+        waiting = {i for shot in shots for i in shot.indices}
         for index in [i for i, f in self._frames.items() if f.final_score is not None and i not in waiting]:
             del self._frames[index]

@@ -50,3 +50,35 @@ def test_title_row_conditions_the_scores_on_the_title(shared_data):
     other = predict(model, dataclasses.replace(video, title="Dog Grooming in Buenos Aires"), cfg)
     assert own.shape == (video.n_steps,) and np.isfinite(own).all()
     assert np.abs(own - other).max() > 1e-4
+
+
+def test_live_selection_looks_ahead_to_near_the_whole_video_knapsack(shared_data):
+    """With TVSum's own scores, the 60-s look-ahead recovers most of what deciding at once loses."""
+    import numpy as np
+
+    from vgsum.models.dataset import load_videos
+    from vgsum.models.protocol import f_score
+    from vgsum.models.streaming_eval import calibrate_threshold, online_shots_knapsack, online_summary
+    from vgsum.models.train import TrainConfig, prepare
+
+    videos = load_videos(shared_data / "benchmarks" / "tvsum" / "tvsum.h5")
+    cfg = TrainConfig()
+    features = {k: prepare(v, cfg)[0] for k, v in videos.items()}
+    threshold = calibrate_threshold([features[k] for k in list(videos)[:10]])
+    f: dict[str, list[float]] = {}
+    shares = []
+    for key, v in videos.items():
+        x, gt = features[key], v.gtscore.astype(np.float64)
+        for value in ("mean", "total"):
+            live = online_summary(x, gt, v, threshold, value=value)
+            shares.append(live.mean())
+            f.setdefault(f"{value} look-ahead", []).append(f_score(live, v.user_summary))
+            at_once = online_summary(x, gt, v, threshold, delay_s=0.0, value=value)
+            f.setdefault(f"{value} at once", []).append(f_score(at_once, v.user_summary))
+        f.setdefault("whole video", []).append(f_score(online_shots_knapsack(x, gt, v, threshold), v.user_summary))
+    mean = {name: round(float(np.mean(values)), 3) for name, values in f.items()}
+    print(mean)
+    assert mean["mean look-ahead"] > mean["mean at once"] + 0.08, mean
+    assert mean["mean look-ahead"] > mean["whole video"] - 0.04, mean
+    assert mean["total look-ahead"] > mean["total at once"] + 0.03, mean
+    assert 0.12 < np.mean(shares) <= 0.155

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vgsum.runtime.fusion import ScoreFusion, centre_weights, fuse_offline
-from vgsum.runtime.shots import BudgetSelector, OnlineShotDetector, online_shots
+from vgsum.runtime.shots import OnlineShotDetector, online_shots
 
 
 def test_centre_weights_peak_in_the_middle():
@@ -46,10 +46,3 @@ def test_min_len_delays_a_cut():
     det = OnlineShotDetector(threshold=0.3, min_len=3, max_len=10)
     a, b = np.eye(4)[0], np.eye(4)[1]
     assert [det.update(f) for f in [a, b, b, a]] == [False, False, False, True]
-
-
-def test_budget_keeps_about_fifteen_percent():
-    rng = np.random.default_rng(1)
-    sel = BudgetSelector(budget=0.15, horizon=400)
-    kept = [sel.decide(i * 4, i * 4 + 3, float(s)).highlight for i, s in enumerate(rng.random(500))]
-    assert 0.10 < np.mean(kept[50:]) < 0.22

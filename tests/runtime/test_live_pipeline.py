@@ -79,7 +79,8 @@ def test_daemon_on_rtsp_publishes_highlights_survives_a_restart_and_serves_contr
                 ],
                 "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{pub_port}"], "status_interval_s": 0.5},
                 "engines": {"dir": str(engine_folder), "threads": 1},
-                "summary": {"window": 16, "stride": 4, "min_shot_s": 1.0, "max_shot_s": 4.0},
+                # decide shots as soon as they are scored: the served clip lasts 10 s, less than any look-ahead
+                "summary": {"window": 16, "stride": 4, "min_shot_s": 1.0, "max_shot_s": 4.0, "decision_delay_s": 0.0},
                 "control": {"endpoint": f"tcp://127.0.0.1:{control_port}"},
                 "metrics": {"port": metrics_port},
             }
