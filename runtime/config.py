@@ -121,6 +121,18 @@ class EdgeConfig(BaseModel):
         return streams
 
     @model_validator(mode="after")
+    def _clips_outlast_the_decision(self) -> EdgeConfig:
+        """A highlight is decided decision_delay_s after its shot ends; its packets must still be buffered."""
+        needed = self.summary.decision_delay_s + self.summary.max_shot_s
+        for stream in self.streams:
+            if stream.clips_dir is not None and stream.clip_buffer_s <= needed:
+                raise ValueError(
+                    f"stream {stream.stream_id!r}: clip_buffer_s {stream.clip_buffer_s:g} must exceed "
+                    f"summary.decision_delay_s + summary.max_shot_s ({needed:g} s), or highlight clips lose their start"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _resolve_samples(self) -> EdgeConfig:
         """Turn `sample:NAME` URLs into the bundled clip's path (UserError when it is not installed)."""
         from vgsum.runtime.sample import bundled_sample

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from vgsum.runtime.errors import UserError
+from vgsum.stream.redact import redact_text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -23,7 +24,10 @@ def describe_validation_error(err: ValidationError, where: str) -> str:
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     got = first.get("input")
-    shown = "" if first["type"] in ("extra_forbidden", "missing") else f" (got {got!r:.60})"
+    # a whole section (a model validator's input) is no help on one line and may hold a camera URL;
+    # a scalar is shown with any credential masked before it is cut short
+    quiet = first["type"] in ("extra_forbidden", "missing") or isinstance(got, dict | list)
+    shown = "" if quiet else f" (got {redact_text(repr(got))[:60]})"
     more = len(err.errors()) - 1
     tail = f" [+{more} more]" if more else ""
     return f"{where}: {key}: {message}{shown}{tail}"

@@ -45,6 +45,12 @@ def test_example_config_validates(bikes_mp4):
         ("streams: []\n", "streams"),
         ("streams:\n  - {stream_id: 'a b', url: x.mp4}\n", "streams.0.stream_id"),
         ("streams: [\n", "not valid YAML"),
+        ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c, clip_buffer_s: 30}\n", "clip_buffer_s 30 must exceed"),
+        # a camera password in a rejected config never reaches the error line
+        ("streams:\n  - {stream_id: a, url: 'rtsp://admin:hunter2@cam/1'}\n  - {stream_id: a, url: y.mp4}\n",
+         "appears twice"),
+        ("streams:\n  - {stream_id: a, url: 'rtsp://admin:hunter2@cam/1', clips_dir: c, clip_buffer_s: 9}\n",
+         "must exceed"),
     ],
 )
 def test_malformed_config_is_one_line_exit_2(tmp_path, body, expect):
@@ -60,6 +66,7 @@ def test_malformed_config_is_one_line_exit_2(tmp_path, body, expect):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert expect in lines[0] and str(bad) in lines[0]
+    assert "hunter2" not in proc.stderr
 
 
 @pytest.mark.rtsp
