@@ -12,9 +12,9 @@ plain numpy and testable on its own:
 - a user query raises the score of frames whose objects match it;
 - shots are cut online from the frame feature. Once every frame of a finished
   shot has been seen by a window (at most S frames after it ends), its score goes
-  to the look-ahead selector, which decides it `decision_delay_s` later by the
-  field's knapsack over the shots seen by then (about 15 % of recent time; a shot
-  must stand out from the recent lower quartile, so a static scene gives none).
+  to the look-ahead selector, which decides it `decision_delay_s` later by a 0/1
+  knapsack over the shots seen by then (about 15 % of recent time; a shot must
+  stand out from the recent lower quartile, so a static scene gives none).
   The delay is the price of a summary close to the offline one: deciding each
   shot at once cannot tell it from a better one a few seconds on (BENCHMARKS.md,
   "Live selection").
