@@ -56,14 +56,14 @@ def step_online_shots(features: np.ndarray, threshold: float) -> np.ndarray:
     return online_shots(features, threshold=threshold, min_len=1, max_len=4)
 
 
-def online_summary(features: np.ndarray, scores: np.ndarray, v: Video, threshold: float, budget: float = 0.15,
-                   horizon_s: float = 600.0, delay_s: float = 60.0, value: ShotValue = "total") -> np.ndarray:
-    """The live summary as frames: online shots, each decided `delay_s` after it ends by the look-ahead knapsack.
+def online_summary(shots: np.ndarray, scores: np.ndarray, v: Video, budget: float = 0.15, horizon_s: float = 600.0,
+                   delay_s: float = 60.0, value: ShotValue = "total") -> np.ndarray:
+    """The live summary as frames: each online shot (`step_online_shots`) decided `delay_s` after it ends by
+    the look-ahead knapsack.
 
     Runs in steps, as the live runtime runs in sampled frames, with the live defaults
     (runtime/summarizer.SummaryConfig: horizon_s 600, decision_delay_s 60, shot_value total).
     """
-    shots = step_online_shots(features, threshold)
     selector = LookaheadSelector(budget, horizon=round(horizon_s / STEP_S), delay=round(delay_s / STEP_S),
                                  value=value)
     decisions = []
@@ -75,9 +75,9 @@ def online_summary(features: np.ndarray, scores: np.ndarray, v: Video, threshold
     return steps_to_frames(kept.astype(np.float64), v.picks, v.n_frames) > 0.5
 
 
-def online_shots_knapsack(features: np.ndarray, scores: np.ndarray, v: Video, threshold: float) -> np.ndarray:
+def online_shots_knapsack(shots: np.ndarray, scores: np.ndarray, v: Video) -> np.ndarray:
     """The offline knapsack over the online shots: what selection could reach with the whole video in view."""
-    frame_shots = step_shots_to_frames(step_online_shots(features, threshold), v.picks, v.n_frames)
+    frame_shots = step_shots_to_frames(shots, v.picks, v.n_frames)
     return keyshot_summary(steps_to_frames(scores, v.picks, v.n_frames), frame_shots)
 
 
@@ -103,11 +103,11 @@ class StreamingRow:
     runs: int
 
 
-def _f_scores(x: np.ndarray, scores: np.ndarray, v: Video, threshold: float) -> tuple[float, float, float]:
+def _f_scores(shots: np.ndarray, scores: np.ndarray, v: Video) -> tuple[float, float, float]:
     """F of the online shots with the offline knapsack, and of the live summary (summed, then mean shot value)."""
-    return (f_score(online_shots_knapsack(x, scores, v, threshold), v.user_summary),
-            f_score(online_summary(x, scores, v, threshold), v.user_summary),
-            f_score(online_summary(x, scores, v, threshold, value="mean"), v.user_summary))
+    return (f_score(online_shots_knapsack(shots, scores, v), v.user_summary),
+            f_score(online_summary(shots, scores, v), v.user_summary),
+            f_score(online_summary(shots, scores, v, value="mean"), v.user_summary))
 
 
 def run_streaming(videos: dict[str, Video], splits: list[dict], folds: list[int], windows: list[int],
@@ -129,20 +129,21 @@ def run_streaming(videos: dict[str, Video], splits: list[dict], folds: list[int]
             for key in split["test_keys"]:
                 v = videos[key]
                 x, _ = prepare(v, cfg)
+                shots = step_online_shots(x, threshold)  # the features' shots: the same for every score set
                 off = predict(model, v, cfg)
                 o = evaluate_video(key, off, v.picks, v.n_frames, v.change_points, v.user_summary, v.user_scores)
-                per.setdefault("offline", []).append((o.tau, o.rho, o.f_score, *_f_scores(x, off, v, threshold)))
+                per.setdefault("offline", []).append((o.tau, o.rho, o.f_score, *_f_scores(shots, off, v)))
                 gt = v.gtscore.astype(np.float64)
                 g = evaluate_video(key, gt, v.picks, v.n_frames, v.change_points, v.user_summary)
                 per.setdefault("gtscore (reference, offline scores)", []).append(
-                    (np.nan, np.nan, g.f_score, *_f_scores(x, gt, v, threshold)))
+                    (np.nan, np.nan, g.f_score, *_f_scores(shots, gt, v)))
                 for w in windows:
                     s = windowed_scores(model, x, w, stride_for(w))
                     frames = steps_to_frames(s, v.picks, v.n_frames)
                     tau, rho = rank_correlation(frames, v.user_scores)
                     r = evaluate_video(key, s, v.picks, v.n_frames, v.change_points, v.user_summary)
                     per.setdefault(f"W={w} S={stride_for(w)}", []).append(
-                        (tau, rho, r.f_score, *_f_scores(x, s, v, threshold)))
+                        (tau, rho, r.f_score, *_f_scores(shots, s, v)))
             for name, vals in per.items():
                 acc.setdefault(name, []).append(tuple(np.mean(vals, 0)))
     return [StreamingRow(name, *np.mean(v, 0), len(v)) for name, v in acc.items()]

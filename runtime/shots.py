@@ -6,7 +6,7 @@ live we can only look back, so:
 - a shot ends when the frame feature moves more than `threshold` (cosine distance) from
   the running mean of the current shot, once the shot is at least `min_len` long, or
   when it reaches `max_len`;
-- a finished shot is decided a fixed delay after it ends, by the field's knapsack over
+- a finished shot is decided a fixed delay after it ends, by a knapsack over
   the shots seen by then, within what `budget` of the recent `horizon` of time allows.
 """
 
@@ -70,13 +70,12 @@ def online_shots(features: np.ndarray, threshold: float = 0.3, min_len: int = 1,
 
 @dataclass
 class ShotDecision:
-    """A finished shot and whether it made the budget (`key`: whatever the caller attached to it)."""
+    """A finished shot and whether it made the budget."""
 
     start: int
     end: int  # inclusive
     score: float
     highlight: bool
-    key: object = None
 
 
 @dataclass
@@ -84,7 +83,6 @@ class _Seen:
     start: int
     end: int
     score: float
-    key: object
     kept: bool = False
 
     @property
@@ -133,9 +131,9 @@ class LookaheadSelector:
         self._decided: deque[_Seen] = deque()  # within the horizon
         self._pending: deque[_Seen] = deque()  # oldest first
 
-    def add(self, start: int, end: int, score: float, key: object = None) -> list[ShotDecision]:
+    def add(self, start: int, end: int, score: float) -> list[ShotDecision]:
         """Record a finished shot (inclusive frame range); returns the decisions now due, oldest first."""
-        self._pending.append(_Seen(int(start), int(end), float(score), key))
+        self._pending.append(_Seen(int(start), int(end), float(score)))
         return self._decide_due(now=int(end))
 
     def flush(self) -> list[ShotDecision]:
@@ -158,15 +156,13 @@ class LookaheadSelector:
         span = sum(s.length for s in seen)
         capacity = int(self.budget * span) - sum(s.length for s in self._decided if s.kept)
         floor = float(np.quantile([s.score for s in seen], 0.25)) + self.margin
-        candidates = [i for i, s in enumerate(self._pending) if s.score >= floor]
+        candidates = [s for s in self._pending if s.score >= floor]
         shot = self._pending.popleft()
-        if candidates and candidates[0] == 0:
-            pending = [shot, *self._pending]
-            chosen = [pending[i] for i in candidates]
+        if candidates and candidates[0] is shot:
             if not any(s.kept for s in self._decided):  # the horizon may always hold its best shot
-                capacity = max(capacity, max(chosen, key=lambda s: s.score).length)
-            values = np.array([s.score * s.length if self.value == "total" else s.score for s in chosen])
-            weights = np.array([s.length for s in chosen])
+                capacity = max(capacity, max(candidates, key=lambda s: s.score).length)
+            values = np.array([s.score * s.length if self.value == "total" else s.score for s in candidates])
+            weights = np.array([s.length for s in candidates])
             shot.kept = capacity > 0 and 0 in knapsack(values, weights, capacity)
         self._decided.append(shot)
-        return ShotDecision(shot.start, shot.end, shot.score, shot.kept, shot.key)
+        return ShotDecision(shot.start, shot.end, shot.score, shot.kept)

@@ -210,6 +210,7 @@ class StreamSummarizer:
         self._finish_epoch(self.ring.close())
         self._decide_ready_shots(force=True)
         self._apply(self.budget.flush())
+        self._forget_done()
 
     # -- scores -------------------------------------------------------------------
     def _boost(self, index: int, score: float) -> float:
@@ -288,7 +289,6 @@ class StreamSummarizer:
             if decision.highlight:
                 self._emit(shot, decision.score)
             self._release(shot)
-        self._forget_done()
 
     def _release(self, shot: _Shot) -> None:
         for index in shot.indices:

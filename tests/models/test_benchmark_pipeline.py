@@ -58,7 +58,12 @@ def test_live_selection_looks_ahead_to_near_the_whole_video_knapsack(shared_data
 
     from vgsum.models.dataset import load_videos
     from vgsum.models.protocol import f_score
-    from vgsum.models.streaming_eval import calibrate_threshold, online_shots_knapsack, online_summary
+    from vgsum.models.streaming_eval import (
+        calibrate_threshold,
+        online_shots_knapsack,
+        online_summary,
+        step_online_shots,
+    )
     from vgsum.models.train import TrainConfig, prepare
 
     videos = load_videos(shared_data / "benchmarks" / "tvsum" / "tvsum.h5")
@@ -68,14 +73,14 @@ def test_live_selection_looks_ahead_to_near_the_whole_video_knapsack(shared_data
     f: dict[str, list[float]] = {}
     shares = []
     for key, v in videos.items():
-        x, gt = features[key], v.gtscore.astype(np.float64)
+        shots, gt = step_online_shots(features[key], threshold), v.gtscore.astype(np.float64)
         for value in ("mean", "total"):
-            live = online_summary(x, gt, v, threshold, value=value)
+            live = online_summary(shots, gt, v, value=value)
             shares.append(live.mean())
             f.setdefault(f"{value} look-ahead", []).append(f_score(live, v.user_summary))
-            at_once = online_summary(x, gt, v, threshold, delay_s=0.0, value=value)
+            at_once = online_summary(shots, gt, v, delay_s=0.0, value=value)
             f.setdefault(f"{value} at once", []).append(f_score(at_once, v.user_summary))
-        f.setdefault("whole video", []).append(f_score(online_shots_knapsack(x, gt, v, threshold), v.user_summary))
+        f.setdefault("whole video", []).append(f_score(online_shots_knapsack(shots, gt, v), v.user_summary))
     mean = {name: round(float(np.mean(values)), 3) for name, values in f.items()}
     print(mean)
     assert mean["mean look-ahead"] > mean["mean at once"] + 0.08, mean

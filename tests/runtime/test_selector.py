@@ -12,7 +12,7 @@ from vgsum.runtime.shots import LookaheadSelector
 def _run(selector: LookaheadSelector, shots: list[tuple[int, int, float]]) -> list:
     decisions = []
     for start, end, score in shots:
-        decisions += selector.add(start, end, score, key=(start, end))
+        decisions += selector.add(start, end, score)
     return decisions + selector.flush()
 
 
@@ -66,11 +66,11 @@ def test_each_shot_is_decided_once_in_order_and_not_before_its_delay() -> None:
     selector = LookaheadSelector(0.15, horizon=300, delay=30)
     decided = []
     for start, end, score in shots:
-        for d in selector.add(start, end, score, key=(start, end)):
+        for d in selector.add(start, end, score):
             assert end - d.end >= 30  # the latest shot ended at least `delay` after it
             decided.append(d)
     decided += selector.flush()
-    assert [d.key for d in decided] == [(a, b) for a, b, _ in shots]
+    assert [(d.start, d.end) for d in decided] == [(a, b) for a, b, _ in shots]
     kept = sum(d.end - d.start + 1 for d in decided if d.highlight)
     assert 0.10 < kept / (shots[-1][1] + 1) <= 0.16
     kept_scores = [d.score for d in decided if d.highlight]
