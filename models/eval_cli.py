@@ -40,6 +40,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--h5", type=Path, default=None, help="benchmark h5 (default: the TVSum pack)")
     parser.add_argument("--save-scores", type=Path, default=None, help="write DIR/<row>/fold<k>.json step scores")
     parser.add_argument("--windows", type=_ints, default=[16, 32, 64], help="streaming: window lengths in steps")
+    parser.add_argument("--shot-cut", choices=["kts", "threshold"], default="kts",
+                        help="streaming: how online shots are cut (kts: the live default; threshold: the older cut)")
+    parser.add_argument("--shot-delay-s", type=float, default=30.0,
+                        help="streaming: the KTS cut commits a boundary this long after it (live default 30)")
+    parser.add_argument("--decision-delay-s", type=float, default=60.0,
+                        help="streaming: a shot is decided this long after it ends (live default 60)")
     parser.add_argument("--max-k", type=int, default=8, help="graphs: largest K")
     parser.add_argument("--recipe", default="videograph_k5", help="validate: recipe name in configs/train")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -53,6 +59,8 @@ def main(argv: list[str]) -> int:
     videos = load_videos(args.h5 or tvsum_h5())
     splits = load_splits(tvsum_splits(split_file))
     folds = args.folds if args.folds is not None else (list(range(len(splits))) if args.report != "graphs" else [0])
+    if args.shot_delay_s < 0 or args.decision_delay_s < 0:
+        raise UserError("--shot-delay-s and --decision-delay-s must be >= 0")
     if any(not 0 <= f < len(splits) for f in folds):
         raise UserError(f"--folds: the split file has folds 0..{len(splits) - 1}")
     started = time.perf_counter()
@@ -69,7 +77,9 @@ def main(argv: list[str]) -> int:
     elif args.report == "streaming":
         from vgsum.models.streaming_eval import format_streaming, run_streaming
 
-        print(format_streaming(run_streaming(videos, splits, folds, args.windows, args.seeds, args.epochs)))
+        rows = run_streaming(videos, splits, folds, args.windows, args.seeds, args.epochs, args.shot_cut,
+                             args.shot_delay_s, args.decision_delay_s)
+        print(format_streaming(rows, args.shot_cut, args.shot_delay_s, args.decision_delay_s))
     elif args.report == "kts":
         from vgsum.models.kts_eval import format_kts, run_kts_comparison
 

@@ -1,4 +1,4 @@
-"""`vgsum bench {ingest,perception,pipeline}`: each benchmark lives beside the code it measures."""
+"""`vgsum bench {ingest,perception,pipeline,shots}`: each benchmark lives beside the code it measures."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "vgsum.runtime.ingest_bench",
     "perception": "vgsum.export.perception_bench",
     "pipeline": "vgsum.runtime.pipeline_bench",
+    "shots": "vgsum.runtime.shot_bench",
 }
 
 

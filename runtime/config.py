@@ -122,13 +122,15 @@ class EdgeConfig(BaseModel):
 
     @model_validator(mode="after")
     def _clips_outlast_the_decision(self) -> EdgeConfig:
-        """A highlight is decided decision_delay_s after its shot ends; its packets must still be buffered."""
-        needed = self.summary.decision_delay_s + self.summary.max_shot_s
+        """A highlight is decided up to shot_delay_s + decision_delay_s after its shot ends; its packets must
+        still be buffered then."""
+        needed = self.summary.shot_latency_s()
         for stream in self.streams:
             if stream.clips_dir is not None and stream.clip_buffer_s <= needed:
                 raise ValueError(
                     f"stream {stream.stream_id!r}: clip_buffer_s {stream.clip_buffer_s:g} must exceed "
-                    f"summary.decision_delay_s + summary.max_shot_s ({needed:g} s), or highlight clips lose their start"
+                    f"how late a highlight is decided ({needed:g} s: summary.shot_delay_s + decision_delay_s "
+                    "+ max_shot_s), or highlight clips lose their start"
                 )
         return self
 

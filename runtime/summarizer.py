@@ -10,14 +10,15 @@ plain numpy and testable on its own:
 - a frame's score is *provisional* while the frame is in the ring and *final*
   when it leaves (or the epoch closes); final scores are sent once and never change;
 - a user query raises the score of frames whose objects match it;
-- shots are cut online from the frame feature. Once every frame of a finished
-  shot has been seen by a window (at most S frames after it ends), its score goes
-  to the look-ahead selector, which decides it `decision_delay_s` later by a 0/1
-  knapsack over the shots seen by then (about 15 % of recent time; a shot must
-  stand out from the recent lower quartile, so a static scene gives none).
-  The delay is the price of a summary close to the offline one: deciding each
+- shots are cut from the frame feature by KTS run on the stream (runtime/shot_kts.py):
+  a boundary is final `shot_delay_s` after it. A finished shot's score goes to the
+  look-ahead selector, which decides it `decision_delay_s` later by a 0/1 knapsack
+  over the shots seen by then (about 15 % of recent time; a shot must stand out
+  from the recent lower quartile, so a static scene gives none).
+  Both delays are the price of a summary close to the offline one: a causal cut
+  cannot know where KTS over the whole video would put a boundary, and deciding each
   shot at once cannot tell it from a better one a few seconds on (BENCHMARKS.md,
-  "Live selection").
+  "Live selection"). `shot_cut: threshold` cuts at once instead (the older rule).
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.runtime.fusion import ScoreFusion
+from vgsum.runtime.shot_kts import KernelShotCutter
 from vgsum.runtime.shots import LookaheadSelector, OnlineShotDetector, ShotDecision, ShotValue
 from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
 
@@ -52,13 +55,23 @@ class SummaryConfig(BaseModel):
         "longer comes closer to the offline summary, later (keep clip_buffer_s above it plus max_shot_s)",
     )
     shot_value: ShotValue = Field(
-        "total", description="what a shot is worth to the knapsack: total (summed score: the most important time) "
-        "or mean (the field's benchmark knapsack: many short shots)",
+        "total", description="what a shot is worth to the knapsack: total (its summed score: fewer, longer "
+        "highlights) or mean (its mean score: the field's benchmark knapsack, which favours short shots)",
     )
     min_margin: float = Field(
         0.03, ge=0, le=1, description="a highlight must beat the recent lower-quartile shot score by this much"
     )
-    shot_threshold: float = Field(0.25, gt=0, lt=2, description="cosine distance from the shot mean that cuts")
+    shot_cut: Literal["kts", "threshold"] = Field(
+        "kts", description="kts: the field's kernel temporal segmentation, committed shot_delay_s late, with one shot "
+        "per shot_s on average; threshold: a cut the moment the frame moves shot_threshold from the shot's mean",
+    )
+    shot_s: float = Field(4.0, gt=0, description="kts: the mean shot length it keeps (TVSum's shots: 4 s)")
+    shot_delay_s: float = Field(
+        30.0, ge=0, le=600, description="kts: a boundary is final this long after it; longer cuts closer to offline KTS"
+    )
+    shot_threshold: float = Field(
+        0.25, gt=0, lt=2, description="threshold: cosine distance from the shot mean that cuts"
+    )
     min_shot_s: float = Field(2.0, gt=0)
     max_shot_s: float = Field(12.0, gt=0)
     query_boost: float = Field(0.6, ge=0, le=1, description="how far a full query match lifts a score toward 1")
@@ -77,7 +90,13 @@ class SummaryConfig(BaseModel):
             raise ValueError("stride must not exceed window (a frame would leave unscored)")
         if self.max_shot_s < self.min_shot_s:
             raise ValueError("max_shot_s must be >= min_shot_s")
+        if self.shot_cut == "kts" and not self.min_shot_s <= self.shot_s <= self.max_shot_s:
+            raise ValueError("shot_s must lie between min_shot_s and max_shot_s")
         return self
+
+    def shot_latency_s(self) -> float:
+        """How long after its shot ends a highlight can still be decided: its packets must be kept that long."""
+        return self.decision_delay_s + (self.shot_delay_s if self.shot_cut == "kts" else 0.0) + self.max_shot_s
 
 
 def shot_signature(frame_feature: np.ndarray, classes: np.ndarray, n_classes: int = 80) -> np.ndarray:
@@ -166,9 +185,9 @@ class StreamSummarizer:
         self.on_highlight = on_highlight
         self.ring = NodeRing(cfg.window, node_dim, cfg.stride)
         self.fusion = ScoreFusion()
-        min_len = max(1, round(cfg.min_shot_s * sample_fps))
-        max_len = max(min_len, round(cfg.max_shot_s * sample_fps))
-        self.shots = OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
+        self.sample_fps = sample_fps
+        self.shots = self._new_cutter()
+        self._cut_origin = 0  # the frame index the cutter counts from (it restarts with each epoch)
         self.budget = LookaheadSelector(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)),
                                         round(cfg.decision_delay_s * sample_fps), cfg.min_margin, cfg.shot_value)
         self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
@@ -186,16 +205,16 @@ class StreamSummarizer:
         index = self._next
         self._next += 1
         if self._epoch is not None and frame.epoch != self._epoch:
+            self._cut(self.shots.flush())
             self._end_shot()  # a gap always ends the shot: it never spans a reconnect
             self._finish_epoch(self.ring.gap(f"epoch {self._epoch} -> {frame.epoch}"))
-            self.shots = OnlineShotDetector(self.shots.threshold, self.shots.min_len, self.shots.max_len)
+            self.shots, self._cut_origin = self._new_cutter(), index
         self._epoch = frame.epoch
-        if self.shots.update(frame.frame_feature):
-            self._end_shot()
         self._frames[index] = _Frame(
             frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail, frame.epoch
         )
         self._open.indices.append(index)
+        self._cut(self.shots.push(frame.frame_feature))
         step = self.ring.push(frame.node, index, frame.media_time)
         self._finalize(step.left)
         if step.window_due:
@@ -206,6 +225,7 @@ class StreamSummarizer:
 
     def finish(self) -> None:
         """End of stream: score what no window saw, make every score final, decide every shot."""
+        self._cut(self.shots.flush())
         self._end_shot()
         self._finish_epoch(self.ring.close())
         self._decide_ready_shots(force=True)
@@ -262,6 +282,25 @@ class StreamSummarizer:
         return None if fused is None else self._boost(index, fused)
 
     # -- shots --------------------------------------------------------------------
+    def _new_cutter(self) -> KernelShotCutter | OnlineShotDetector:
+        cfg, fps = self.cfg, self.sample_fps
+        min_len = max(1, round(cfg.min_shot_s * fps))
+        max_len = max(min_len, round(cfg.max_shot_s * fps))
+        if cfg.shot_cut == "threshold":
+            return OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
+        mean_len = min(max(cfg.shot_s * fps, min_len), max_len)
+        return KernelShotCutter(mean_len, max_len, round(cfg.shot_delay_s * fps), max(1, round(cfg.horizon_s * fps)),
+                                min_len)
+
+    def _cut(self, starts: list[int]) -> None:
+        """End the open shot before each new shot start the cutter committed (in its own frame count)."""
+        for start in starts:
+            index = self._cut_origin + start
+            head = [i for i in self._open.indices if i < index]
+            if head:
+                self._pending.append(_Shot(head))
+            self._open = _Shot([i for i in self._open.indices if i >= index])
+
     def _end_shot(self) -> None:
         if self._open.indices:
             self._pending.append(self._open)

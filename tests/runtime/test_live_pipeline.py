@@ -79,8 +79,9 @@ def test_daemon_on_rtsp_publishes_highlights_survives_a_restart_and_serves_contr
                 ],
                 "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{pub_port}"], "status_interval_s": 0.5},
                 "engines": {"dir": str(engine_folder), "threads": 1},
-                # decide shots as soon as they are scored: the served clip lasts 10 s, less than any look-ahead
-                "summary": {"window": 16, "stride": 4, "min_shot_s": 1.0, "max_shot_s": 4.0, "decision_delay_s": 0.0},
+                # cut and decide shots as soon as they are scored: the served clip lasts 10 s, less than any delay
+                "summary": {"window": 16, "stride": 4, "min_shot_s": 1.0, "max_shot_s": 4.0, "shot_s": 2.0,
+                            "shot_delay_s": 0.0, "decision_delay_s": 0.0},
                 "control": {"endpoint": f"tcp://127.0.0.1:{control_port}"},
                 "metrics": {"port": metrics_port},
             }
@@ -248,7 +249,8 @@ def test_blank_and_static_videos_give_few_or_no_highlights(tmp_path, engine_fold
     noise = rng.integers(-2, 3, size=(n, *still.shape), dtype=np.int16)
     static = np.clip(still[None].astype(np.int16) + noise, 0, 255).astype(np.uint8)
     blank = np.zeros((n, 240, 320, 3), np.uint8)
-    # a blank screen has nothing to show; a still scene (with sensor noise and the detector's flicker) little
+    # a blank screen has nothing to show; a still scene (with sensor noise and the detector's flicker) little:
+    # at most the one shot the selector lets a horizon hold before its budget counts (at most max_shot_s, 12 s)
     for name, frames, most in (("blank", blank, 0), ("static", static, 1)):
         path = tmp_path / f"{name}.mp4"
         _write_video(path, frames)
@@ -256,7 +258,7 @@ def test_blank_and_static_videos_give_few_or_no_highlights(tmp_path, engine_fold
         kept = sum(h["end"] - h["start"] for h in collected.highlights)
         print(f"{name} 60 s: {len(collected.highlights)} highlights, {kept:.1f} s")
         assert len([s for s in collected.scores if s[2]]) == 120
-        assert len(collected.highlights) <= most and kept <= 0.15 * 60, f"{name}: {collected.highlights}"
+        assert len(collected.highlights) <= most and kept <= max(0.15 * 60, 12.0), f"{name}: {collected.highlights}"
 
 
 def test_bad_inputs_are_one_line_each(tmp_path, engine_folder, bikes_mp4):

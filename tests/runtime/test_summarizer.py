@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vgsum.runtime.summarizer import FrameInput, HighlightEvent, ScoreEvent, StreamSummarizer, SummaryConfig
 
@@ -137,7 +138,8 @@ def test_every_frame_is_scored_when_it_arrives() -> None:
     assert seen == []  # without early scores the first frame waits for the window S frames later
 
 
-def test_a_highlight_arrives_its_decision_delay_after_the_shot() -> None:
+@pytest.mark.parametrize(("cut", "shot_delay"), [("threshold", 0.0), ("kts", 10.0)])
+def test_a_highlight_arrives_its_delays_after_the_shot(cut: str, shot_delay: float) -> None:
     n = 300  # 150 s; the scenes that matter end at 48 s
     scenes = np.arange(n) // 8
     importance = np.full(n, -2.0)
@@ -145,7 +147,7 @@ def test_a_highlight_arrives_its_decision_delay_after_the_shot() -> None:
     arrived: list[tuple[float, HighlightEvent]] = []
     clock = [0.0]
     summarizer = StreamSummarizer(
-        SummaryConfig(window=16, stride=4, decision_delay_s=10.0),
+        SummaryConfig(window=16, stride=4, decision_delay_s=10.0, shot_cut=cut, shot_delay_s=shot_delay),
         node_dim=4,
         window_fn=lambda nodes: 1.0 / (1.0 + np.exp(-nodes[:, 0])),
         sample_fps=FPS,
@@ -156,5 +158,6 @@ def test_a_highlight_arrives_its_decision_delay_after_the_shot() -> None:
         clock[0] = frame.media_time
         summarizer.add(frame)
     assert arrived, "no highlight before the end of the stream"
-    for seen_at, event in arrived:  # decided 10 s after the shot, plus at most a stride and a shot for scores
-        assert event.end + 10.0 - 1e-6 <= seen_at + 1.0 / FPS <= event.end + 10.0 + 4 / FPS + 12.0
+    late = 10.0 + shot_delay  # the shot's end is final shot_delay after it, then it is decided 10 s on
+    for seen_at, event in arrived:  # plus at most a stride for scores and a shot (the next one's end decides)
+        assert event.end + late - 1e-6 <= seen_at + 1.0 / FPS <= event.end + late + 4 / FPS + 12.0
