@@ -1,6 +1,7 @@
 """The benchmark comparison table: every row scored by the same protocol on the same data in one run.
 
-Rows: random step scores; the pack's gtscore (upper reference); the VASNet peer; VideoGraph
+Rows: random step scores; the pack's gtscore (upper reference); a per-step MLP (the floor
+MODEL.md sets a graph model); the VASNet peer; VideoGraph
 K = 0; VideoGraph K = 5; unsupervised VideoGraph; VideoGraph K = 5 with the title as query.
 Each trained row is trained on the fold's train keys and scored on its test keys; VideoGraph
 rows (and random) repeat over seeds.
@@ -22,6 +23,7 @@ from vgsum.runtime.paths import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "configs" / "train"
 TRAINED_ROWS = {  # row name -> recipe
+    "mlp": "mlp.yaml",
     "peer": "peer.yaml",
     "videograph_k0": "videograph_k0.yaml",
     "videograph_k5": "videograph_k5.yaml",
@@ -29,7 +31,7 @@ TRAINED_ROWS = {  # row name -> recipe
     "videograph_title": "videograph_title.yaml",
 }
 ALL_ROWS = ["random", "gtscore", *TRAINED_ROWS]
-SEEDED_ROWS = {"random", "peer", "videograph_k0", "videograph_k5", "videograph_unsup", "videograph_title"}
+SEEDED_ROWS = {"random", "mlp", "peer", "videograph_k0", "videograph_k5", "videograph_unsup", "videograph_title"}
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """`vgsum eval [table|streaming|kts|graphs|validate]`: the TVSum reports of issue 7.
 
-- table (default): random, gtscore, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
+- table (default): random, gtscore, MLP, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
 - streaming: the K=5 model windowed (W = 16/32/64) with fusion, online shots and budget vs offline;
 - kts: our KTS shots against the pack's shots, and what they do to F-scores;
 - graphs: per refinement step adjacency entropy and edge density for K = 0..8 on one fold;

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.models import losses
 from vgsum.models.dataset import DEFAULT_SPLIT_FILE, Video, normalise_features
+from vgsum.models.mlp import MLPConfig, MLPRegressor
 from vgsum.models.peer import VASNet, VASNetConfig
 from vgsum.models.videograph import VideoGraph, VideoGraphConfig
 
@@ -49,6 +50,13 @@ class PeerSettings(BaseModel):
     input_dropout: float = 0.2
 
 
+class MLPSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    d_hidden: int = 256
+    dropout: float = 0.3
+    input_dropout: float = 0.2
+
+
 class LossWeights(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mse: float = 1.0
@@ -65,10 +73,11 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = "videograph"
-    model: Literal["videograph", "peer"] = "videograph"
+    model: Literal["videograph", "peer", "mlp"] = "videograph"
     mode: Literal["supervised", "unsupervised"] = "supervised"
     videograph: VideoGraphSettings = VideoGraphSettings()
     peer: PeerSettings = PeerSettings()
+    mlp: MLPSettings = MLPSettings()
     loss: LossWeights = LossWeights()
     epochs: int = Field(40, ge=1)
     batch_size: int = Field(4, ge=1)
@@ -93,6 +102,8 @@ def build_model(cfg: TrainConfig, d_frame: int) -> torch.nn.Module:
     """The model a config describes."""
     if cfg.model == "peer":
         return VASNet(VASNetConfig(d_frame=d_frame, **cfg.peer.model_dump()))
+    if cfg.model == "mlp":
+        return MLPRegressor(MLPConfig(d_frame=d_frame, **cfg.mlp.model_dump()))
     return VideoGraph(VideoGraphConfig(d_frame=d_frame, **cfg.videograph.model_dump()))
 
 
@@ -132,7 +143,7 @@ def title_queries(cfg: TrainConfig, videos: dict[str, Video], keys: list[str]) -
 
 def forward_with_nodes(model: torch.nn.Module, feats: torch.Tensor, mask: torch.Tensor,
                        query: torch.Tensor | None = None):
-    """Scores and the per-step vectors the diversity term compares (VideoGraph nodes; the peer's input)."""
+    """Scores and the per-step vectors the diversity term compares (VideoGraph nodes; other models' input)."""
     if isinstance(model, VideoGraph):
         query_mask = None if query is None else torch.ones(query.shape[:2], dtype=torch.bool)
         nodes = model.frame(feats, query=query, query_mask=query_mask)
