@@ -52,6 +52,8 @@ def main(argv: list[str]) -> int:
                         help="validate: change one recipe key (repeatable), e.g. videograph.max_distance=16")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.shot_delay_s < 0 or args.decision_delay_s < 0:
+        raise UserError("--shot-delay-s and --decision-delay-s must be >= 0")
 
     from vgsum.models.dataset import DEFAULT_SPLIT_FILE, load_splits, load_videos, tvsum_h5, tvsum_splits
 
@@ -59,8 +61,6 @@ def main(argv: list[str]) -> int:
     videos = load_videos(args.h5 or tvsum_h5())
     splits = load_splits(tvsum_splits(split_file))
     folds = args.folds if args.folds is not None else (list(range(len(splits))) if args.report != "graphs" else [0])
-    if args.shot_delay_s < 0 or args.decision_delay_s < 0:
-        raise UserError("--shot-delay-s and --decision-delay-s must be >= 0")
     if any(not 0 <= f < len(splits) for f in folds):
         raise UserError(f"--folds: the split file has folds 0..{len(splits) - 1}")
     started = time.perf_counter()

@@ -161,3 +161,18 @@ def test_a_highlight_arrives_its_delays_after_the_shot(cut: str, shot_delay: flo
     late = 10.0 + shot_delay  # the shot's end is final shot_delay after it, then it is decided 10 s on
     for seen_at, event in arrived:  # plus at most a stride for scores and a shot (the next one's end decides)
         assert event.end + late - 1e-6 <= seen_at + 1.0 / FPS <= event.end + late + 4 / FPS + 12.0
+
+
+@pytest.mark.parametrize("cut", ["kts", "threshold"])
+def test_no_shot_spans_a_reconnect(cut: str) -> None:
+    n = 240
+    epochs = np.repeat([0, 1], n // 2)  # the stream reconnects at frame 120, in the middle of one scene
+    scenes = np.arange(n) // 40
+    importance = np.full(n, -2.0)
+    importance[100:140] = 3.0  # what matters straddles the gap
+    _, highlights, _ = _run(_frames(importance, scenes, epochs=epochs),
+                            SummaryConfig(window=16, stride=4, shot_cut=cut, shot_delay_s=5.0, decision_delay_s=5.0))
+    gap_t = 120 / FPS
+    assert highlights, "the important scenes made no highlight"
+    assert all(h.end <= gap_t + 1e-9 or h.start >= gap_t - 1e-9 for h in highlights), highlights
+    assert all((h.start >= gap_t - 1e-9) == (h.epoch == 1) for h in highlights)

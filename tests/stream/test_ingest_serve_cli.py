@@ -46,6 +46,10 @@ def test_example_config_validates(bikes_mp4):
         ("streams:\n  - {stream_id: 'a b', url: x.mp4}\n", "streams.0.stream_id"),
         ("streams: [\n", "not valid YAML"),
         ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c, clip_buffer_s: 30}\n", "clip_buffer_s 30 must exceed"),
+        ("streams:\n  - {stream_id: a, url: x.mp4}\nsummary: {shot_s: 30}\n", "shot_s must lie between"),
+        ("streams:\n  - {stream_id: a, url: x.mp4}\nsummary: {shot_cut: ktss}\n", "summary.shot_cut"),
+        ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c}\nsummary: {shot_delay_s: 60}\n",
+         "clip_buffer_s 120 must exceed how late a highlight is decided (132 s"),
         # a camera password in a rejected config never reaches the error line
         ("streams:\n  - {stream_id: a, url: 'rtsp://admin:hunter2@cam/1'}\n  - {stream_id: a, url: y.mp4}\n",
          "appears twice"),
