@@ -119,13 +119,13 @@ class LookaheadSelector:
     look-ahead reaches F 0.505 against 0.31 at once (BENCHMARKS.md, "Live selection").
 
     `value` is what a shot is worth to the knapsack:
-    - "total": its summed score, which favours fewer, longer highlights (the live default: on a
-      still scene where the detector flickers it kept one highlight where "mean" kept four);
+    - "total": its summed score, which favours fewer, longer highlights (the live default);
     - "mean": its mean score, the field's benchmark knapsack, which favours short shots (TVSum's
       user summaries were made with it: 18 F points more there; BENCHMARKS.md, "Streaming
       evaluation" and "Live pipeline").
     A shot is only a candidate when its score beats the lower quartile of recent shot scores
-    by `margin`, so in a static scene, where every shot scores the same, none is kept.
+    by `margin`, so where every shot scores the same none is kept (detector flicker on a still
+    scene does move the scores: BENCHMARKS.md, "Live pipeline").
     """
 
     def __init__(self, budget: float = 0.15, horizon: int = 9000, delay: int = 120, margin: float = 0.0,

@@ -14,7 +14,7 @@ plain numpy and testable on its own:
   a boundary is final `shot_delay_s` after it. A finished shot's score goes to the
   look-ahead selector, which decides it `decision_delay_s` later by a 0/1 knapsack
   over the shots seen by then (about 15 % of recent time; a shot must stand out
-  from the recent lower quartile, so a static scene gives none).
+  from the recent lower quartile, so a scene whose scores are flat gives none).
   Both delays are the price of a summary close to the offline one: a causal cut
   cannot know where KTS over the whole video would put a boundary, and deciding each
   shot at once cannot tell it from a better one a few seconds on (BENCHMARKS.md,
