@@ -256,6 +256,7 @@ class Pipeline:
                         epoch=frame.epoch,
                         node=node,
                         frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
+                        appearance=perceived.frame_feature,
                         labels=perceived.labels,
                         query_match=self._query_match(perceived, stream),
                         thumbnail=thumbnail(frame.rgb, max_width=192) if self.thumbnails else None,

@@ -96,6 +96,7 @@ class _Seen:
     end: int
     score: float
     kept: bool = False
+    look: np.ndarray | None = None  # the shot's mean appearance (unit vector), when the caller has one
 
     @property
     def length(self) -> int:
@@ -124,12 +125,17 @@ class LookaheadSelector:
       user summaries were made with it: 18 F points more there; BENCHMARKS.md, "Streaming
       evaluation" and "Live pipeline").
     A shot is only a candidate when its score beats the lower quartile of recent shot scores
-    by `margin`, so where every shot scores the same none is kept (detector flicker on a still
-    scene does move the scores: BENCHMARKS.md, "Live pipeline").
+    by `margin`, so where every shot scores the same none is kept; and, when shots come with
+    their appearance, when it looks different from the typical shot of the horizon (the
+    element-wise median of the shots seen, look-ahead included) by more than `min_change`
+    cosine distance. Scores alone cannot tell a still scene: the detector flickers on a still
+    frame and moves them, and over minutes such a scene filled the budget with highlights. Its
+    appearance stays within 0.005 of typical; where something moves, footage reaches 0.01 to 0.3
+    (BENCHMARKS.md, "Live pipeline").
     """
 
     def __init__(self, budget: float = 0.15, horizon: int = 9000, delay: int = 120, margin: float = 0.0,
-                 value: ShotValue = "total") -> None:
+                 value: ShotValue = "total", min_change: float = 0.0) -> None:
         if not 0 < budget < 1:
             raise ValueError("budget must be in (0, 1)")
         if value not in ("total", "mean"):
@@ -141,12 +147,17 @@ class LookaheadSelector:
         self.delay = delay
         self.margin = margin
         self.value = value
+        self.min_change = min_change
         self._decided: deque[_Seen] = deque()  # within the horizon
         self._pending: deque[_Seen] = deque()  # oldest first
 
-    def add(self, start: int, end: int, score: float) -> list[ShotDecision]:
-        """Record a finished shot (inclusive frame range); returns the decisions now due, oldest first."""
-        self._pending.append(_Seen(int(start), int(end), float(score)))
+    def add(self, start: int, end: int, score: float, look: np.ndarray | None = None) -> list[ShotDecision]:
+        """Record a finished shot (inclusive frame range, its mean appearance if known); returns the decisions
+        now due, oldest first."""
+        if look is not None:
+            look = np.asarray(look, dtype=np.float32).ravel()
+            look = look / max(float(np.linalg.norm(look)), 1e-12)
+        self._pending.append(_Seen(int(start), int(end), float(score), look=look))
         return self._decide_due(now=int(end))
 
     def flush(self) -> list[ShotDecision]:
@@ -169,7 +180,8 @@ class LookaheadSelector:
         span = sum(s.length for s in seen)
         capacity = int(self.budget * span) - sum(s.length for s in self._decided if s.kept)
         floor = float(np.quantile([s.score for s in seen], 0.25)) + self.margin
-        candidates = [s for s in self._pending if s.score >= floor]
+        typical = self._typical(seen)
+        candidates = [s for s in self._pending if s.score >= floor and self._changed(s, typical)]
         shot = self._pending.popleft()
         if candidates and candidates[0] is shot:
             if not any(s.kept for s in self._decided):  # the horizon may always hold its best shot
@@ -179,3 +191,15 @@ class LookaheadSelector:
             shot.kept = capacity > 0 and 0 in knapsack(values, weights, capacity)
         self._decided.append(shot)
         return ShotDecision(shot.start, shot.end, shot.score, shot.kept)
+
+    def _typical(self, seen: list[_Seen]) -> np.ndarray | None:
+        """The element-wise median appearance of the shots seen (unit length), when the gate is on."""
+        looks = [s.look for s in seen if s.look is not None]
+        if self.min_change <= 0 or len(looks) < 3:  # too few shots to say what is typical: no gate
+            return None
+        typical = np.median(np.stack(looks), axis=0)
+        return typical / max(float(np.linalg.norm(typical)), 1e-12)
+
+    def _changed(self, shot: _Seen, typical: np.ndarray | None) -> bool:
+        """Whether the shot looks different enough from the typical shot to be a highlight."""
+        return typical is None or shot.look is None or 1.0 - float(shot.look @ typical) > self.min_change

@@ -14,7 +14,8 @@ plain numpy and testable on its own:
   a boundary is final `shot_delay_s` after it. A finished shot's score goes to the
   look-ahead selector, which decides it `decision_delay_s` later by a 0/1 knapsack
   over the shots seen by then (about 15 % of recent time; a shot must stand out
-  from the recent lower quartile, so a scene whose scores are flat gives none).
+  from the recent lower quartile and look different from the recent typical shot,
+  so a still scene gives none, even where the detector flickers on it).
   Both delays are the price of a summary close to the offline one: a causal cut
   cannot know where KTS over the whole video would put a boundary, and deciding each
   shot at once cannot tell it from a better one a few seconds on (BENCHMARKS.md,
@@ -40,6 +41,13 @@ from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
 log = logging.getLogger(__name__)
 
 
+def _unit(vector: np.ndarray | None) -> np.ndarray | None:
+    if vector is None:
+        return None
+    v = np.asarray(vector, dtype=np.float32).ravel()
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
 class SummaryConfig(BaseModel):
     """How a stream is summarized; times in seconds, converted to frames with the sampling rate."""
 
@@ -60,6 +68,11 @@ class SummaryConfig(BaseModel):
     )
     min_margin: float = Field(
         0.03, ge=0, le=1, description="a highlight must beat the recent lower-quartile shot score by this much"
+    )
+    min_change: float = Field(
+        0.008, ge=0, le=1,
+        description="a highlight must look different from the horizon's typical shot by this cosine distance: "
+        "a still scene stays within 0.005 (detector flicker moves its scores, not its look); 0 turns it off",
     )
     shot_cut: Literal["kts", "threshold"] = Field(
         "kts", description="kts: the field's kernel temporal segmentation, committed shot_delay_s late, with one shot "
@@ -124,6 +137,7 @@ class FrameInput:
     labels: list[str]
     query_match: dict[str, float]  # query -> match strength in [0, 1] for this frame
     thumbnail: np.ndarray | None = None  # small RGB, kept until its shot is decided
+    appearance: np.ndarray | None = None  # the frame's visual feature alone: is the scene still? (see min_change)
 
 
 @dataclass
@@ -156,6 +170,7 @@ class _Frame:
     thumbnail: np.ndarray | None
     epoch: int = 0
     final_score: float | None = None
+    appearance: np.ndarray | None = None  # unit length
 
 
 @dataclass
@@ -189,7 +204,8 @@ class StreamSummarizer:
         self.shots = self._new_cutter()
         self._cut_origin = 0  # the frame index the cutter counts from (it restarts with each epoch)
         self.budget = LookaheadSelector(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)),
-                                        round(cfg.decision_delay_s * sample_fps), cfg.min_margin, cfg.shot_value)
+                                        round(cfg.decision_delay_s * sample_fps), cfg.min_margin, cfg.shot_value,
+                                        cfg.min_change)
         self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
         self._open = _Shot()
         self._pending: deque[_Shot] = deque()  # ended shots waiting for window scores
@@ -211,7 +227,8 @@ class StreamSummarizer:
             self.shots, self._cut_origin = self._new_cutter(), index
         self._epoch = frame.epoch
         self._frames[index] = _Frame(
-            frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail, frame.epoch
+            frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail, frame.epoch,
+            appearance=_unit(frame.appearance),
         )
         self._open.indices.append(index)
         self._cut(self.shots.push(frame.frame_feature))
@@ -316,10 +333,15 @@ class StreamSummarizer:
             known = [s for s in scores if s is not None]
             if known:
                 self._undecided[shot.indices[0]] = shot
-                self._apply(self.budget.add(shot.indices[0], shot.indices[-1], float(np.mean(known))))
+                self._apply(self.budget.add(shot.indices[0], shot.indices[-1], float(np.mean(known)), self._look(shot)))
             else:
                 self._release(shot)
         self._forget_done()
+
+    def _look(self, shot: _Shot) -> np.ndarray | None:
+        """The shot's mean appearance, when every frame of it has one."""
+        looks = [self._frames[i].appearance for i in shot.indices]
+        return None if any(look is None for look in looks) else np.mean(looks, axis=0)
 
     def _apply(self, decisions: list[ShotDecision]) -> None:
         for decision in decisions:

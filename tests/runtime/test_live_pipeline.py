@@ -249,16 +249,16 @@ def test_blank_and_static_videos_give_few_or_no_highlights(tmp_path, engine_fold
     noise = rng.integers(-2, 3, size=(n, *still.shape), dtype=np.int16)
     static = np.clip(still[None].astype(np.int16) + noise, 0, 255).astype(np.uint8)
     blank = np.zeros((n, 240, 320, 3), np.uint8)
-    # a blank screen has nothing to show; a still scene (with sensor noise and the detector's flicker) little:
-    # at most the one shot the selector lets a horizon hold before its budget counts (at most max_shot_s, 12 s)
-    for name, frames, most in (("blank", blank, 0), ("static", static, 1)):
+    # a blank screen has nothing to show, and neither has a still scene: sensor noise and the detector's flicker
+    # move its scores, not its look (min_change; without it this clip got a 10-s highlight, and 180 s of it six)
+    for name, frames, most in (("blank", blank, 0), ("static", static, 0)):
         path = tmp_path / f"{name}.mp4"
         _write_video(path, frames)
         collected = _run_summary(path, engine_folder, [])
         kept = sum(h["end"] - h["start"] for h in collected.highlights)
         print(f"{name} 60 s: {len(collected.highlights)} highlights, {kept:.1f} s")
         assert len([s for s in collected.scores if s[2]]) == 120
-        assert len(collected.highlights) <= most and kept <= max(0.15 * 60, 12.0), f"{name}: {collected.highlights}"
+        assert len(collected.highlights) <= most and kept <= 0.15 * 60, f"{name}: {collected.highlights}"
 
 
 def test_bad_inputs_are_one_line_each(tmp_path, engine_folder, bikes_mp4):

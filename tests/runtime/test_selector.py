@@ -82,3 +82,23 @@ def test_a_static_scene_gives_no_highlight() -> None:
     shots = [(4 * i, 4 * i + 3, 0.5) for i in range(100)]
     assert not any(d.highlight for d in _run(LookaheadSelector(0.15, 400, 20, margin=0.03), shots))
     assert any(d.highlight for d in _run(LookaheadSelector(0.15, 400, 20, margin=0.0), shots))
+
+
+def test_a_still_scene_whose_scores_flicker_gives_no_highlight_but_a_change_in_it_does() -> None:
+    rng = np.random.default_rng(0)
+    still = rng.normal(size=64)
+    event = rng.normal(size=64)
+    kept: dict[float, list[int]] = {}
+    for min_change in (0.0, 0.008):
+        selector = LookaheadSelector(0.15, horizon=600, delay=20, min_change=min_change)
+        decisions = []
+        for i in range(60):  # 4-frame shots; scores flicker as a detector's flicker moves them
+            look = still + 0.02 * rng.normal(size=64)  # sensor noise: cosine distance ~1e-4
+            score = 0.1 + 0.1 * rng.random()
+            if i == 40:
+                look, score = event, 0.18  # something happens: it looks different, and scores no higher
+            decisions += selector.add(4 * i, 4 * i + 3, score, look=look)
+        decisions += selector.flush()
+        kept[min_change] = [d.start for d in decisions if d.highlight]
+    assert len(kept[0.0]) >= 5, "without the gate the flicker fills the budget"
+    assert kept[0.008] == [160], kept[0.008]
