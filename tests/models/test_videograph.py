@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from scipy.stats import kendalltau
 
@@ -76,30 +77,22 @@ def _tau(model, x, y):
     return float(np.mean([kendalltau(p, t).statistic for p, t in zip(pred.numpy(), y.numpy(), strict=True)]))
 
 
-def test_learns_feature_dependent_importance():
+@pytest.mark.parametrize("name", ["videograph", "mlp"])
+def test_learns_feature_dependent_importance(name: str):
+    """Importance that lies in each step: the graph learns it, and so does the table's MLP row (a working floor)."""
     rng = np.random.default_rng(0)
     w = rng.normal(size=12)
     x = rng.normal(size=(96, 20, 12)).astype(np.float32)
     y = 1 / (1 + np.exp(-(x @ w)))
     x, y = torch.from_numpy(x), torch.from_numpy(y.astype(np.float32))
     torch.manual_seed(0)
-    model = VideoGraph(VideoGraphConfig(d_frame=12, d_model=32, heads=2, dropout=0.0, input_dropout=0.0,
-                                        refine_steps=2))
+    if name == "videograph":
+        model = VideoGraph(VideoGraphConfig(d_frame=12, d_model=32, heads=2, dropout=0.0, input_dropout=0.0,
+                                            refine_steps=2))
+    else:
+        model = MLPRegressor(MLPConfig(d_frame=12, d_hidden=32, dropout=0.0, input_dropout=0.0))
     assert abs(_tau(model, x[64:], y[64:])) < 0.3  # untrained is about random
     assert _tau(_train(model, x[:64], y[:64], 120), x[64:], y[64:]) > 0.6
-
-
-def test_the_mlp_floor_learns_per_step_importance():
-    """The table's MLP row is a working regressor where importance lies in each step (context: below)."""
-    rng = np.random.default_rng(0)
-    w = rng.normal(size=12)
-    x = rng.normal(size=(96, 20, 12)).astype(np.float32)
-    y = 1 / (1 + np.exp(-(x @ w)))
-    x, y = torch.from_numpy(x), torch.from_numpy(y.astype(np.float32))
-    torch.manual_seed(0)
-    mlp = MLPRegressor(MLPConfig(d_frame=12, d_hidden=32, dropout=0.0, input_dropout=0.0))
-    assert abs(_tau(mlp, x[64:], y[64:])) < 0.3  # untrained is about random
-    assert _tau(_train(mlp, x[:64], y[:64], 120), x[64:], y[64:]) > 0.6
 
 
 def test_graph_uses_context_a_per_step_scorer_cannot():
