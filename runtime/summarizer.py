@@ -60,7 +60,7 @@ class SummaryConfig(BaseModel):
     decision_delay_s: float = Field(
         60.0, ge=0, le=600,
         description="a shot is decided this long after it ends, by a knapsack over the shots seen by then: "
-        "longer comes closer to the offline summary, later (keep clip_buffer_s above it plus max_shot_s)",
+        "longer comes closer to the offline summary, later (keep clip_buffer_s above it + shot_delay_s + max_shot_s)",
     )
     shot_value: ShotValue = Field(
         "total", description="what a shot is worth to the knapsack: total (its summed score: fewer, longer "
