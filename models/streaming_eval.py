@@ -31,8 +31,8 @@ from vgsum.models.protocol import (
     steps_to_frames,
 )
 from vgsum.runtime.fusion import fuse_offline
-from vgsum.runtime.shot_kts import KernelShotCutter
-from vgsum.runtime.shots import LookaheadSelector, ShotValue, online_shots
+from vgsum.runtime.shots import ShotValue, online_shots
+from vgsum.runtime.summarizer import SummaryConfig, shot_cutter, shot_selector
 
 STEP_S = 2.0  # one TVSum step is a 2-s clip
 
@@ -59,14 +59,12 @@ def step_online_shots(features: np.ndarray, threshold: float) -> np.ndarray:
     return online_shots(features, threshold=threshold, min_len=1, max_len=4)
 
 
-def step_kts_shots(features: np.ndarray, shot_s: float = 4.0, max_shot_s: float = 12.0, delay_s: float = 30.0,
-                   horizon_s: float = 600.0) -> np.ndarray:
+def step_kts_shots(features: np.ndarray, delay_s: float = 30.0) -> np.ndarray:
     """Shots in steps as the live KTS cut commits them (runtime/shot_kts.py; the live defaults of SummaryConfig).
 
     Fed the pack's features as they are (the cut L2-normalises each step, as the pack's KTS does).
     """
-    cutter = KernelShotCutter(mean_len=shot_s / STEP_S, max_len=round(max_shot_s / STEP_S),
-                              delay=round(delay_s / STEP_S), horizon=round(horizon_s / STEP_S))
+    cutter = shot_cutter(SummaryConfig(shot_cut="kts", shot_delay_s=delay_s), fps=1.0 / STEP_S)
     starts = [start for step in features for start in cutter.push(step)] + cutter.flush()
     return change_points_to_shots(np.array(starts, dtype=np.int64), len(features))
 
@@ -78,8 +76,9 @@ def online_summary(shots: np.ndarray, scores: np.ndarray, v: Video, budget: floa
     Runs in steps, as the live runtime runs in sampled frames, with the live defaults
     (runtime/summarizer.SummaryConfig: horizon_s 600, decision_delay_s 60, shot_value total).
     """
-    selector = LookaheadSelector(budget, horizon=round(horizon_s / STEP_S), delay=round(delay_s / STEP_S),
-                                 value=value)
+    cfg = SummaryConfig(budget=budget, horizon_s=horizon_s, decision_delay_s=delay_s, shot_value=value,
+                        min_margin=0.0)  # no floor margin, as the offline knapsack it is set against has none
+    selector = shot_selector(cfg, fps=1.0 / STEP_S)
     decisions = []
     for (a, b), s in zip(shots, shot_scores(scores, shots), strict=True):
         decisions += selector.add(int(a), int(b), float(s))

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from vgsum.runtime.summarizer import StreamSummarizer, SummaryConfig
+from vgsum.runtime.summarizer import SummaryConfig, shot_cutter
 
 
 def _scenes(minutes: float, fps: float, dim: int, seed: int = 0) -> np.ndarray:
@@ -23,12 +23,6 @@ def _scenes(minutes: float, fps: float, dim: int, seed: int = 0) -> np.ndarray:
     centres = rng.normal(size=(len(lengths), dim))
     features = np.repeat(centres, lengths, axis=0)[:n]
     return features + 0.5 * rng.normal(size=features.shape)
-
-
-def _cutter(cut: str, fps: float):
-    summarizer = StreamSummarizer(SummaryConfig(shot_cut=cut), node_dim=4, window_fn=lambda nodes: nodes[:, 0],
-                                  sample_fps=fps, on_score=lambda event: None, on_highlight=lambda event: None)
-    return summarizer.shots  # the cutter exactly as the live summarizer builds it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
           "| shots |")
     print("| --- | --- | --- | --- | --- | --- |")
     for cut in ("threshold", "kts"):
-        cutter, spent, shots = _cutter(cut, args.fps), [], 0
+        cutter, spent, shots = shot_cutter(SummaryConfig(shot_cut=cut), args.fps), [], 0  # as the summarizer builds it
         for feature in features:
             started = time.perf_counter()
             shots += len(cutter.push(feature))

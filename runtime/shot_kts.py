@@ -20,6 +20,8 @@ from collections import deque
 
 import numpy as np
 
+from vgsum.runtime.shots import unit_vector
+
 PENALTY_GRID = np.geomspace(1e-3, 8.0, 48)  # per-shot penalties tried by a re-fit (scatter per frame is <= 2)
 
 
@@ -45,10 +47,7 @@ class KernelShotCutter:
 
     def push(self, feature: np.ndarray) -> list[int]:
         """Take one frame's feature; the shot starts that became final with it, in order."""
-        x = np.asarray(feature, dtype=np.float64).ravel()
-        norm = np.linalg.norm(x)
-        unit = x / norm if norm > 0 else x
-        self._recent.append(unit)
+        self._recent.append(unit_vector(feature))
         self._count += 1
         self._cost.append(self._segment_costs())
         keep = max(self.horizon, self._count - self._committed)

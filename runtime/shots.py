@@ -22,8 +22,9 @@ import numpy as np
 from vgsum.runtime.knapsack import knapsack
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64).ravel()
+def unit_vector(x: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """x flattened to unit length (a zero vector stays zero): what every cosine here compares."""
+    x = np.asarray(x, dtype=dtype).ravel()
     norm = np.linalg.norm(x)
     return x / norm if norm > 0 else x
 
@@ -57,11 +58,11 @@ class OnlineShotDetector:
 
     def update(self, feature: np.ndarray) -> bool:
         """Feed one frame feature; True when a boundary falls before this frame."""
-        unit = _unit(feature)
+        unit = unit_vector(feature)
         if self._mean is None:
             self._mean, self._length = unit, 1
             return False
-        mean_unit = _unit(self._mean)
+        mean_unit = unit_vector(self._mean)
         distance = 1.0 - float(mean_unit @ unit)
         cut = (self._length >= self.min_len and distance > self.threshold) or self._length >= self.max_len
         if cut:
@@ -154,9 +155,7 @@ class LookaheadSelector:
     def add(self, start: int, end: int, score: float, look: np.ndarray | None = None) -> list[ShotDecision]:
         """Record a finished shot (inclusive frame range, its mean appearance if known); returns the decisions
         now due, oldest first."""
-        if look is not None:
-            look = np.asarray(look, dtype=np.float32).ravel()
-            look = look / max(float(np.linalg.norm(look)), 1e-12)
+        look = None if look is None else unit_vector(look, np.float32)
         self._pending.append(_Seen(int(start), int(end), float(score), look=look))
         return self._decide_due(now=int(end))
 
@@ -197,8 +196,7 @@ class LookaheadSelector:
         looks = [s.look for s in seen if s.look is not None]
         if self.min_change <= 0 or len(looks) < 3:  # too few shots to say what is typical: no gate
             return None
-        typical = np.median(np.stack(looks), axis=0)
-        return typical / max(float(np.linalg.norm(typical)), 1e-12)
+        return unit_vector(np.median(np.stack(looks), axis=0), np.float32)
 
     def _changed(self, shot: _Seen, typical: np.ndarray | None) -> bool:
         """Whether the shot looks different enough from the typical shot to be a highlight."""

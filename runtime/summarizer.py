@@ -35,17 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.runtime.fusion import ScoreFusion
 from vgsum.runtime.shot_kts import KernelShotCutter
-from vgsum.runtime.shots import LookaheadSelector, OnlineShotDetector, ShotDecision, ShotValue
+from vgsum.runtime.shots import LookaheadSelector, OnlineShotDetector, ShotDecision, ShotValue, unit_vector
 from vgsum.runtime.window import EpochEnd, FrameSlot, NodeRing
 
 log = logging.getLogger(__name__)
-
-
-def _unit(vector: np.ndarray | None) -> np.ndarray | None:
-    if vector is None:
-        return None
-    v = np.asarray(vector, dtype=np.float32).ravel()
-    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 class SummaryConfig(BaseModel):
@@ -112,6 +105,23 @@ class SummaryConfig(BaseModel):
         return self.decision_delay_s + (self.shot_delay_s if self.shot_cut == "kts" else 0.0) + self.max_shot_s
 
 
+def shot_cutter(cfg: SummaryConfig, fps: float) -> KernelShotCutter | OnlineShotDetector:
+    """The shot cut a config asks for, in frames at `fps` (the streaming evaluation builds it here too)."""
+    min_len = max(1, round(cfg.min_shot_s * fps))
+    max_len = max(min_len, round(cfg.max_shot_s * fps))
+    if cfg.shot_cut == "threshold":
+        return OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
+    mean_len = min(max(cfg.shot_s * fps, min_len), max_len)
+    return KernelShotCutter(mean_len, max_len, round(cfg.shot_delay_s * fps), max(1, round(cfg.horizon_s * fps)),
+                            min_len)
+
+
+def shot_selector(cfg: SummaryConfig, fps: float) -> LookaheadSelector:
+    """The highlight choice a config asks for, in frames at `fps` (the streaming evaluation builds it here too)."""
+    return LookaheadSelector(cfg.budget, max(1, round(cfg.horizon_s * fps)), round(cfg.decision_delay_s * fps),
+                             cfg.min_margin, cfg.shot_value, cfg.min_change)
+
+
 def shot_signature(frame_feature: np.ndarray, classes: np.ndarray, n_classes: int = 80) -> np.ndarray:
     """What the online shot cut compares: the unit frame feature beside which object classes are present.
 
@@ -119,11 +129,9 @@ def shot_signature(frame_feature: np.ndarray, classes: np.ndarray, n_classes: in
     distance ~0.05); the presence half makes that a cut, while a detection flickering
     among several present objects moves the signature little.
     """
-    unit = np.asarray(frame_feature, np.float64).ravel()
-    norm = np.linalg.norm(unit)
     presence = np.zeros(n_classes)
     presence[np.asarray(classes, np.int64)[(classes >= 0) & (classes < n_classes)]] = 1.0
-    return np.concatenate([unit / norm if norm > 0 else unit, presence])
+    return np.concatenate([unit_vector(frame_feature), presence])
 
 
 @dataclass
@@ -201,11 +209,9 @@ class StreamSummarizer:
         self.ring = NodeRing(cfg.window, node_dim, cfg.stride)
         self.fusion = ScoreFusion()
         self.sample_fps = sample_fps
-        self.shots = self._new_cutter()
+        self.shots = shot_cutter(cfg, sample_fps)
         self._cut_origin = 0  # the frame index the cutter counts from (it restarts with each epoch)
-        self.budget = LookaheadSelector(cfg.budget, max(1, round(cfg.horizon_s * sample_fps)),
-                                        round(cfg.decision_delay_s * sample_fps), cfg.min_margin, cfg.shot_value,
-                                        cfg.min_change)
+        self.budget = shot_selector(cfg, sample_fps)
         self._frames: dict[int, _Frame] = {}  # frames not yet both final and decided
         self._open = _Shot()
         self._pending: deque[_Shot] = deque()  # ended shots waiting for window scores
@@ -224,11 +230,11 @@ class StreamSummarizer:
             self._cut(self.shots.flush())
             self._end_shot()  # a gap always ends the shot: it never spans a reconnect
             self._finish_epoch(self.ring.gap(f"epoch {self._epoch} -> {frame.epoch}"))
-            self.shots, self._cut_origin = self._new_cutter(), index
+            self.shots, self._cut_origin = shot_cutter(self.cfg, self.sample_fps), index
         self._epoch = frame.epoch
         self._frames[index] = _Frame(
             frame.media_time, Counter(frame.labels), dict(frame.query_match), frame.thumbnail, frame.epoch,
-            appearance=_unit(frame.appearance),
+            appearance=None if frame.appearance is None else unit_vector(frame.appearance, np.float32),
         )
         self._open.indices.append(index)
         self._cut(self.shots.push(frame.frame_feature))
@@ -299,16 +305,6 @@ class StreamSummarizer:
         return None if fused is None else self._boost(index, fused)
 
     # -- shots --------------------------------------------------------------------
-    def _new_cutter(self) -> KernelShotCutter | OnlineShotDetector:
-        cfg, fps = self.cfg, self.sample_fps
-        min_len = max(1, round(cfg.min_shot_s * fps))
-        max_len = max(min_len, round(cfg.max_shot_s * fps))
-        if cfg.shot_cut == "threshold":
-            return OnlineShotDetector(cfg.shot_threshold, min_len, max_len)
-        mean_len = min(max(cfg.shot_s * fps, min_len), max_len)
-        return KernelShotCutter(mean_len, max_len, round(cfg.shot_delay_s * fps), max(1, round(cfg.horizon_s * fps)),
-                                min_len)
-
     def _cut(self, starts: list[int]) -> None:
         """End the open shot before each new shot start the cutter committed (in its own frame count)."""
         for start in starts:
