@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from vgsum.export.sidecar import ExportedEngine, read_sidecar
-from vgsum.runtime.errors import UserError
-from vgsum.runtime.paths import engine_dir
+from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.common.paths import engine_dir
 
 ENGINES = ("perception", "text", "refiner")
 # engine -> (module, function)
 EXPORTERS: dict[str, tuple[str, str]] = {
-    "perception": ("vgsum.export.perception", "export_perception"),
-    "text": ("vgsum.export.text", "export_text"),
-    "refiner": ("vgsum.export.refiner_engine", "export_refiner_engine"),
+    "perception": ("vgsum.export.perception.build", "export_perception"),
+    "text": ("vgsum.export.text.build", "export_text"),
+    "refiner": ("vgsum.export.refiner.engine", "export_refiner_engine"),
 }
 # engine -> modules its exporter needs beyond its own (refiner_engine wraps the graphs' exporter)
-REQUIRES: dict[str, tuple[str, ...]] = {"refiner": ("vgsum.export.refiner",)}
+REQUIRES: dict[str, tuple[str, ...]] = {"refiner": ("vgsum.export.refiner.build",)}
 
 
 class _Parser(argparse.ArgumentParser):

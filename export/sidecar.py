@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from vgsum.runtime.digest import sha256_of
+from vgsum.runtime.common.digest import sha256_of
 
 __all__ = ["sha256_of"]  # re-exported for the exporters
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from vgsum.export.sidecar import read_sidecar, sha256_of
-from vgsum.runtime.errors import UserError
+from vgsum.runtime.common.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def cache_key(
 
 def gpu_identity() -> tuple[str, str]:
     """(name, compute capability "major.minor") of CUDA device 0."""
-    from vgsum.runtime.backends import _cudart, cuda_check
+    from vgsum.runtime.engines.backends import _cudart, cuda_check
 
     props = cuda_check(_cudart().cudaGetDeviceProperties(0))
     name = props.name.decode() if isinstance(props.name, bytes) else str(props.name)
@@ -118,8 +118,8 @@ def calibration_batches(
     """Real inputs at each input's `opt` shape: frames of the bundled video, or sentences for text."""
     engine = sidecar["engine"]
     if engine == "text":
-        from vgsum.export.text import PARITY_BATCHES
-        from vgsum.runtime.text import make_tokenizer, tokenize
+        from vgsum.export.text.build import PARITY_BATCHES
+        from vgsum.runtime.engines.text import make_tokenizer, tokenize
 
         sentences = [s for batch in PARITY_BATCHES for s in batch] + list(sidecar.get("class_names", []))
         batch, seq = profile["input_ids"][1]
@@ -131,7 +131,7 @@ def calibration_batches(
     if engine == "perception":
         import av
 
-        from vgsum.runtime.sample import bundled_sample
+        from vgsum.runtime.common.sample import bundled_sample
 
         (name,) = list(profile)
         batch, height, width, _ = profile[name][1]
@@ -151,7 +151,7 @@ def calibration_batches(
 
 def _make_calibrator(trt: Any, batches: Iterator[dict[str, np.ndarray]], cache_path: Path) -> Any:
     """An IInt8EntropyCalibrator2 that feeds `batches` from device memory and keeps its cache on disk."""
-    from vgsum.runtime.backends import _cudart, cuda_check
+    from vgsum.runtime.engines.backends import _cudart, cuda_check
 
     cudart = _cudart()
 

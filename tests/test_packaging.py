@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import vgsum.stream
-from vgsum.runtime.paths import REPO_ROOT
+from vgsum.runtime.common.paths import REPO_ROOT
 
 
 def test_editable_install_maps_namespace() -> None:

@@ -8,7 +8,7 @@ import sys
 import av
 import numpy as np
 
-from vgsum.runtime.sample import bundled_sample
+from vgsum.runtime.common.sample import bundled_sample
 
 TIMES_S = (0.5, 2.0, 4.0, 6.5, 8.0)
 SIZE = 512

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from perception_engine_fixture import build_perception_engine, frames_at
 
-from vgsum.runtime.perception import FramePerception, PerceptionEngine
+from vgsum.runtime.engines.perception import FramePerception, PerceptionEngine
 
 
 @pytest.fixture(scope="session")

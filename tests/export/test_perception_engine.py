@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from perception_engine_fixture import build_perception_engine, frames_at
 
-from vgsum.runtime.perception import PerceptionEngine
+from vgsum.runtime.engines.perception import PerceptionEngine
 
 SHOT_CUTS_S = (1.20, 3.04, 5.48, 7.48, 9.68)  # bikes.mp4 hard cuts
 
@@ -54,8 +54,8 @@ def test_parity_with_reference_on_other_frames(built, bikes_mp4):
     """Re-run the export's stage-wise parity check on the shipped file, on frames it did not use."""
     import onnx
 
-    from vgsum.export.perception import check_parity
-    from vgsum.export.perception_graph import PerceptionConfig
+    from vgsum.export.perception.build import check_parity
+    from vgsum.export.perception.graph import PerceptionConfig
 
     sidecar = json.loads(built.sidecar_path.read_text())
     cfg = PerceptionConfig(**sidecar["extra"]["config"])
@@ -136,8 +136,8 @@ def test_parity_check_catches_an_engine_that_differs(built, bikes_mp4):
 
     import onnx
 
-    from vgsum.export.perception import check_parity
-    from vgsum.export.perception_graph import PerceptionConfig
+    from vgsum.export.perception.build import check_parity
+    from vgsum.export.perception.graph import PerceptionConfig
 
     sidecar = json.loads(built.sidecar_path.read_text())
     cfg = dataclasses.replace(PerceptionConfig(**sidecar["extra"]["config"]), score_threshold=0.12)
@@ -148,8 +148,8 @@ def test_parity_check_catches_an_engine_that_differs(built, bikes_mp4):
 
 
 def test_export_rejects_unknown_precision(tmp_path):
-    from vgsum.export.perception import export_perception
-    from vgsum.runtime.errors import UserError
+    from vgsum.export.perception.build import export_perception
+    from vgsum.runtime.common.errors import UserError
 
     with pytest.raises(UserError, match="precision"):
         export_perception(tmp_path, precision="int4")

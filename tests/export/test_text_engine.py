@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from text_engine_fixture import build_text_engine
 
-from vgsum.runtime.errors import UserError
-from vgsum.runtime.text import TextEncoder, load_text_encoder, make_tokenizer, tokenize
+from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.engines.text import TextEncoder, load_text_encoder, make_tokenizer, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_onnx_engine_matches_torch_at_several_lengths_with_padding(encoder: Text
     import torch
     from transformers import BertModel
 
-    from vgsum.export.text import model_dir
+    from vgsum.export.text.build import model_dir
 
     bert = BertModel.from_pretrained(str(model_dir()), local_files_only=True).eval()
     texts = [
@@ -106,7 +106,7 @@ def test_tampered_label_file_is_one_line(engine_dir: Path, tmp_path: Path) -> No
 
 def test_edge_text_path_never_imports_torch_or_transformers(engine_dir: Path) -> None:
     code = (
-        "import sys; from vgsum.runtime.text import load_text_encoder; "
+        "import sys; from vgsum.runtime.engines.text import load_text_encoder; "
         f"e = load_text_encoder({str(engine_dir)!r}, device='cpu'); v = e.encode(['a person on a bike']); "
         "print(v.shape, 'torch' in sys.modules, 'transformers' in sys.modules)"
     )
@@ -116,14 +116,14 @@ def test_edge_text_path_never_imports_torch_or_transformers(engine_dir: Path) ->
 
 
 def test_export_text_refuses_onnx_fp16(tmp_path: Path) -> None:
-    from vgsum.export.text import export_text
+    from vgsum.export.text.build import export_text
 
     with pytest.raises(UserError, match="--format trt"):
         export_text(tmp_path, precision="fp16")
 
 
 def test_text_latency_benchmark_runs_on_the_engine(engine_dir: Path) -> None:
-    from vgsum.export.text_bench import format_text_latency, text_latency
+    from vgsum.export.text.bench import format_text_latency, text_latency
 
     result = text_latency(engine_dir, threads=1, repeats=3)
     assert result["tokens"] == 12 and result["provider"] == "CPUExecutionProvider"

@@ -10,7 +10,7 @@ import pytest
 from text_engine_fixture import build_text_engine
 
 from vgsum.export.trt import cache_key, profile_for, require_tensorrt
-from vgsum.runtime.errors import UserError
+from vgsum.runtime.common.errors import UserError
 
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
 NO_TENSORRT = "tensorrt is not installed (it needs an NVIDIA GPU; pip install 'vgsum[trt]')"
@@ -82,8 +82,8 @@ def test_missing_tensorrt_is_one_line() -> None:
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
 def test_text_plan_matches_onnx(tmp_path_factory: pytest.TempPathFactory, precision: str) -> None:
     from vgsum.export.trt import build_engine
-    from vgsum.runtime.backends import load_backend
-    from vgsum.runtime.text import TextEncoder, load_text_encoder
+    from vgsum.runtime.engines.backends import load_backend
+    from vgsum.runtime.engines.text import TextEncoder, load_text_encoder
 
     folder: Path = build_text_engine(tmp_path_factory).folder
     plan_sidecar = build_engine(folder / "text.json", precision)

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from vgsum.models import losses
-from vgsum.models.dataset import load_splits, load_videos, normalise_features
-from vgsum.runtime.errors import UserError
+from vgsum.models.data.tvsum import load_splits, load_videos, normalise_features
+from vgsum.runtime.common.errors import UserError
 
 
 def test_loss_terms_known_values():
@@ -73,7 +73,7 @@ def test_splits_and_normalisation(tmp_path):
 
 
 def test_train_cli_bad_config_is_one_line_error(tmp_path):
-    from vgsum.models.train_cli import main
+    from vgsum.models.train.cli import main
 
     cfg = tmp_path / "x.yaml"
     cfg.write_text("epochs: 3\nbogus_key: 1\n")
@@ -82,9 +82,9 @@ def test_train_cli_bad_config_is_one_line_error(tmp_path):
 
 
 def test_shipped_configs_parse():
-    from vgsum.models.eval import CONFIG_DIR, TRAINED_ROWS
-    from vgsum.models.train import TrainConfig
-    from vgsum.runtime.configfile import load_config
+    from vgsum.models.eval.table import CONFIG_DIR, TRAINED_ROWS
+    from vgsum.models.train.loop import TrainConfig
+    from vgsum.runtime.common.configfile import load_config
 
     for name in TRAINED_ROWS.values():
         load_config(CONFIG_DIR / name, TrainConfig)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from vgsum.runtime.config import EdgeConfig, PublishConfig
+from vgsum.runtime.daemon.config import EdgeConfig, PublishConfig
 from vgsum.stream.config import StreamConfig
 from vgsum.stream.messages import MessageBase, StatusMessage
 
@@ -68,7 +68,7 @@ class Harness:
 @pytest.fixture
 def ingest() -> Iterator[Callable[..., Harness]]:
     """Factory: `ingest(stream_cfgs, **publish_opts)` starts a service + subscriber; all stopped after."""
-    from vgsum.runtime.ingest_service import IngestService
+    from vgsum.runtime.daemon.ingest_service import IngestService
     from vgsum.stream.publish import Publisher
     from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from vgsum.runtime.errors import UserError
+from vgsum.runtime.common.errors import UserError
 from vgsum.stream.messages import (
     KINDS,
     SCHEMA_VERSION,
@@ -49,7 +49,7 @@ def test_schema_covers_every_kind():
 
 
 def test_schema_cli(capsys):
-    from vgsum.stream.schema_cli import main
+    from vgsum.runtime.cli.schema import main
 
     assert main(["status"]) == 0
     schema = json.loads(capsys.readouterr().out)

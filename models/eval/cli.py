@@ -1,0 +1,98 @@
+"""`vgsum eval [table|streaming|kts|graphs|validate]`: the TVSum reports of issue 7.
+
+- table (default): random, gtscore, MLP, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
+- streaming: the K=5 model windowed (W = 16/32/64) with fusion, online shots and budget vs offline;
+- kts: our KTS shots against the pack's shots, and what they do to F-scores;
+- graphs: per refinement step adjacency entropy and edge density for K = 0..8 on one fold;
+- validate: a recipe (with --set changes) scored on validation videos held out of each fold's
+  training keys, never its test keys: how recipes are chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from vgsum.runtime.common.errors import UserError
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def main(argv: list[str]) -> int:
+    """Print the requested report."""
+    from vgsum.models.eval.table import ALL_ROWS
+
+    parser = argparse.ArgumentParser(prog="vgsum eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("report", nargs="?", default="table",
+                        choices=["table", "streaming", "kts", "graphs", "validate"])
+    parser.add_argument("--rows", default=",".join(ALL_ROWS), help=f"comma-separated subset of {','.join(ALL_ROWS)}")
+    parser.add_argument("--folds", type=_ints, default=None, help="fold indices (default: all; graphs: 0)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds for the seeded rows (default 3)")
+    parser.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs (quick runs)")
+    parser.add_argument("--split-file", default=None, help="split file name in the pack (default: disjoint folds)")
+    parser.add_argument("--h5", type=Path, default=None, help="benchmark h5 (default: the TVSum pack)")
+    parser.add_argument("--save-scores", type=Path, default=None, help="write DIR/<row>/fold<k>.json step scores")
+    parser.add_argument("--windows", type=_ints, default=[16, 32, 64], help="streaming: window lengths in steps")
+    parser.add_argument("--shot-cut", choices=["kts", "threshold"], default="kts",
+                        help="streaming: how online shots are cut (kts: the live default; threshold: the older cut)")
+    parser.add_argument("--shot-delay-s", type=float, default=30.0,
+                        help="streaming: the KTS cut commits a boundary this long after it (live default 30)")
+    parser.add_argument("--decision-delay-s", type=float, default=60.0,
+                        help="streaming: a shot is decided this long after it ends (live default 60)")
+    parser.add_argument("--max-k", type=int, default=8, help="graphs: largest K")
+    parser.add_argument("--recipe", default="videograph_k5", help="validate: recipe name in configs/train")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="validate: change one recipe key (repeatable), e.g. videograph.max_distance=16")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.shot_delay_s < 0 or args.decision_delay_s < 0:
+        raise UserError("--shot-delay-s and --decision-delay-s must be >= 0")
+
+    from vgsum.models.data.tvsum import DEFAULT_SPLIT_FILE, load_splits, load_videos, tvsum_h5, tvsum_splits
+
+    split_file = args.split_file or DEFAULT_SPLIT_FILE
+    videos = load_videos(args.h5 or tvsum_h5())
+    splits = load_splits(tvsum_splits(split_file))
+    folds = args.folds if args.folds is not None else (list(range(len(splits))) if args.report != "graphs" else [0])
+    if any(not 0 <= f < len(splits) for f in folds):
+        raise UserError(f"--folds: the split file has folds 0..{len(splits) - 1}")
+    started = time.perf_counter()
+    if args.report == "table":
+        from vgsum.models.eval.table import format_table, run_table
+
+        rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+        unknown = sorted(set(rows) - set(ALL_ROWS))
+        if unknown:
+            raise UserError(f"--rows: unknown {', '.join(unknown)}; one of {', '.join(ALL_ROWS)}")
+        results = run_table(videos, splits, rows, folds, list(range(args.seeds)), args.epochs, args.save_scores,
+                            progress=not args.no_progress)
+        print(format_table(results, split_file))
+    elif args.report == "streaming":
+        from vgsum.models.eval.streaming import format_streaming, run_streaming
+
+        rows = run_streaming(videos, splits, folds, args.windows, args.seeds, args.epochs, args.shot_cut,
+                             args.shot_delay_s, args.decision_delay_s)
+        print(format_streaming(rows, args.shot_cut, args.shot_delay_s, args.decision_delay_s))
+    elif args.report == "kts":
+        from vgsum.models.eval.kts_compare import format_kts, run_kts_comparison
+
+        print(format_kts(run_kts_comparison(videos)))
+    elif args.report == "validate":
+        from vgsum.models.eval.validation import HEADER, validate
+
+        result = validate(videos, splits, args.recipe, args.overrides, folds, list(range(args.seeds)),
+                          progress=not args.no_progress)
+        print("\n".join([*HEADER, result.line()]))
+    else:
+        from vgsum.models.eval.graphs import format_graphs, run_graphs
+
+        print(format_graphs(run_graphs(videos, splits, folds[0], args.max_k, args.epochs)))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    return 0

@@ -1,0 +1,186 @@
+"""`vgsum bench pipeline`: the whole product's speed, side by side in one run.
+
+1. File speed as a multiple of real time (bundled sample, a 720p clip), with the
+   process CPU time per second of video at 2 fps, hence how many live streams
+   the machine's cores sustain.
+2. Live mode: the sample paced like a camera; latency from a frame's decode to
+   its first (provisional) score, p50 and p95.
+3. The same file runs with the temporal graph replaced by per-frame scoring
+   (the window graph at W = 1), to show what the graph costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vgsum.runtime.bench.ingest import cpu_model
+from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.common.paths import engine_dir, shared_dir
+from vgsum.runtime.common.sample import bundled_sample
+from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.daemon.pipeline import Engines
+from vgsum.runtime.daemon.summary_service import SummaryService
+
+
+@dataclass
+class FileRun:
+    """One file summarized as fast as possible."""
+
+    name: str
+    media_s: float
+    wall_s: float
+    cpu_s: float
+    frames: int
+
+    @property
+    def speed(self) -> float:
+        """Multiple of real time."""
+        return self.media_s / self.wall_s
+
+    @property
+    def cpu_per_stream_s(self) -> float:
+        """CPU seconds per second of video at the sampling rate."""
+        return self.cpu_s / self.media_s
+
+
+def _config(url: str, folder: Path, threads: int | None, **stream: object) -> EdgeConfig:
+    return EdgeConfig(
+        streams=[{"stream_id": "bench", "url": url, **stream}],
+        publish={"endpoints": [], "frame_messages": False},
+        engines={"dir": folder, "threads": threads},
+        control={"enabled": False},
+        metrics={"enabled": False},
+    )
+
+
+def _per_frame_only(engines: Engines) -> None:
+    """Score every frame on its own: the window graph with W = 1 (no temporal context)."""
+    refiner = engines.refiner
+
+    def scores(nodes: np.ndarray) -> np.ndarray:
+        batch = nodes[:, None, :].astype(np.float32)
+        out = refiner.window_engine.run({"nodes": batch, "mask": np.ones(batch.shape[:2], bool)})
+        return next(iter(out.values()))[:, 0]
+
+    refiner.scores = scores  # type: ignore[method-assign]
+
+
+def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = False) -> FileRun:
+    """Summarize `path` as fast as possible; wall and CPU time of the whole process."""
+    cfg = _config(str(path), folder, threads)
+    engines = Engines.load(cfg.engines)
+    if per_frame:
+        _per_frame_only(engines)
+    service = SummaryService(cfg, engines, collect=True)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    service.start()
+    try:
+        if not service.wait(timeout_s=1800):
+            raise UserError(f"{path.name} did not finish within 30 minutes")
+    finally:
+        service.stop()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    frames = service.pipeline.frames_done("bench")
+    media = frames / cfg.streams[0].sample_fps
+    return FileRun(path.name, media, wall, cpu, frames)
+
+
+class _LatencyProbe(SummaryService):
+    """The service, noting when each frame was decoded and when its first score went out."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.decoded_at: dict[float, float] = {}
+        self.latencies: list[float] = []
+        self._lock = threading.Lock()
+
+    def _submit(self, frame) -> None:  # noqa: ANN001 - SampledFrame
+        with self._lock:
+            self.decoded_at[round(frame.media_time, 4)] = frame.wall_time
+        super()._submit(frame)
+
+    def _on_score(self, stream_id, event) -> None:  # noqa: ANN001
+        now = time.time()
+        with self._lock:
+            decoded = self.decoded_at.pop(round(event.t, 4), None)
+        if decoded is not None:
+            self.latencies.append(now - decoded)
+        super()._on_score(stream_id, event)
+
+
+def run_live(path: Path, folder: Path, threads: int | None, seconds: float) -> list[float]:
+    """The file paced at native speed and looped, like a camera, for `seconds`; latencies in seconds."""
+    cfg = _config(str(path), folder, threads, realtime=True, loop=True)
+    service = _LatencyProbe(cfg, Engines.load(cfg.engines))
+    service.start()
+    try:
+        service.wait(timeout_s=seconds)
+    finally:
+        service.stop()
+    return service.latencies
+
+
+def _clip_720p() -> Path | None:
+    candidates = [shared_dir() / "data" / "footage" / "sam2-02-cups.mp4"]
+    with contextlib.suppress(UserError):
+        candidates.append(bundled_sample("bigbuckbunny.mp4"))
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def main(argv: list[str]) -> int:
+    """Run the three measurements and print one table."""
+    parser = argparse.ArgumentParser(prog="vgsum bench pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", type=Path, default=None, help="engine folder (default: the engine cache)")
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads per engine (default 1)")
+    parser.add_argument("--live-seconds", type=float, default=30.0, help="length of the paced live run")
+    parser.add_argument("--video", type=Path, action="append", default=None, help="files to time (repeatable)")
+    args = parser.parse_args(argv)
+    folder = (args.engines or engine_dir()).expanduser()
+    videos = args.video or [p for p in (bundled_sample(), _clip_720p()) if p is not None]
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"vgsum bench pipeline: {cores} cores ({cpu_model()}), load average {load:.1f}, "
+        f"ORT threads {args.threads}, engines {folder}"
+    )
+
+    runs = [run_file(v, folder, args.threads) for v in videos]
+    flat = run_file(videos[0], folder, args.threads, per_frame=True)
+    print("\n1. files, as fast as possible (2 fps sampled)")
+    print("| video | video s | wall s | x real time | CPU s per stream-second | live streams on all cores |")
+    print("|---|---|---|---|---|---|")
+    for run in runs:
+        print(
+            f"| {run.name} | {run.media_s:.1f} | {run.wall_s:.2f} | {run.speed:.1f} | "
+            f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} |"
+        )
+
+    latencies = run_live(videos[0], folder, args.threads, args.live_seconds)
+    print(
+        f"\n2. live ({videos[0].name} paced and looped for {args.live_seconds:.0f} s): "
+        f"decode -> first score over {len(latencies)} frames"
+    )
+    if latencies:
+        ordered = sorted(latencies)
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        print(
+            f"   p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+            f"max {ordered[-1] * 1000:.0f} ms"
+        )
+
+    graph = runs[0]
+    print(
+        f"\n3. what the graph costs ({graph.name}): CPU s per stream-second "
+        f"{graph.cpu_per_stream_s:.3f} with the temporal graph vs {flat.cpu_per_stream_s:.3f} per-frame only "
+        f"({graph.cpu_per_stream_s / flat.cpu_per_stream_s:.2f}x); x real time {graph.speed:.1f} vs {flat.speed:.1f}"
+    )
+    return 0

@@ -1,0 +1,5 @@
+import sys
+
+from vgsum.runtime.cli import main
+
+sys.exit(main())

@@ -1,0 +1,453 @@
+"""The daemon's control socket: ZeroMQ REP, one JSON request in, one JSON reply out.
+
+Why a REP socket and a strict schema: operators (and `vgsum ctl`) change what a
+running daemon looks for (the user queries) without restarting it, and ask what
+it is doing. Anything that reaches this socket is untrusted input, so every
+request is size-checked *before* it is parsed, decoded as strict UTF-8, parsed
+as JSON and validated by a pydantic model with `extra="forbid"`; a bad request
+gets `{"ok": false, "error": "..."}` and changes nothing. A good one gets
+`{"ok": true, "result": ...}`.
+
+Requests (field `op` picks the kind)::
+
+    {"op": "set_queries", "stream_id": "cam1", "queries": ["person", "red car"]}
+    {"op": "get_queries", "stream_id": "cam1"}
+    {"op": "status"}                      # all streams
+    {"op": "status", "stream_id": "cam1"}
+    {"op": "list_streams"}
+
+The server dispatches to a `ControlHandler` (the pipeline implements it; the
+`QueryBook` here is a complete one for queries). It runs in its own thread and
+owns its socket; `stop()` returns within about a poll interval.
+
+Binding: 127.0.0.1 by default. Any address that is not loopback (or ipc://,
+inproc://) is refused unless CurveZMQ keys are configured (`runtime/curve.py`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+
+import zmq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.daemon.curve import CurveGuard, CurveServerKeys, configure_curve_server
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5571"
+MAX_REQUEST_BYTES = 16 * 1024
+# Past this, libzmq drops the connection without reading the message (memory bound);
+# between MAX_REQUEST_BYTES and this, the sender gets an error reply.
+HARD_LIMIT_FACTOR = 8
+MAX_QUERIES = 16
+MAX_QUERY_CHARS = 200
+MAX_STREAM_ID_CHARS = 128
+POLL_MS = 100
+
+
+# ---------------------------------------------------------------- request schema
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+StreamId = Annotated[str, Field(min_length=1, max_length=MAX_STREAM_ID_CHARS)]
+
+
+class SetQueries(_Request):
+    """Replace a stream's free-text queries (an empty list clears them)."""
+
+    op: Literal["set_queries"]
+    stream_id: StreamId
+    queries: list[str] = Field(max_length=MAX_QUERIES)
+
+    @field_validator("queries")
+    @classmethod
+    def _clean(cls, queries: list[str]) -> list[str]:
+        return clean_queries(queries)
+
+
+class GetQueries(_Request):
+    """A stream's current queries."""
+
+    op: Literal["get_queries"]
+    stream_id: StreamId
+
+
+class StatusRequest(_Request):
+    """Status of one stream, or of all when `stream_id` is absent."""
+
+    op: Literal["status"]
+    stream_id: StreamId | None = None
+
+
+class ListStreams(_Request):
+    """The ids of the streams this daemon serves."""
+
+    op: Literal["list_streams"]
+
+
+REQUESTS: dict[str, type[_Request]] = {
+    "set_queries": SetQueries,
+    "get_queries": GetQueries,
+    "status": StatusRequest,
+    "list_streams": ListStreams,
+}
+
+
+def clean_queries(queries: list[str]) -> list[str]:
+    """Strip, check and de-duplicate free-text queries; raises ValueError naming the bad one by position.
+
+    A query must be non-empty after stripping, at most MAX_QUERY_CHARS characters,
+    encodable as UTF-8 (JSON `\\ud800` escapes are not) and free of control characters.
+    """
+    if len(queries) > MAX_QUERIES:
+        raise ValueError(f"at most {MAX_QUERIES} queries, got {len(queries)}")
+    cleaned: list[str] = []
+    for i, raw in enumerate(queries):
+        text = raw.strip()
+        if not text:
+            raise ValueError(f"query {i} is empty")
+        if len(text) > MAX_QUERY_CHARS:
+            raise ValueError(f"query {i} is longer than {MAX_QUERY_CHARS} characters")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"query {i} is not valid Unicode (lone surrogate escape)") from None
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise ValueError(f"query {i} contains control characters")
+        if text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
+class RequestError(Exception):
+    """A request that gets an error reply; its message is the reply's `error` (one line, no secrets)."""
+
+
+def _validation_message(err: ValidationError) -> str:
+    parts = []
+    for item in err.errors()[:3]:
+        where = ".".join(str(p) for p in item["loc"]) or "request"
+        msg = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    more = err.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def parse_request(raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> _Request:
+    """Size check, strict UTF-8, JSON object, known `op`, then the op's schema. Raises RequestError."""
+    if len(raw) > max_bytes:
+        raise RequestError(f"request is {len(raw)} bytes; the limit is {max_bytes}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RequestError(f"request is not valid UTF-8 (byte {err.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RequestError(f"request is not JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    if not isinstance(data, dict):
+        raise RequestError("request must be a JSON object with an 'op' field")
+    op = data.get("op")
+    if not isinstance(op, str) or op not in REQUESTS:
+        shown = op if isinstance(op, str) and len(op) <= 40 else type(op).__name__
+        raise RequestError(f"unknown op {shown!r}; one of: {', '.join(REQUESTS)}")
+    try:
+        return REQUESTS[op].model_validate(data)
+    except ValidationError as err:
+        raise RequestError(f"{op}: {_validation_message(err)}") from None
+
+
+# ---------------------------------------------------------------- handlers
+
+
+class ControlHandler(Protocol):
+    """What the control socket needs from the pipeline. Called from the control thread: be thread-safe.
+
+    Raise `UserError` for a request that cannot be applied (its message goes back to
+    the client); anything else is logged and answered with a generic error.
+    """
+
+    def stream_ids(self) -> list[str]:
+        """Ids of the streams served, in config order."""
+        ...
+
+    def get_queries(self, stream_id: str) -> list[str]:
+        """The stream's current queries."""
+        ...
+
+    def set_queries(self, stream_id: str, queries: list[str]) -> None:
+        """Replace the stream's queries (already validated and cleaned); all or nothing."""
+        ...
+
+    def stream_status(self, stream_id: str) -> Mapping[str, Any]:
+        """A JSON-able status of the stream (state, fps, drops, ...)."""
+        ...
+
+
+class QueryBook:
+    """A thread-safe store of each stream's queries, a complete `ControlHandler`.
+
+    The pipeline reads `queries(stream_id)` each frame: the version number changes
+    on every `set_queries`, so it re-embeds the queries only when they changed.
+    `status` is an optional callback giving a stream's live status.
+    """
+
+    def __init__(
+        self,
+        initial: Mapping[str, list[str]],
+        status: Callable[[str], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._queries: dict[str, tuple[int, tuple[str, ...]]] = {
+            sid: (0, tuple(clean_queries(list(qs)))) for sid, qs in initial.items()
+        }
+        self._status = status
+
+    def stream_ids(self) -> list[str]:
+        """Ids of the streams, in the order given."""
+        with self._lock:
+            return list(self._queries)
+
+    def queries(self, stream_id: str) -> tuple[int, tuple[str, ...]]:
+        """(version, queries) of a stream; the version increases on every change."""
+        with self._lock:
+            return self._queries[stream_id]
+
+    def get_queries(self, stream_id: str) -> list[str]:
+        """The stream's current queries."""
+        return list(self.queries(stream_id)[1])
+
+    def set_queries(self, stream_id: str, queries: list[str]) -> None:
+        """Replace the stream's queries."""
+        cleaned = tuple(clean_queries(queries))
+        with self._lock:
+            version, _ = self._queries[stream_id]
+            self._queries[stream_id] = (version + 1, cleaned)
+
+    def stream_status(self, stream_id: str) -> Mapping[str, Any]:
+        """The status callback's answer, plus the queries."""
+        base = dict(self._status(stream_id)) if self._status else {}
+        base["queries"] = self.get_queries(stream_id)
+        return base
+
+
+def _require_stream(handler: ControlHandler, stream_id: str) -> None:
+    ids = handler.stream_ids()
+    if stream_id not in ids:
+        shown = stream_id if len(stream_id) <= 40 else stream_id[:40] + "..."
+        raise RequestError(f"no stream {shown!r}; streams: {', '.join(ids) or '(none)'}")
+
+
+def dispatch(handler: ControlHandler, request: _Request) -> Any:
+    """Run one validated request against the handler; returns the reply's `result`."""
+    if isinstance(request, ListStreams):
+        return {"streams": handler.stream_ids()}
+    if isinstance(request, StatusRequest):
+        if request.stream_id is None:
+            return {"streams": {sid: dict(handler.stream_status(sid)) for sid in handler.stream_ids()}}
+        _require_stream(handler, request.stream_id)
+        return {"streams": {request.stream_id: dict(handler.stream_status(request.stream_id))}}
+    if isinstance(request, GetQueries):
+        _require_stream(handler, request.stream_id)
+        return {"stream_id": request.stream_id, "queries": handler.get_queries(request.stream_id)}
+    if isinstance(request, SetQueries):
+        _require_stream(handler, request.stream_id)
+        handler.set_queries(request.stream_id, list(request.queries))
+        return {"stream_id": request.stream_id, "queries": handler.get_queries(request.stream_id)}
+    raise AssertionError(f"unhandled request {type(request).__name__}")
+
+
+def handle_message(handler: ControlHandler, raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> dict[str, Any]:
+    """One request in, one reply dict out; never raises for anything a client can send."""
+    op = "request"
+    try:
+        request = parse_request(raw, max_bytes)
+        op = getattr(request, "op", op)
+        return {"ok": True, "result": dispatch(handler, request)}
+    except RequestError as err:
+        return {"ok": False, "error": str(err)}
+    except UserError as err:
+        return {"ok": False, "error": str(err).splitlines()[0] if str(err) else "rejected"}
+    except Exception:
+        log.exception("control: handler failed on %s", op)
+        return {"ok": False, "error": f"internal error while handling {op}; see the daemon log"}
+
+
+def encode_reply(reply: Mapping[str, Any]) -> bytes:
+    """UTF-8 JSON (ASCII-escaped, so no string can break the encoding)."""
+    return json.dumps(reply, ensure_ascii=True, default=str).encode("ascii")
+
+
+# ---------------------------------------------------------------- binding policy
+
+
+def is_local_endpoint(endpoint: str) -> bool:
+    """True for ipc://, inproc:// and tcp:// on a loopback address (127.0.0.0/8, ::1, localhost)."""
+    scheme, sep, rest = endpoint.partition("://")
+    if not sep:
+        raise UserError(f"control endpoint {endpoint!r} must look like tcp://127.0.0.1:5571")
+    if scheme in ("ipc", "inproc"):
+        return True
+    if scheme != "tcp":
+        raise UserError(f"control endpoint {endpoint!r}: only tcp://, ipc:// and inproc:// are supported")
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or not port:
+        raise UserError(f"control endpoint {endpoint!r} needs a host and a port, e.g. tcp://127.0.0.1:5571")
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # '*', an interface name or a host name: not provably loopback
+
+
+def _bind_address(endpoint: str) -> str:
+    # Port 0 means "any free port", spelled '*' for libzmq.
+    if endpoint.startswith("tcp://") and endpoint.endswith(":0"):
+        return endpoint[:-2] + ":*"
+    return endpoint
+
+
+# ---------------------------------------------------------------- server
+
+
+@dataclass
+class _Started:
+    endpoint: str | None = None
+    error: BaseException | None = None
+
+
+class ControlServer:
+    """The REP socket in its own thread. `start()` binds (errors raise there), `stop()` shuts down.
+
+    `endpoint` may end in `:0` for a free port; `bound_endpoint` is the real one.
+    """
+
+    def __init__(
+        self,
+        handler: ControlHandler,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        curve: CurveServerKeys | None = None,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        context: zmq.Context | None = None,
+    ) -> None:
+        if not is_local_endpoint(endpoint) and curve is None:
+            raise UserError(
+                f"control socket: refusing to bind {endpoint} without CurveZMQ keys; "
+                "bind 127.0.0.1 or configure curve secret_key_file and client_keys_dir"
+            )
+        self.handler = handler
+        self.endpoint = endpoint
+        self.curve = curve
+        self.max_request_bytes = max_request_bytes
+        self._own_context = context is None
+        self._context = context or zmq.Context()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.bound_endpoint: str | None = None
+        self.requests = 0
+        self.errors = 0
+
+    def start(self, timeout: float = 5.0) -> str:
+        """Bind and serve in a background thread; returns the bound endpoint. Raises UserError if binding fails."""
+        if self._thread is not None:
+            raise RuntimeError("control server already started")
+        started = _Started()
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(started, ready), name="vgsum-control", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            self.stop()
+            raise UserError(f"control socket: binding {self.endpoint} did not finish within {timeout:.0f} s")
+        if started.error is not None:
+            self._thread.join(timeout)
+            self._thread = None
+            self._close_context()
+            if isinstance(started.error, UserError):
+                raise started.error
+            raise UserError(f"control socket: cannot bind {self.endpoint}: {started.error}") from None
+        self.bound_endpoint = started.endpoint
+        log.info("control socket listening on %s%s", self.bound_endpoint, " (CurveZMQ)" if self.curve else "")
+        return self.bound_endpoint or self.endpoint
+
+    def _run(self, started: _Started, ready: threading.Event) -> None:
+        guard: CurveGuard | None = None
+        sock = self._context.socket(zmq.REP)
+        try:
+            sock.linger = 0
+            sock.setsockopt(zmq.MAXMSGSIZE, self.max_request_bytes * HARD_LIMIT_FACTOR)
+            if self.curve is not None:
+                guard = configure_curve_server(sock, self.curve)
+            sock.bind(_bind_address(self.endpoint))
+            started.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        except (zmq.ZMQError, UserError) as err:
+            started.error = err
+            sock.close(0)
+            if guard is not None:
+                guard.release()
+            ready.set()
+            return
+        ready.set()
+        try:
+            self._serve(sock)
+        finally:
+            sock.close(0)
+            if guard is not None:
+                guard.release()
+
+    def _serve(self, sock: zmq.Socket) -> None:
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        while not self._stop.is_set():
+            if not poller.poll(POLL_MS):
+                continue
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                continue
+            except zmq.ContextTerminated:
+                return
+            if len(frames) != 1:
+                reply: dict[str, Any] = {"ok": False, "error": f"request must be one frame, got {len(frames)}"}
+            else:
+                reply = handle_message(self.handler, frames[0], self.max_request_bytes)
+            self.requests += 1
+            if not reply["ok"]:
+                self.errors += 1
+                log.info("control: rejected request: %s", reply["error"])
+            try:
+                sock.send(encode_reply(reply))
+            except zmq.ZMQError as err:  # the client went away; REP resets on the next recv
+                log.warning("control: could not send reply: %s", err)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop serving, close the socket (and the context when this server made it). Idempotent."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._close_context()
+
+    def _close_context(self) -> None:
+        if self._own_context and not self._context.closed:
+            self._context.term()
+
+    def __enter__(self) -> ControlServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,205 @@
+"""Per-stream metrics for Prometheus (`/metrics`) and a health check (`/healthz`) on one HTTP port.
+
+Why its own registry: prometheus-client's global registry is process-wide, so two
+pipelines (or two tests) would collide on metric names; a `PipelineMetrics` holds
+a private `CollectorRegistry` and only its server exposes it.
+
+Metrics (label `stream`, and `stage` for latencies):
+
+    vgsum_stage_latency_seconds{stream,stage}   histogram; stage in STAGES
+    vgsum_fps_in{stream} / vgsum_fps_out{stream} gauges: frames decoded / scored per second
+    vgsum_frames_dropped_total{stream}         counter: frames dropped by the live queue
+    vgsum_queue_depth{stream}                  gauge
+    vgsum_stream_state{stream,vgsum_stream_state}  enum: one of STATES is 1
+
+Health: `/healthz` answers JSON `{"ok": bool, "streams": {id: {"state", "live"}}}`.
+A stream is *live* when it is `streaming`. The answer is HTTP 200 when every
+configured stream is live or `ended` (a file that finished normally is not a
+fault) and 503 otherwise (connecting, reconnecting, failed), so a load balancer
+or systemd watchdog sees a daemon with a dead camera as unhealthy. A daemon with
+no streams is healthy.
+
+prometheus-client is imported when a `PipelineMetrics` is made, so importing this
+module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "perception", "refiner_frame", "refiner_window", "publish")
+STATES = ("connecting", "streaming", "reconnecting", "ended", "failed")
+HEALTHY_STATES = ("streaming", "ended")
+# Per-stage latencies run from about a millisecond (publish) to seconds (perception on a busy CPU).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class PipelineMetrics:
+    """The metrics of one daemon, in a private registry. Thread-safe (prometheus-client is)."""
+
+    def __init__(self, streams: Iterable[str] = ()) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._lock = threading.Lock()
+        self._states: dict[str, str] = {}
+        self.latency = Histogram(
+            "vgsum_stage_latency_seconds",
+            "Time spent in one pipeline stage, per frame (per window for refiner_window).",
+            ("stream", "stage"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.fps_in = Gauge("vgsum_fps_in", "Frames decoded per second.", ("stream",), registry=self.registry)
+        self.fps_out = Gauge("vgsum_fps_out", "Frames scored per second.", ("stream",), registry=self.registry)
+        self.drops = Counter(
+            "vgsum_frames_dropped", "Frames dropped by the live queue (drop oldest).", ("stream",),
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge("vgsum_queue_depth", "Frames waiting in the stream's queue.", ("stream",),
+                                 registry=self.registry)
+        self.state = Enum("vgsum_stream_state", "Ingest state of the stream.", ("stream",), states=list(STATES),
+                          registry=self.registry)
+        for stream_id in streams:
+            self.add_stream(stream_id)
+
+    def add_stream(self, stream_id: str, state: str = "connecting") -> None:
+        """Make a configured stream's series exist (at zero) so dashboards and /healthz see it from the start."""
+        for stage in STAGES:
+            self.latency.labels(stream_id, stage)
+        self.fps_in.labels(stream_id).set(0)
+        self.fps_out.labels(stream_id).set(0)
+        self.drops.labels(stream_id)
+        self.queue_depth.labels(stream_id).set(0)
+        self.set_state(stream_id, state)
+
+    def observe(self, stream_id: str, stage: str, seconds: float) -> None:
+        """Record one stage latency."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; one of {STAGES}")
+        self.latency.labels(stream_id, stage).observe(seconds)
+
+    def set_fps(self, stream_id: str, fps_in: float, fps_out: float) -> None:
+        """Current input (decoded) and output (scored) frame rates."""
+        self.fps_in.labels(stream_id).set(fps_in)
+        self.fps_out.labels(stream_id).set(fps_out)
+
+    def add_drops(self, stream_id: str, count: int = 1) -> None:
+        """Count frames the live queue dropped."""
+        if count:
+            self.drops.labels(stream_id).inc(count)
+
+    def set_queue_depth(self, stream_id: str, depth: int) -> None:
+        """Frames currently waiting."""
+        self.queue_depth.labels(stream_id).set(depth)
+
+    def set_state(self, stream_id: str, state: str) -> None:
+        """The stream's ingest state, one of STATES (a `vgsum.stream.state.StreamState` works too)."""
+        state = str(getattr(state, "value", state))
+        if state not in STATES:
+            raise ValueError(f"unknown state {state!r}; one of {STATES}")
+        self.state.labels(stream_id).state(state)
+        with self._lock:
+            self._states[stream_id] = state
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) of /healthz: 200 when every stream is streaming or ended, else 503."""
+        with self._lock:
+            states = dict(self._states)
+        streams = {sid: {"state": st, "live": st == "streaming"} for sid, st in states.items()}
+        ok = all(st in HEALTHY_STATES for st in states.values())
+        return (200 if ok else 503), {"ok": ok, "streams": streams}
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format of this registry."""
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)
+
+
+def _handler_class(metrics: PipelineMetrics) -> type[BaseHTTPRequestHandler]:
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "vgsum-metrics"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._reply(200, CONTENT_TYPE_LATEST, metrics.exposition())
+            elif path == "/healthz":
+                code, body = metrics.health()
+                self._reply(code, "application/json", json.dumps(body).encode())
+            else:
+                self._reply(404, "text/plain; charset=utf-8", b"not found: try /metrics or /healthz\n")
+
+        def _reply(self, code: int, content_type: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+            log.debug("metrics http: " + format, *args)
+
+    return Handler
+
+
+class MetricsServer:
+    """`/metrics` and `/healthz` over HTTP in a background thread. Port 0 picks a free port (see `port`)."""
+
+    def __init__(self, metrics: PipelineMetrics, host: str = "127.0.0.1", port: int = 9571) -> None:
+        self.metrics = metrics
+        self.host = host
+        self.requested_port = port
+        self.port: int | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> int:
+        """Bind and serve; returns the real port. Raises UserError when the port cannot be bound."""
+        from vgsum.runtime.common.errors import UserError
+
+        try:
+            server = ThreadingHTTPServer((self.host, self.requested_port), _handler_class(self.metrics))
+        except OSError as err:
+            raise UserError(f"metrics: cannot listen on {self.host}:{self.requested_port}: {err.strerror}") from None
+        server.daemon_threads = True
+        self._server = server
+        self.port = int(server.server_address[1])
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="vgsum-metrics", daemon=True
+        )
+        self._thread.start()
+        log.info("metrics on http://%s:%d/metrics and /healthz", self.host, self.port)
+        return self.port
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server (after `start`)."""
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop serving and close the port. Idempotent."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def __enter__(self) -> MetricsServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,265 @@
+"""The whole product in one process: ingest -> engines -> summaries -> ZeroMQ, plus control and metrics.
+
+`vgsum serve` runs it on a config's streams until a signal; `vgsum run` runs it on one
+source until the source ends. Streams are isolated: a stream that fails only changes
+its own status, and the pipeline keeps serving the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.daemon.pipeline import Engines, Pipeline, StreamSinks
+from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
+from vgsum.stream.ingest import SampledFrame
+from vgsum.stream.messages import HighlightMessage, ScoreMessage
+from vgsum.stream.publish import Publisher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Collected:
+    """Everything one stream produced, for reports and tests (scores as (t, score, final))."""
+
+    scores: list[tuple[float, float, bool]] = field(default_factory=list)
+    frames: list[tuple[float, list[str]]] = field(default_factory=list)  # (t, labels the detector saw)
+    highlights: list[dict[str, Any]] = field(default_factory=list)
+
+
+HighlightPrinter = Callable[[str, HighlightEvent], None]
+
+
+class SummaryService:
+    """Ingest, pipeline, publisher, control socket and metrics of one daemon."""
+
+    def __init__(
+        self,
+        cfg: EdgeConfig,
+        engines: Engines,
+        *,
+        collect: bool = False,
+        on_highlight: HighlightPrinter | None = None,
+    ) -> None:
+        from vgsum.runtime.daemon.ingest_service import IngestService
+
+        self.cfg = cfg
+        self.collect = collect
+        self.collected: dict[str, Collected] = {s.stream_id: Collected() for s in cfg.streams}
+        self._clips_dirs = {s.stream_id: s.clips_dir for s in cfg.streams if s.clips_dir is not None}
+        self._print_highlight = on_highlight
+        self.publisher = Publisher(cfg.publish.endpoints, sndhwm=cfg.publish.sndhwm, security=self._pub_security())
+        self.metrics = None
+        self.metrics_server = None
+        if cfg.metrics.enabled:
+            from vgsum.runtime.daemon.metrics import MetricsServer, PipelineMetrics
+
+            self.metrics = PipelineMetrics([s.stream_id for s in cfg.streams])
+            self.metrics_server = MetricsServer(self.metrics, host=cfg.metrics.host, port=cfg.metrics.port)
+        self.pipeline = Pipeline(
+            engines,
+            cfg.summary,
+            StreamSinks(
+                on_score=self._on_score,
+                on_highlight=self._on_highlight,
+                on_latency=self._on_latency,
+                on_frame=self._on_frame,
+            ),
+            max_batch=cfg.engines.max_batch,
+        )
+        self.pipeline.thumbnails = collect
+        for stream in cfg.streams:
+            self.pipeline.add_stream(stream.stream_id, stream.sample_fps, stream.queries)
+        self._latency_sums: dict[tuple[str, str], list[float]] = {}  # (stream, stage) -> [seconds, count]
+        self._latency_lock = threading.Lock()
+        self.ingest = IngestService(
+            cfg,
+            self.publisher,
+            frame_sink=self._submit,
+            on_drained=self.pipeline.end_stream,
+            status_extra=self._status_latency,
+        )
+        self.control = None
+        if cfg.control.enabled:
+            from vgsum.runtime.daemon.control import ControlServer
+
+            self.control = ControlServer(self, cfg.control.endpoint, curve=cfg.control.curve_keys())
+        self._thread = threading.Thread(target=self.pipeline.run, name="pipeline", daemon=True)
+        self._watch = threading.Thread(target=self._watch_streams, name="metrics-watch", daemon=True)
+        self._stop = threading.Event()
+        self.control_endpoint: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        """Bind everything (errors are UserErrors), then start the threads."""
+        if self.metrics_server is not None:
+            port = self.metrics_server.start()
+            log.info("metrics on http://%s:%d/metrics and /healthz", self.cfg.metrics.host, port)
+        if self.control is not None:
+            self.control_endpoint = self.control.start()
+            log.info("control socket on %s", self.control_endpoint)
+        self._thread.start()
+        self._watch.start()
+        self.ingest.start()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """True once every stream is final and its summary flushed (files); False on timeout or stop."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not self._stop.is_set():
+            if self.ingest.wait(timeout_s=0) and all(self.pipeline.finished(sid) for sid in self.collected):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self._stop.wait(0.05)
+        return False
+
+    def request_stop(self) -> None:
+        """Signal-safe."""
+        self._stop.set()
+        self.ingest.request_stop()
+
+    def stop(self) -> None:
+        """Stop everything within about 2 s."""
+        self._stop.set()
+        self.ingest.stop(timeout_s=1.0)  # closes the publisher too
+        self.pipeline.stop()
+        self._thread.join(0.5)
+        if self.control is not None:
+            self.control.stop(timeout=0.5)
+        if self.metrics_server is not None:
+            self.metrics_server.stop(timeout=0.5)
+
+    # -- ControlHandler (called from the control thread) ----------------------------
+    def stream_ids(self) -> list[str]:
+        """Configured stream ids."""
+        return self.pipeline.stream_ids()
+
+    def get_queries(self, stream_id: str) -> list[str]:
+        """The stream's queries."""
+        return self.pipeline.get_queries(stream_id)
+
+    def set_queries(self, stream_id: str, queries: list[str]) -> None:
+        """Replace the stream's queries."""
+        self.pipeline.set_queries(stream_id, queries)
+
+    def stream_status(self, stream_id: str) -> Mapping[str, Any]:
+        """State and counters of one stream."""
+        stats = self.ingest.workers[stream_id].stats()
+        return {
+            "state": stats.state.value,
+            "frames_sampled": stats.frames_sampled,
+            "frames_dropped": stats.frames_dropped,
+            "reconnects": stats.reconnects,
+            "epoch": stats.epoch,
+            "frames_scored": self.pipeline.frames_done(stream_id),
+            "gaps": self.pipeline.gaps(stream_id),
+            "queries": self.pipeline.get_queries(stream_id),
+            "last_error": stats.last_error,
+        }
+
+    # -- sinks -----------------------------------------------------------------------
+    def _pub_security(self):
+        keys = self.cfg.publish_curve_keys()
+        if keys is None:
+            return None
+        from vgsum.runtime.daemon.curve import CurveSecurity
+
+        return CurveSecurity(server=keys)
+
+    def _submit(self, frame: SampledFrame) -> None:
+        self.pipeline.submit(frame)
+
+    def _on_latency(self, stream_id: str, stage: str, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.observe(stream_id, stage, seconds)
+        with self._latency_lock:
+            total = self._latency_sums.setdefault((stream_id, stage), [0.0, 0])
+            total[0] += seconds
+            total[1] += 1
+
+    def _status_latency(self, stream_id: str) -> dict:
+        """Mean latency per stage since the stream's last status message, in ms (for `status`)."""
+        with self._latency_lock:
+            means = {
+                stage: round(1000.0 * total / count, 2)
+                for (sid, stage), (total, count) in self._latency_sums.items()
+                if sid == stream_id and count
+            }
+            for key in [k for k in self._latency_sums if k[0] == stream_id]:
+                del self._latency_sums[key]
+        return {"latency_ms": means}
+
+    def _on_frame(self, stream_id: str, t: float, labels: list[str]) -> None:
+        if self.collect:
+            self.collected[stream_id].frames.append((t, list(labels)))
+
+    def _on_score(self, stream_id: str, event: ScoreEvent) -> None:
+        started = time.perf_counter()
+        try:
+            self.publisher.publish(
+                ScoreMessage, stream_id, media_time=event.t, t=event.t, score=event.score, final=event.final
+            )
+        except RuntimeError:  # publisher closed during shutdown
+            return
+        if self.collect:
+            self.collected[stream_id].scores.append((event.t, event.score, event.final))
+        self._on_latency(stream_id, "publish", time.perf_counter() - started)
+
+    def _on_highlight(self, stream_id: str, event: HighlightEvent) -> None:
+        clip = None
+        clips_dir = self._clips_dirs.get(stream_id)
+        if clips_dir is not None:
+            clip = self.ingest.workers[stream_id].write_clip(event.start, event.end, event.epoch, clips_dir)
+        try:
+            self.publisher.publish(
+                HighlightMessage,
+                stream_id,
+                media_time=event.end,
+                start=event.start,
+                end=event.end,
+                score=event.score,
+                objects=event.objects,
+                query=event.query,
+                clip=clip,
+            )
+        except RuntimeError:
+            return
+        if self.collect:
+            record = {
+                "start": event.start,
+                "end": event.end,
+                "score": event.score,
+                "objects": event.objects,
+                "query": event.query,
+                "clip": clip,
+                "thumbnail": event.thumbnail,
+            }
+            self.collected[stream_id].highlights.append(record)
+        if self._print_highlight is not None:
+            self._print_highlight(stream_id, event)
+
+    def _watch_streams(self) -> None:
+        """Keep the per-stream gauges (state, fps in and out, drops, queue depth) current, once a second."""
+        if self.metrics is None:
+            return
+        last: dict[str, tuple[float, int, int, int]] = {}  # stream -> (when, decoded, dropped, scored)
+        while not self._stop.wait(1.0):
+            now = time.monotonic()
+            for stream_id, worker in self.ingest.workers.items():
+                stats = worker.stats()
+                scored = self.pipeline.frames_done(stream_id)
+                then, decoded, dropped, done = last.get(stream_id, (now, stats.frames_decoded, 0, scored))
+                self.metrics.set_state(stream_id, stats.state.value)
+                self.metrics.set_queue_depth(stream_id, len(worker.queue))
+                self.metrics.add_drops(stream_id, stats.frames_dropped - dropped)
+                if now > then:
+                    self.metrics.set_fps(
+                        stream_id, (stats.frames_decoded - decoded) / (now - then), (scored - done) / (now - then)
+                    )
+                last[stream_id] = (now, stats.frames_decoded, stats.frames_dropped, scored)
