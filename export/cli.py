@@ -30,8 +30,6 @@ EXPORTERS: dict[str, tuple[str, str]] = {
     "text": ("vgsum.export.text.build", "export_text"),
     "refiner": ("vgsum.export.refiner.engine", "export_refiner_engine"),
 }
-# engine -> modules its exporter needs beyond its own (refiner_engine wraps the graphs' exporter)
-REQUIRES: dict[str, tuple[str, ...]] = {"refiner": ("vgsum.export.refiner.build",)}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,17 +78,12 @@ def parse_profiles(items: list[str]) -> dict[str, tuple[int, int, int]]:
 
 
 def _exporter(engine: str) -> Callable[..., Any]:
+    """An engine's export function, imported now so that a missing dependency fails before any slow work."""
     module_name, function = EXPORTERS[engine]
-    for name in (*REQUIRES.get(engine, ()), module_name):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name and (err.name == name or name.startswith(err.name + ".")):
-                raise UserError(f"the {engine} exporter ({name}) is not part of this build yet") from None
-            raise UserError(f"the {engine} exporter needs the package {err.name!r}; install vgsum[train]") from None
-    module = sys.modules[module_name]
-    if not hasattr(module, function):
-        raise UserError(f"the {engine} exporter ({module_name}.{function}) is not part of this build yet")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        raise UserError(f"the {engine} exporter needs the package {err.name!r}; install vgsum[train]") from None
     return getattr(module, function)
 
 
@@ -190,6 +183,11 @@ def main(argv: list[str]) -> int:
             "(ONNX Runtime on CPU gains nothing from fp16)"
         )
     parse_profiles(args.profile)  # fail on a malformed range before any slow work
+    if args.format == "trt" and args.precision == "int8":  # likewise an engine with no calibration inputs
+        from vgsum.export.trt import require_int8_calibration
+
+        for engine in ENGINES if args.engine == "all" else (args.engine,):
+            require_int8_calibration(engine)
     # The exporters' libraries narrate every graph pass at INFO; our progress lines say what matters.
     for noisy in ("onnx_ir", "onnxscript"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vgsum.runtime.common.digest import sha256_of
+from vgsum.runtime.engines.manifest import sidecar_name
 
 __all__ = ["sha256_of"]  # re-exported for the exporters
 
@@ -96,8 +97,8 @@ class Sidecar:
 
 
 def sidecar_path(engine_path: Path) -> Path:
-    """`perception.onnx` -> `perception.json`."""
-    return engine_path.with_suffix(".json")
+    """The sidecar beside an engine file (named by the engine manifest)."""
+    return engine_path.with_name(sidecar_name(engine_path.name))
 
 
 def write_sidecar(

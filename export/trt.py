@@ -1,7 +1,7 @@
 """Build TensorRT plans from the exported ONNX engines (TensorRT 10 Python API).
 
-Unverified until it has run on a GPU: TensorRT cannot be installed on the machines
-this was written on, so the code keeps to the documented API and stays small.
+The development machines have no NVIDIA GPU, so nothing here has run against a real
+TensorRT there: the code keeps to the documented TensorRT 10 API and stays small.
 
 What it does: explicit min/opt/max optimisation profiles for every dynamic input
 dimension (batch for perception, sequence for text, window length for the refiner),
@@ -26,6 +26,7 @@ import numpy as np
 
 from vgsum.export.sidecar import read_sidecar, sha256_of
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.engines.manifest import sidecar_name
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ WORKSPACE_BYTES = 4 << 30
 
 Shape = tuple[int, ...]
 Profile = dict[str, tuple[Shape, Shape, Shape]]  # input name -> (min, opt, max)
+
+# The engines whose INT8 calibration inputs `calibration_batches` knows how to make.
+CALIBRATED_ENGINES = ("perception", "text")
 
 # (min, opt, max) per symbolic dimension name, per engine. Anything not named here must
 # be given with --profile; guessing a range for an unknown dimension builds a useless plan.
@@ -88,6 +92,23 @@ def profile_for(sidecar: dict[str, Any], overrides: dict[str, tuple[int, int, in
     return profile
 
 
+def profile_as_lists(profile: Profile) -> dict[str, list[list[int]]]:
+    """The profile as JSON holds it: input name -> [min, opt, max] shapes as lists."""
+    return {name: [list(s) for s in shapes] for name, shapes in profile.items()}
+
+
+def require_int8_calibration(engine: str) -> None:
+    """UserError unless INT8 calibration inputs exist for `engine`.
+
+    Checked before a build starts: inside the build, TensorRT calls the calibrator from
+    its own code, where an exception would surface as a failed build, not as this line.
+    """
+    if engine not in CALIBRATED_ENGINES:
+        raise UserError(
+            f"int8 calibration is defined for the {' and '.join(CALIBRATED_ENGINES)} engines, not {engine!r}; use fp16"
+        )
+
+
 def cache_key(
     onnx_sha256: str, trt_version: str, gpu_name: str, compute_capability: str, precision: str, profile: Profile
 ) -> str:
@@ -98,7 +119,7 @@ def cache_key(
         "gpu": gpu_name,
         "compute_capability": compute_capability,
         "precision": precision,
-        "profile": {name: [list(s) for s in shapes] for name, shapes in sorted(profile.items())},
+        "profile": profile_as_lists(profile),  # sort_keys orders the inputs
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -117,13 +138,15 @@ def calibration_batches(
 ) -> Iterator[dict[str, np.ndarray]]:
     """Real inputs at each input's `opt` shape: frames of the bundled video, or sentences for text."""
     engine = sidecar["engine"]
+    require_int8_calibration(engine)
     if engine == "text":
         from vgsum.export.text.build import PARITY_BATCHES
+        from vgsum.runtime.engines.manifest import TOKENIZER_FILE
         from vgsum.runtime.engines.text import make_tokenizer, tokenize
 
         sentences = [s for batch in PARITY_BATCHES for s in batch] + list(sidecar.get("class_names", []))
         batch, seq = profile["input_ids"][1]
-        tokenizer = make_tokenizer(folder / sidecar.get("extra", {}).get("tokenizer", "tokenizer.json"), seq)
+        tokenizer = make_tokenizer(folder / sidecar.get("extra", {}).get("tokenizer", TOKENIZER_FILE), seq)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]", length=seq)
         for start in range(count):
             yield tokenize(tokenizer, [sentences[(start * batch + row) % len(sentences)] for row in range(batch)])
@@ -146,7 +169,6 @@ def calibration_batches(
                     if count == 0:
                         return
         return
-    raise UserError(f"int8 calibration is defined for the perception and text engines, not {engine!r}; use fp16")
 
 
 def _make_calibrator(trt: Any, batches: Iterator[dict[str, np.ndarray]], cache_path: Path) -> Any:
@@ -196,14 +218,16 @@ def build_engine(
     """Build (or reuse from the engine cache) the TensorRT plan of one ONNX engine; returns its sidecar path."""
     if precision not in PRECISIONS:
         raise UserError(f"unknown precision {precision!r}; one of: {', '.join(PRECISIONS)}")
-    trt = require_tensorrt()
-    say = progress or (lambda _message: None)
     onnx_sidecar = Path(onnx_sidecar)
     sidecar = read_sidecar(onnx_sidecar)
+    engine = sidecar["engine"]
+    if precision == "int8":
+        require_int8_calibration(engine)
+    profile = profile_for(sidecar, profile_overrides)
+    trt = require_tensorrt()
+    say = progress or (lambda _message: None)
     out_dir = onnx_sidecar.parent
     onnx_path = out_dir / sidecar["file"]
-    engine = sidecar["engine"]
-    profile = profile_for(sidecar, profile_overrides)
     gpu_name, capability = gpu_identity()
     key = cache_key(sidecar["sha256"], trt.__version__, gpu_name, capability, precision, profile)
     cache_dir = out_dir / CACHE_DIR
@@ -262,12 +286,20 @@ def build_engine(
             "version": trt.__version__,
             "gpu": gpu_name,
             "compute_capability": capability,
-            "profile": {name: [list(s) for s in shapes] for name, shapes in profile.items()},
+            "profile": profile_as_lists(profile),
             "onnx_sha256": sidecar["sha256"],
             "cache_key": key,
             "status": "unverified until run on a GPU",
         },
     }
-    out = out_dir / f"{stem}.trt.json"
-    out.write_text(json.dumps(trt_sidecar, indent=2) + "\n", encoding="utf-8")
+    return write_plan_sidecar(out_dir, onnx_sidecar.name, trt_sidecar)
+
+
+def write_plan_sidecar(folder: Path, engine_file: str, plan_sidecar: dict[str, Any]) -> Path:
+    """Write the sidecar of `engine_file`'s TensorRT plan (`<stem>.trt.json`) into `folder`; returns its path.
+
+    One plan sidecar per graph, whatever the precision: the runtime loads the plan it names.
+    """
+    out = Path(folder) / sidecar_name(engine_file, "tensorrt")
+    out.write_text(json.dumps(plan_sidecar, indent=2) + "\n", encoding="utf-8")
     return out

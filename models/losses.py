@@ -1,4 +1,4 @@
-"""Training objectives (MODEL.md, "Losses"), each a small function over padded batches.
+"""Training objectives (docs/model.md, Losses), each a small function over padded batches.
 
 Shapes: scores/targets [B,T], mask [B,T] bool, features [B,T,D].
 """

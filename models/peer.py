@@ -11,20 +11,22 @@ Same features, splits, shots and protocol as VideoGraph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
+from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from vgsum.models.videograph import NEG
 
 
-@dataclass
-class VASNetConfig:
-    d_frame: int = 2048
-    d_model: int = 512
-    dropout: float = 0.5
-    input_dropout: float = 0.2
+class VASNetConfig(BaseModel):
+    """The peer's shape, and the `peer:` section of a recipe."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    d_frame: int = Field(2048, ge=1)  # training sets it from the data
+    d_model: int = Field(512, ge=1)
+    dropout: float = Field(0.5, ge=0, lt=1)
+    input_dropout: float = Field(0.2, ge=0, lt=1)
 
 
 class VASNet(nn.Module):

@@ -1,34 +1,39 @@
 """VideoGraph: language-guided recursive spatiotemporal graphs for video summarization.
 
-After Park, Lee, Sohn (arXiv 2509.05604), as fixed in shared/design/MODEL.md. The file reads
-top to bottom: config, spatial graph (objects + language -> one vector per frame), temporal
-graph (frames -> nodes -> adjacency refined K times -> scores), and the two entry points
-the live pipeline runs:
+After Park, Lee, Sohn (arXiv 2509.05604), with the choices the paper leaves open made in
+docs/model.md. The file reads top to bottom: config, spatial graph (objects + language ->
+one vector per frame), temporal graph (frames -> nodes -> adjacency refined K times ->
+scores), and the two entry points the live pipeline runs:
 - `frame(...)`: once per frame, frame feature [+ objects + queries] -> node vector [B, D];
 - `window(nodes, mask)`: every S frames, nodes [B, W, D] -> scores [B, W], any W.
 Masks are finite (-1e4, not -inf) and every set has an always-valid token, so padded
-rows and frames without objects never produce NaN (ASSETS.md section 6, rule 3).
+rows and frames without objects never produce NaN, in torch or in the exported ONNX
+(docs/assets.md, Exporting the refiner).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 NEG = -1e4  # finite mask value: a fully masked row becomes uniform instead of NaN
 
 
-@dataclass
-class VideoGraphConfig:
-    d_frame: int = 2048  # frame feature width (I3D RGB|flow on the benchmark)
-    d_model: int = 128
-    heads: int = 4
-    dropout: float = 0.3
-    input_dropout: float = 0.2
+class VideoGraphConfig(BaseModel):
+    """The model's shape: what a checkpoint needs to rebuild it, and the `videograph:` section of a recipe."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    d_frame: int = Field(2048, ge=1)  # frame feature width (I3D RGB|flow on the benchmark); training sets it from data
+    d_model: int = Field(128, ge=1)
+    heads: int = Field(4, ge=1)
+    dropout: float = Field(0.3, ge=0, lt=1)
+    input_dropout: float = Field(0.2, ge=0, lt=1)
     # spatial graph (absent on the benchmark: frame features only)
     spatial: bool = False
     d_object: int = 256  # ROI feature width
@@ -37,14 +42,17 @@ class VideoGraphConfig:
     max_objects: int = 16  # N
     spatial_layers: int = 2  # G
     # temporal graph
-    refine_steps: int = 5  # K (0 = the fixed initial similarity graph)
+    refine_steps: int = Field(5, ge=0)  # K (0 = the fixed initial similarity graph)
     share_refiner: bool = True  # one set of refinement weights for every k
-    max_distance: int = 64  # relative-distance bias buckets (|t - t'| clipped)
-    # "zero": no prior over distances. "normal" (torch's N(0, 1) default) is kept for the shipped live weights,
-    # trained before the change; on TVSum its noise outlived training and cost 0.005 validation tau.
-    distance_init: str = "zero"
+    max_distance: int = Field(64, ge=1)  # relative-distance bias buckets (|t - t'| clipped)
+    # "zero": no prior over distances. "normal" (torch's N(0, 1) default) reproduces the shipped live weights;
+    # on TVSum its noise outlives training and costs 0.005 validation tau (BENCHMARKS.md).
+    distance_init: Literal["zero", "normal"] = "zero"
     # sentence-level query over the temporal graph (the TVSum title row): FiLM of every node by the pooled query
     query_film: bool = False
+    # word-level label queries into the spatial graph; False: the language-free path (uniform object pooling)
+    # whatever queries the caller feeds, so a model trained without them runs live on the same inputs
+    word_queries: bool = True
 
 
 def masked_softmax(logits: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
@@ -86,7 +94,7 @@ class CrossAttention(nn.Module):
 
 
 class SpatialGraph(nn.Module):
-    """Objects of one frame + its language queries -> one spatial vector (MODEL.md, spatial graph)."""
+    """Objects of one frame + its language queries -> one spatial vector (docs/model.md, Spatial graph)."""
 
     def __init__(self, cfg: VideoGraphConfig) -> None:
         super().__init__()
@@ -180,6 +188,8 @@ class VideoGraph(nn.Module):
         """
         f = self.input_drop(frame_feature)
         if self.spatial is not None:
+            if not self.cfg.word_queries:
+                query_mask = query_mask & False
             f = torch.cat([f, self.spatial(objects, boxes, classes, object_mask, query, query_mask)], -1)
         node = self.node(f)
         if self.film is None or query is None:
@@ -237,7 +247,3 @@ def adjacency_stats(adjacency: torch.Tensor, mask: torch.Tensor) -> tuple[float,
         above = ((a > 1.0 / n_valid[:, None, None]) & mask[:, None, :]).float().sum(-1) / n_valid[:, None]
         rows = valid.sum()
         return float((entropy * valid).sum() / rows), float((above * valid).sum() / rows)
-
-
-def config_dict(cfg: VideoGraphConfig) -> dict:
-    return asdict(cfg)

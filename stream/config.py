@@ -6,6 +6,7 @@ flaky 4G link want different numbers. Unknown keys are errors (`extra="forbid"`)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,6 +27,13 @@ def source_kind(url: str) -> SourceKind:
     if "://" in lowered and not lowered.startswith("file://"):
         return "network"
     return "file"
+
+
+def local_path(url: str) -> Path | None:
+    """The file a URL names (a plain path or `file://`), or None for cameras, devices and network streams."""
+    if source_kind(url) != "file":
+        return None
+    return Path(url.removeprefix("file://"))
 
 
 class StreamConfig(BaseModel):
@@ -49,10 +57,11 @@ class StreamConfig(BaseModel):
     max_retries: int | None = Field(
         5,
         ge=0,
-        description="failed opens in a row that make a stream `failed` when the error is permanent "
-        "(a file: missing or not a video, at once; a camera: the server answered 404/401/403). "
-        "None retries forever. Disconnects, timeouts and unreachable hosts of a live source "
-        "are always retried.",
+        description="retries of a live source whose server answered that it will not serve it "
+        "(401/403: wrong credentials, 404: wrong path); past them the stream is `failed`, so a wrong "
+        "password neither hammers the camera nor trips its lockout. None retries forever. Disconnects, "
+        "timeouts and unreachable hosts are always retried; a file that is missing or not a video "
+        "fails at once.",
     )
     realtime: bool = Field(False, description="pace a file at its native speed, as if it were a camera")
     loop: bool = Field(False, description="restart a file at its end (a new epoch each time)")
@@ -83,7 +92,7 @@ class StreamConfig(BaseModel):
 
     @property
     def is_live(self) -> bool:
-        """Live sources reconnect forever and drop the oldest frames when behind; files do neither."""
+        """Live sources reconnect after faults and drop the oldest frames when behind; files do neither."""
         return self.live if self.live is not None else self.kind != "file"
 
     @property

@@ -81,6 +81,7 @@ class StreamWorker:
         self._machine = StateMachine(self._state_changed)
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._state_lock = threading.Lock()  # a final state is checked and left as one step
         self._stats = StreamStats(state=StreamState.CONNECTING)
         self._thread: threading.Thread | None = None
         self._sampler = PtsSampler(cfg.sample_fps)
@@ -104,6 +105,16 @@ class StreamWorker:
         """Ask the reader to finish; it closes its container and ends the stream as `ended`."""
         self._stop.set()
         self.queue.close()
+
+    def fail(self, reason: str) -> None:
+        """End the stream as `failed` from outside: what consumes its frames broke and cannot take more.
+
+        The reader stops as by `stop()`, and `reason` (already redacted, one line)
+        becomes the stream's last error and the reason of its state change.
+        """
+        self._update(last_error=reason)
+        self._move(StreamState.FAILED, reason)
+        self.stop()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the reader thread; True when it has finished."""
@@ -163,8 +174,10 @@ class StreamWorker:
                 log.exception("state callback failed for stream %s", self.cfg.stream_id)
 
     def _move(self, new: StreamState, reason: str | None = None) -> None:
-        if not self._machine.state.final:
-            self._machine.move(new, reason)
+        """Change state unless the stream already ended or failed (`fail()` may come from another thread)."""
+        with self._state_lock:
+            if not self._machine.state.final:
+                self._machine.move(new, reason)
 
     def _run(self) -> None:
         try:

@@ -1,7 +1,9 @@
 """The message contract on ZeroMQ: one pydantic model per kind, JSON payloads, topic per kind and stream.
 
 Subscribers in any language validate against `vgsum schema` (generated from these
-models). Change a model only together with a `SCHEMA_VERSION` bump.
+models). Change a model only together with a `SCHEMA_VERSION` bump. Each payload
+carries the version that last changed its own kind's form, so a subscriber built for
+an older contract keeps reading every kind it knows and only flags the newer kinds.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from vgsum.stream.state import StreamState
 
 # 2: `status` gained `latency_ms` and `queue_depth` (both defaulted, so version-1 payloads still parse).
-SCHEMA_VERSION = 2
+# 3: the `event` kind: a highlight's life cycle (start, updates, end) under one id. The other kinds are
+#    unchanged and still say 2.
+SCHEMA_VERSION = 3
 TOPIC_PREFIX = "vgsum"
 DAEMON_STREAM_ID = "_daemon"  # the stream id of messages about the whole process (heartbeat)
 
@@ -28,7 +32,7 @@ class MessageBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = 2
     kind: str
     stream_id: str
     seq: int = Field(ge=0)
@@ -100,8 +104,27 @@ class HighlightMessage(MessageBase):
     clip: str | None = Field(None, description="path of a written clip, if any")
 
 
+class EventMessage(MessageBase):
+    """A highlight's life: `start` within about a second of the activity, `update`s, one `end` with the final span.
+
+    The `end` goes out together with a `highlight` message of the same span, so
+    subscribers of `highlight` alone see every finished highlight once.
+    """
+
+    schema_version: Literal[3] = 3
+    kind: Literal["event"] = "event"
+    id: str = Field(min_length=1, description="the highlight's id, the same in all its messages (unique per stream)")
+    phase: Literal["start", "update", "end"]
+    start: float
+    end: float = Field(description="the span so far; final in the `end` message")
+    score: float = Field(ge=0.0, le=1.0, description="the peak score so far")
+    objects: dict[str, int] = Field(default_factory=dict, description="label -> most seen at once so far")
+    query: str | None = Field(None, description="the matched text query, if any")
+    clip: str | None = Field(None, description="path of the written clip (in the `end` message), if any")
+
+
 Message = Annotated[
-    StatusMessage | HeartbeatMessage | FrameMessage | ScoreMessage | HighlightMessage,
+    StatusMessage | HeartbeatMessage | FrameMessage | ScoreMessage | HighlightMessage | EventMessage,
     Field(discriminator="kind"),
 ]
 MESSAGE_TYPES: dict[str, type[MessageBase]] = {
@@ -110,6 +133,7 @@ MESSAGE_TYPES: dict[str, type[MessageBase]] = {
     "frame": FrameMessage,
     "score": ScoreMessage,
     "highlight": HighlightMessage,
+    "event": EventMessage,
 }
 KINDS = tuple(MESSAGE_TYPES)
 _ADAPTER: TypeAdapter[MessageBase] = TypeAdapter(Message)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from vgsum.stream.config import StreamConfig
+from vgsum.stream.config import StreamConfig, local_path
 from vgsum.stream.redact import redact_text, url_secrets
 from vgsum.stream.state import Watchdog
 
@@ -111,7 +111,7 @@ class VideoSource:
         elif kind == "network":
             timeout = (cfg.open_timeout_s, read_timeout)
         else:
-            url = url.removeprefix("file://")
+            url = str(local_path(url))
         try:
             container = av.open(url, mode="r", format=fmt, options=options, timeout=timeout)
         except Exception as err:  # noqa: BLE001 - every open failure becomes a classified SourceError

@@ -54,7 +54,6 @@ class StateMachine:
         self._state = StreamState.CONNECTING
         self._lock = threading.Lock()
         self._listener = listener
-        self.changed_at = time.monotonic()
 
     @property
     def state(self) -> StreamState:
@@ -70,7 +69,6 @@ class StateMachine:
             if new not in TRANSITIONS[old]:
                 raise IllegalTransition(f"{old.value} -> {new.value}")
             self._state = new
-            self.changed_at = time.monotonic()
         if self._listener is not None:
             self._listener(old, new, reason)
         return True

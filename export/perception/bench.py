@@ -65,10 +65,11 @@ def _line(what: str, batch: int, timing: Timing) -> str:
 
 def _engine_path(engine_dir: Path | None, scratch: Path) -> Path:
     from vgsum.runtime.common.paths import engine_dir as default_dir
+    from vgsum.runtime.engines.manifest import PERCEPTION_ENGINE
 
     for folder in (engine_dir, default_dir()):
-        if folder is not None and (Path(folder) / "perception.onnx").is_file():
-            return Path(folder) / "perception.onnx"
+        if folder is not None and (Path(folder) / PERCEPTION_ENGINE).is_file():
+            return Path(folder) / PERCEPTION_ENGINE
     from vgsum.export.perception.build import export_perception
 
     print("no perception engine found: exporting one into a temp dir")

@@ -1,6 +1,6 @@
 """`export_perception()`: build the fused perception engine, check it stage by stage, write its sidecar.
 
-The engine is one ONNX file (see `perception_graph.py` for what is inside). Before
+The engine is one ONNX file (see `vgsum.export.perception.graph` for what is inside). Before
 the sidecar is written, each stage is compared with its reference on real frames of
 the bundled sample, and the export fails loudly past a tolerance:
 
@@ -35,6 +35,7 @@ from vgsum.export.perception.parts import (
 from vgsum.export.sidecar import ExportedEngine, Parity, write_sidecar
 from vgsum.runtime.common.coco import COCO80
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.engines.manifest import PERCEPTION_ENGINE
 
 ENGINE = "perception"
 PARITY_TIMES_S = (1.25, 4.75, 6.25, 7.75)  # bikes.mp4: person+cars, person+bicycle, cars, person+bicycle
@@ -259,7 +260,7 @@ def export_perception(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = out_dir / f"{ENGINE}.onnx"
+    onnx_path = out_dir / PERCEPTION_ENGINE
 
     import onnx
 

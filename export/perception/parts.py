@@ -3,7 +3,7 @@
 - `detector_trunk()`: the committed CenterNet conversion cut at its heatmap and
   box-size heads, with batch and frame size made dynamic. The TF.js graph
   decodes for batch 1 only (its reshapes around TopK say `[1, -1]`), so its
-  decoding is dropped and redone batch-wise by `perception_graph.py`.
+  decoding is dropped and redone batch-wise by `vgsum.export.perception.graph`.
 - `EfficientNetFeatures`: EfficientNet-Lite0 (ImageNet) returning the pooled
   frame feature and the stride-16 and stride-32 maps the object features are
   ROI-aligned from.

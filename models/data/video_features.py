@@ -1,6 +1,6 @@
 """Video files -> per-frame perception features at 2 fps, cached as one `.npz` per clip.
 
-Unsupervised training (`train_videos.py`) runs on what the live pipeline sees: frames
+Unsupervised training (`vgsum.models.train.footage`) runs on what the live pipeline sees: frames
 sampled by presentation time (not by frame count: some clips carry a wrong average
 frame rate), pushed through the project's own perception engine. Decoding and
 perception are the slow part, so each clip's arrays are cached, keyed by the clip's
@@ -113,11 +113,6 @@ def decode_sampled(path: Path, fps: float = DEFAULT_FPS) -> tuple[list[np.ndarra
     return frames, [t - start for t in times], max(last_end - start, times[-1] - start)
 
 
-def perceive(engine, path: Path, sha256: str, fps: float = DEFAULT_FPS, top_n: int | None = None) -> ClipFeatures:
-    """Decode `path` at `fps` and run the perception engine on every sampled frame."""
-    return perceive_frames(engine, path.name, sha256, *decode_sampled(path, fps), top_n=top_n)
-
-
 def perceive_frames(
     engine,
     name: str,
@@ -174,10 +169,11 @@ def load_clip(path: Path) -> ClipFeatures:
 def load_perception_engine(engines: Path | None = None, threads: int | None = None):
     """The perception engine from `engines` (default: the engine cache); exported there first when missing."""
     from vgsum.runtime.common.paths import engine_dir
-    from vgsum.runtime.engines.perception import ENGINE_FILE, PerceptionEngine
+    from vgsum.runtime.engines.manifest import PERCEPTION_ENGINE
+    from vgsum.runtime.engines.perception import PerceptionEngine
 
     folder = Path(engines) if engines else engine_dir()
-    if not (folder / ENGINE_FILE).is_file():
+    if not (folder / PERCEPTION_ENGINE).is_file():
         from vgsum.export.perception.build import export_perception
 
         print(f"perception engine missing in {folder}: exporting it (about 20 s)", file=sys.stderr)

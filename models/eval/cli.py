@@ -1,11 +1,14 @@
-"""`vgsum eval [table|streaming|kts|graphs|validate]`: the TVSum reports of issue 7.
+"""`vgsum eval [table|streaming|kts|graphs|validate|events]`: the TVSum reports and the events benchmark.
 
 - table (default): random, gtscore, MLP, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
-- streaming: the K=5 model windowed (W = 16/32/64) with fusion, online shots and budget vs offline;
+- streaming: the K=5 model windowed (W = 16, 32 and the live window) with fusion, online shots and budget vs
+  offline; every live setting defaults to the live runtime's (SummaryConfig);
 - kts: our KTS shots against the pack's shots, and what they do to F-scores;
 - graphs: per refinement step adjacency entropy and edge density for K = 0..8 on one fold;
 - validate: a recipe (with --set changes) scored on validation videos held out of each fold's
-  training keys, never its test keys: how recipes are chosen.
+  training keys, never its test keys: how recipes are chosen;
+- events: highlights on real footage against hand-made events, beside motion and detector baselines
+  (see vgsum.models.eval.events).
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ import argparse
 import time
 from pathlib import Path
 
+from vgsum.runtime.common.configfile import parse_config
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.summary.summarizer import SummaryConfig
+
+LIVE = SummaryConfig()  # the live runtime's defaults
+# the streaming options, as the SummaryConfig keys they set
+LIVE_OPTIONS = {"shot_cut": "--shot-cut", "shot_delay_s": "--shot-delay-s", "decision_delay_s": "--decision-delay-s"}
 
 
 def _ints(text: str) -> list[int]:
@@ -31,7 +40,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("report", nargs="?", default="table",
-                        choices=["table", "streaming", "kts", "graphs", "validate"])
+                        choices=["table", "streaming", "kts", "graphs", "validate", "events"])
     parser.add_argument("--rows", default=",".join(ALL_ROWS), help=f"comma-separated subset of {','.join(ALL_ROWS)}")
     parser.add_argument("--folds", type=_ints, default=None, help="fold indices (default: all; graphs: 0)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the seeded rows (default 3)")
@@ -39,21 +48,40 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--split-file", default=None, help="split file name in the pack (default: disjoint folds)")
     parser.add_argument("--h5", type=Path, default=None, help="benchmark h5 (default: the TVSum pack)")
     parser.add_argument("--save-scores", type=Path, default=None, help="write DIR/<row>/fold<k>.json step scores")
-    parser.add_argument("--windows", type=_ints, default=[16, 32, 64], help="streaming: window lengths in steps")
-    parser.add_argument("--shot-cut", choices=["kts", "threshold"], default="kts",
-                        help="streaming: how online shots are cut (kts: the live default; threshold: the older cut)")
-    parser.add_argument("--shot-delay-s", type=float, default=30.0,
-                        help="streaming: the KTS cut commits a boundary this long after it (live default 30)")
-    parser.add_argument("--decision-delay-s", type=float, default=60.0,
-                        help="streaming: a shot is decided this long after it ends (live default 60)")
+    parser.add_argument("--windows", type=_ints, default=sorted({16, 32, LIVE.window}),
+                        help=f"streaming: window lengths in steps (default 16, 32 and the live {LIVE.window})")
+    parser.add_argument("--shot-cut", choices=["kts", "threshold"], default=None,
+                        help=f"streaming: how online shots are cut (live default {LIVE.shot_cut}; threshold: a cut "
+                        "the moment a step moves away from its shot's mean)")
+    parser.add_argument("--shot-delay-s", type=float, default=None,
+                        help=f"streaming: the KTS cut commits a boundary this long after it "
+                        f"(live default {LIVE.shot_delay_s:g})")
+    parser.add_argument("--decision-delay-s", type=float, default=None,
+                        help=f"streaming: a shot is decided this long after it ends (live default "
+                        f"{LIVE.decision_delay_s:g})")
     parser.add_argument("--max-k", type=int, default=8, help="graphs: largest K")
     parser.add_argument("--recipe", default="videograph_k5", help="validate: recipe name in configs/train")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="validate: change one recipe key (repeatable), e.g. videograph.max_distance=16")
+    parser.add_argument("--clips", default=None, help="events: comma-separated shared clip names (default: all 20)")
+    parser.add_argument("--truth", type=Path, default=None,
+                        help="events: a ground-truth file in the shared format (default: ../shared/data/events)")
+    parser.add_argument("--streams", default=None,
+                        help="events: comma-separated built-stream recipes (default: all; 'none' for none)")
+    parser.add_argument("--refiner", action="append", default=[], metavar="NAME=DIR",
+                        help="events: one more row, the live defaults with the refiner engines in DIR (repeatable)")
+    parser.add_argument("--engines", type=Path, default=None, help="events: engine folder (default: the cache)")
+    parser.add_argument("--save", type=Path, default=None, help="events: write DIR/<row>/<clip>.json")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    if args.shot_delay_s < 0 or args.decision_delay_s < 0:
-        raise UserError("--shot-delay-s and --decision-delay-s must be >= 0")
+    if args.report == "events":
+        from vgsum.models.eval import events
+
+        if args.rows == ",".join(ALL_ROWS):
+            args.rows = ",".join(events.ALL_ROWS)
+        return events.main(args)
+    chosen = {key: getattr(args, key) for key in LIVE_OPTIONS if getattr(args, key) is not None}
+    live = parse_config(chosen, SummaryConfig, where=None, key_names=LIVE_OPTIONS)
 
     from vgsum.models.data.tvsum import DEFAULT_SPLIT_FILE, load_splits, load_videos, tvsum_h5, tvsum_splits
 
@@ -77,9 +105,8 @@ def main(argv: list[str]) -> int:
     elif args.report == "streaming":
         from vgsum.models.eval.streaming import format_streaming, run_streaming
 
-        rows = run_streaming(videos, splits, folds, args.windows, args.seeds, args.epochs, args.shot_cut,
-                             args.shot_delay_s, args.decision_delay_s)
-        print(format_streaming(rows, args.shot_cut, args.shot_delay_s, args.decision_delay_s))
+        rows = run_streaming(videos, splits, folds, args.windows, args.seeds, args.epochs, live)
+        print(format_streaming(rows, live))
     elif args.report == "kts":
         from vgsum.models.eval.kts_compare import format_kts, run_kts_comparison
 

@@ -1,8 +1,8 @@
 """What did the unsupervised refiner learn? Score a held-out clip and compare with its ground truth.
 
 `python -m vgsum.models.eval.footage --checkpoint runtime/assets/refiner/refiner.pt`
-scores `room-people-one-by-one.mp4` (held out of training) as it runs live (W = 64,
-S = 8, fused) and asks: do frames with a person in view score higher than empty
+scores `room-people-one-by-one.mp4` (held out of training) as it runs live (the live
+window and stride, fused) and asks: do frames with a person in view score higher than empty
 frames? It prints mean scores and the AUC (probability that a random person frame
 outscores a random empty frame; 0.5 = no preference), next to the same numbers for the
 untrained model of the same seed, for the trained model with the objects hidden (frame

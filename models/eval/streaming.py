@@ -2,13 +2,13 @@
 
 Offline: the model sees the whole video, shots are the pack's, the summary is the 15% knapsack.
 Live: `frame` once per step, `window` over the latest W steps every S steps, scores fused
-(runtime.fusion), shots cut by KTS run on the feature stream (runtime.shot_kts; or the older
-threshold cut) and highlights chosen by the look-ahead knapsack (runtime.shots, the live rule).
-We report tau/rho of the fused scores and the F-score of the online summary (with the live
-default, shots worth their summed score, and with the field's mean-score knapsack), and, to
-separate the three effects (windowing, online shots, online selection), the F-score of the
-fused scores with the offline shots and knapsack, and with the online shots and the offline
-knapsack.
+(`vgsum.models.windowed`), shots cut on the feature stream by the live cut (KTS, or the
+threshold cut) and highlights chosen by the live look-ahead knapsack, all built from a
+`SummaryConfig` whose defaults are the live runtime's. We report tau/rho of the fused scores
+and the F-score of the online summary (with the live shot value and with the field's
+mean-score knapsack), and, to separate the three effects (windowing, online shots, online
+selection), the F-score of the fused scores with the offline shots and knapsack, and with the
+online shots and the offline knapsack.
 """
 
 from __future__ import annotations
@@ -30,28 +30,24 @@ from vgsum.models.eval.protocol import (
     steps_to_frames,
 )
 from vgsum.models.eval.table import CONFIG_DIR
-from vgsum.runtime.summary.fusion import fuse_offline
-from vgsum.runtime.summary.shots import ShotValue, online_shots
+from vgsum.models.windowed import windowed_scores
+from vgsum.runtime.summary.shots import online_shots
 from vgsum.runtime.summary.summarizer import SummaryConfig, shot_cutter, shot_selector
 
 STEP_S = 2.0  # one TVSum step is a 2-s clip
+LIVE = SummaryConfig()  # the live runtime's defaults
 
 
-def stride_for(window: int) -> int:
-    """Live default: every 8 steps, but at least 4 windows per step for short windows."""
-    return max(1, min(8, window // 4))
+def stride_for(window: int, live: SummaryConfig = LIVE) -> int:
+    """The live stride, but at least 4 windows per step for short windows."""
+    return max(1, min(live.stride, window // 4))
 
 
 @torch.no_grad()
-def windowed_scores(model, features: np.ndarray, window: int, stride: int) -> np.ndarray:
+def video_windowed_scores(model, features: np.ndarray, window: int, stride: int) -> np.ndarray:
     """Fused step scores of the live windowing over one video's (normalised) features."""
-    nodes = model.frame(torch.from_numpy(features)[None])  # once per step
-
-    def score(start: int, end: int) -> np.ndarray:
-        part = nodes[:, start:end]
-        return model.window(part, torch.ones(part.shape[:2], dtype=torch.bool))[0].numpy()
-
-    return fuse_offline(len(features), window, stride, score)
+    nodes = model.frame(torch.from_numpy(features)[None])[0]  # once per step
+    return windowed_scores(model, nodes, window, stride)
 
 
 def step_online_shots(features: np.ndarray, threshold: float) -> np.ndarray:
@@ -59,26 +55,24 @@ def step_online_shots(features: np.ndarray, threshold: float) -> np.ndarray:
     return online_shots(features, threshold=threshold, min_len=1, max_len=4)
 
 
-def step_kts_shots(features: np.ndarray, delay_s: float = 30.0) -> np.ndarray:
-    """Shots in steps as the live KTS cut commits them (runtime/shot_kts.py; the live defaults of SummaryConfig).
+def step_kts_shots(features: np.ndarray, live: SummaryConfig = LIVE) -> np.ndarray:
+    """Shots in steps as the live KTS cut commits them (`live`'s shot settings, its shot_cut aside).
 
     Fed the pack's features as they are (the cut L2-normalises each step, as the pack's KTS does).
     """
-    cutter = shot_cutter(SummaryConfig(shot_cut="kts", shot_delay_s=delay_s), fps=1.0 / STEP_S)
+    cutter = shot_cutter(live.model_copy(update={"shot_cut": "kts"}), fps=1.0 / STEP_S)
     starts = [start for step in features for start in cutter.push(step)] + cutter.flush()
     return change_points_to_shots(np.array(starts, dtype=np.int64), len(features))
 
 
-def online_summary(shots: np.ndarray, scores: np.ndarray, v: Video, budget: float = 0.15, horizon_s: float = 600.0,
-                   delay_s: float = 60.0, value: ShotValue = "total") -> np.ndarray:
-    """The live summary as frames: each online shot decided `delay_s` after it ends by the look-ahead knapsack.
+def online_summary(shots: np.ndarray, scores: np.ndarray, v: Video, live: SummaryConfig = LIVE) -> np.ndarray:
+    """The live summary as frames: each online shot decided `live.decision_delay_s` after it ends by the
+    look-ahead knapsack, within `live.budget` of `live.horizon_s`, shots worth `live.shot_value`.
 
-    Runs in steps, as the live runtime runs in sampled frames, with the live defaults
-    (runtime/summarizer.SummaryConfig: horizon_s 600, decision_delay_s 60, shot_value total).
+    Runs in steps, as the live runtime runs in sampled frames. No floor margin: the offline knapsack it is
+    set against has none.
     """
-    cfg = SummaryConfig(budget=budget, horizon_s=horizon_s, decision_delay_s=delay_s, shot_value=value,
-                        min_margin=0.0)  # no floor margin, as the offline knapsack it is set against has none
-    selector = shot_selector(cfg, fps=1.0 / STEP_S)
+    selector = shot_selector(live.model_copy(update={"min_margin": 0.0}), fps=1.0 / STEP_S)
     decisions = []
     for (a, b), s in zip(shots, shot_scores(scores, shots), strict=True):
         decisions += selector.add(int(a), int(b), float(s))
@@ -116,17 +110,20 @@ class StreamingRow:
     runs: int
 
 
-def _f_scores(shots: np.ndarray, scores: np.ndarray, v: Video, delay_s: float) -> tuple[float, float, float]:
-    """F of the online shots with the offline knapsack, and of the live summary (summed, then mean shot value)."""
+def _f_scores(shots: np.ndarray, scores: np.ndarray, v: Video, live: SummaryConfig) -> tuple[float, float, float]:
+    """F of the online shots with the offline knapsack, and of the live summary (live shot value, then mean)."""
     return (f_score(online_shots_knapsack(shots, scores, v), v.user_summary),
-            f_score(online_summary(shots, scores, v, delay_s=delay_s), v.user_summary),
-            f_score(online_summary(shots, scores, v, delay_s=delay_s, value="mean"), v.user_summary))
+            f_score(online_summary(shots, scores, v, live), v.user_summary),
+            f_score(online_summary(shots, scores, v, live.model_copy(update={"shot_value": "mean"})), v.user_summary))
 
 
 def run_streaming(videos: dict[str, Video], splits: list[dict], folds: list[int], windows: list[int],
-                  seeds: int = 1, epochs: int | None = None, shot_cut: str = "kts", shot_delay_s: float = 30.0,
-                  decision_delay_s: float = 60.0) -> list[StreamingRow]:
-    """Train K=5 per fold and seed, then score offline and windowed on the fold's test videos."""
+                  seeds: int = 1, epochs: int | None = None, live: SummaryConfig = LIVE) -> list[StreamingRow]:
+    """Train K=5 per fold and seed, then score offline and windowed on the fold's test videos.
+
+    Online shots and selection follow `live` (shot_cut, shot_delay_s, decision_delay_s, budget, horizon_s,
+    shot_value); the threshold cut's threshold is calibrated on the fold's training videos instead.
+    """
     from vgsum.models.train.loop import TrainConfig, predict, prepare, train_model
     from vgsum.runtime.common.configfile import load_config
 
@@ -136,7 +133,7 @@ def run_streaming(videos: dict[str, Video], splits: list[dict], folds: list[int]
     acc: dict[str, list[tuple[float, ...]]] = {}
     for fold in folds:
         split = splits[fold]
-        if shot_cut == "threshold":
+        if live.shot_cut == "threshold":
             threshold = calibrate_threshold([prepare(videos[k], cfg)[0] for k in split["train_keys"]])
         for seed in range(seeds):
             model = train_model(cfg, videos, split["train_keys"], seed=seed, progress=False)
@@ -144,40 +141,40 @@ def run_streaming(videos: dict[str, Video], splits: list[dict], folds: list[int]
             for key in split["test_keys"]:
                 v = videos[key]
                 x, _ = prepare(v, cfg)
-                if shot_cut == "kts":  # the features' shots: the same for every score set
-                    shots = step_kts_shots(normalise_features(v.features, "none"), delay_s=shot_delay_s)
+                if live.shot_cut == "kts":  # the features' shots: the same for every score set
+                    shots = step_kts_shots(normalise_features(v.features, "none"), live)
                 else:
                     shots = step_online_shots(x, threshold)
                 off = predict(model, v, cfg)
                 o = evaluate_video(key, off, v.picks, v.n_frames, v.change_points, v.user_summary, v.user_scores)
-                f_off = _f_scores(shots, off, v, decision_delay_s)
+                f_off = _f_scores(shots, off, v, live)
                 per.setdefault("offline", []).append((o.tau, o.rho, o.f_score, *f_off))
                 gt = v.gtscore.astype(np.float64)
                 g = evaluate_video(key, gt, v.picks, v.n_frames, v.change_points, v.user_summary)
                 per.setdefault("gtscore (reference, offline scores)", []).append(
-                    (np.nan, np.nan, g.f_score, *_f_scores(shots, gt, v, decision_delay_s)))
+                    (np.nan, np.nan, g.f_score, *_f_scores(shots, gt, v, live)))
                 for w in windows:
-                    s = windowed_scores(model, x, w, stride_for(w))
+                    s = video_windowed_scores(model, x, w, stride_for(w, live))
                     frames = steps_to_frames(s, v.picks, v.n_frames)
                     tau, rho = rank_correlation(frames, v.user_scores)
                     r = evaluate_video(key, s, v.picks, v.n_frames, v.change_points, v.user_summary)
-                    per.setdefault(f"W={w} S={stride_for(w)}", []).append(
-                        (tau, rho, r.f_score, *_f_scores(shots, s, v, decision_delay_s)))
+                    per.setdefault(f"W={w} S={stride_for(w, live)}", []).append(
+                        (tau, rho, r.f_score, *_f_scores(shots, s, v, live)))
             for name, vals in per.items():
                 acc.setdefault(name, []).append(tuple(np.mean(vals, 0)))
     return [StreamingRow(name, *np.mean(v, 0), len(v)) for name, v in acc.items()]
 
 
-def format_streaming(rows: list[StreamingRow], shot_cut: str = "kts", shot_delay_s: float = 30.0,
-                     decision_delay_s: float = 60.0) -> str:
+def format_streaming(rows: list[StreamingRow], live: SummaryConfig = LIVE) -> str:
     off = rows[0]
-    cut = (f"the live KTS cut, committed {shot_delay_s:g} s late" if shot_cut == "kts"
+    cut = (f"the live KTS cut, committed {live.shot_delay_s:g} s late" if live.shot_cut == "kts"
            else "the threshold cut, calibrated on the fold's training videos")
+    value = "their summed score" if live.shot_value == "total" else "their mean score"
     lines = [
         "VideoGraph K=5: offline (whole video) vs live windowing with fusion; gaps are offline minus windowed.",
         f"Online shots: {cut}.",
         "F columns: the pack's shots + knapsack (offline protocol); online shots + knapsack over the whole",
-        f"video; online shots + {decision_delay_s:g}-s look-ahead knapsack, shots worth their summed score",
+        f"video; online shots + {live.decision_delay_s:g}-s look-ahead knapsack, shots worth {value}",
         "(the live summary) and worth their mean score (the field's knapsack, live).",
         "",
         "| setting | tau | rho | F pack shots | F online shots | F live | F live (mean) | tau gap "

@@ -1,7 +1,7 @@
 """The benchmark comparison table: every row scored by the same protocol on the same data in one run.
 
-Rows: random step scores; the pack's gtscore (upper reference); a per-step MLP (the floor
-MODEL.md sets a graph model); the VASNet peer; VideoGraph
+Rows: random step scores; the pack's gtscore (upper reference); a per-step MLP (the floor a
+graph model must clear, docs/model.md, Benchmark protocol); the VASNet peer; VideoGraph
 K = 0; VideoGraph K = 5; unsupervised VideoGraph; VideoGraph K = 5 with the title as query.
 Each trained row is trained on the fold's train keys and scored on its test keys; VideoGraph
 rows (and random) repeat over seeds.

@@ -1,7 +1,10 @@
 """`vgsum train --config configs/train/X.yaml [--fold k] [--seed s] [--out DIR]`: train on the TVSum pack.
 
 `vgsum train --unsupervised --videos DIR [--out DIR] [--engines DIR] [--seed N] [--epochs N]`: train without
-labels on your own footage (models/train_videos.py).
+labels on your own footage (vgsum.models.train.footage).
+
+`vgsum train --activity --config configs/train/videograph_activity.yaml [--out DIR] [--export DIR]`: train the
+refiner to score scene activity, taught by the live background model (vgsum.models.train.activity).
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from vgsum.runtime.common.errors import UserError
 
 def main(argv: list[str]) -> int:
     """Train one fold (or all five) and write checkpoints with their config."""
-    # --- footage branch: `vgsum train --unsupervised --videos DIR` (models/train_videos.py, issue 5) ---
-    if any(a == "--unsupervised" or a.startswith("--videos") for a in argv):
+    if "--activity" in argv:  # self-supervised by the live activity signal: its own options
+        from vgsum.models.train.activity import main as train_on_activity
+
+        return train_on_activity(argv)
+    if any(a == "--unsupervised" or a.startswith("--videos") for a in argv):  # footage has its own options
         from vgsum.models.train.footage import main as train_on_videos
 
         return train_on_videos(argv)
-    # --- end of footage branch ---
     parser = argparse.ArgumentParser(prog="vgsum train", description=__doc__)
     parser.add_argument("--config", required=True, type=Path, help="YAML recipe in configs/train/")
     parser.add_argument("--fold", type=int, default=None, help="split index (default: all folds)")

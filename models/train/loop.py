@@ -1,15 +1,19 @@
-"""Training: one loop you can read, for VideoGraph (supervised or unsupervised) and the VASNet peer.
+"""Training: one loop for every model and objective, and the TVSum recipes it runs.
 
-`TrainConfig` is what `configs/train/*.yaml` hold. `train_model` runs the loop on a dict of
-videos and a list of training keys; `save_checkpoint`/`load_checkpoint` keep the config in the
+`TrainConfig` is what `configs/train/*.yaml` hold. `fit` is the loop itself (seed, build,
+AdamW, batches, gradient clip) for any batches and any loss: the TVSum recipes below
+(`train_model`: supervised or unsupervised on benchmark videos, for VideoGraph, the peer and the
+MLP) and the unsupervised training on real footage (`vgsum.models.train.footage`) both run
+it, so the two cannot drift apart. `save_checkpoint`/`load_checkpoint` keep the config in the
 file so a checkpoint alone rebuilds its model.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import torch
@@ -20,41 +24,10 @@ from vgsum.models.data.tvsum import DEFAULT_SPLIT_FILE, Video, normalise_feature
 from vgsum.models.mlp import MLPConfig, MLPRegressor
 from vgsum.models.peer import VASNet, VASNetConfig
 from vgsum.models.videograph import VideoGraph, VideoGraphConfig
+from vgsum.runtime.common.errors import UserError
 
-
-class VideoGraphSettings(BaseModel):
-    """VideoGraphConfig as YAML (same names and defaults)."""
-
-    model_config = ConfigDict(extra="forbid")
-    d_model: int = 128
-    heads: int = 4
-    dropout: float = 0.3
-    input_dropout: float = 0.2
-    spatial: bool = False
-    d_object: int = 256
-    n_classes: int = 80
-    d_lang: int = 384
-    max_objects: int = 16
-    spatial_layers: int = 2
-    refine_steps: int = Field(5, ge=0)
-    share_refiner: bool = True
-    max_distance: int = 64
-    distance_init: Literal["zero", "normal"] = "zero"
-    query_film: bool = False
-
-
-class PeerSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    d_model: int = 512
-    dropout: float = 0.5
-    input_dropout: float = 0.2
-
-
-class MLPSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    d_hidden: int = 256
-    dropout: float = 0.3
-    input_dropout: float = 0.2
+Batch = TypeVar("Batch")
+LossCurve = list[dict[str, float]]  # per epoch: the mean of each logged term over its batches
 
 
 class LossWeights(BaseModel):
@@ -75,9 +48,9 @@ class TrainConfig(BaseModel):
     name: str = "videograph"
     model: Literal["videograph", "peer", "mlp"] = "videograph"
     mode: Literal["supervised", "unsupervised"] = "supervised"
-    videograph: VideoGraphSettings = VideoGraphSettings()
-    peer: PeerSettings = PeerSettings()
-    mlp: MLPSettings = MLPSettings()
+    videograph: VideoGraphConfig = Field(default_factory=VideoGraphConfig)
+    peer: VASNetConfig = Field(default_factory=VASNetConfig)
+    mlp: MLPConfig = Field(default_factory=MLPConfig)
     loss: LossWeights = LossWeights()
     epochs: int = Field(40, ge=1)
     batch_size: int = Field(4, ge=1)
@@ -99,18 +72,75 @@ class TrainConfig(BaseModel):
 
 
 def build_model(cfg: TrainConfig, d_frame: int) -> torch.nn.Module:
-    """The model a config describes."""
+    """The model a config describes, for frame features `d_frame` wide (the data decides the width)."""
+    shape = {"peer": cfg.peer, "mlp": cfg.mlp, "videograph": cfg.videograph}[cfg.model]
+    if "d_frame" in shape.model_fields_set and shape.d_frame != d_frame:
+        raise UserError(f"{cfg.model}.d_frame: the recipe says {shape.d_frame}, the features are {d_frame} wide")
+    shape = shape.model_copy(update={"d_frame": d_frame})
     if cfg.model == "peer":
-        return VASNet(VASNetConfig(d_frame=d_frame, **cfg.peer.model_dump()))
+        return VASNet(shape)
     if cfg.model == "mlp":
-        return MLPRegressor(MLPConfig(d_frame=d_frame, **cfg.mlp.model_dump()))
-    return VideoGraph(VideoGraphConfig(d_frame=d_frame, **cfg.videograph.model_dump()))
+        return MLPRegressor(shape)
+    return VideoGraph(shape)
 
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def fit(
+    cfg: TrainConfig,
+    d_frame: int,
+    epoch_batches: Callable[[np.random.Generator], Iterable[Batch]],
+    batch_loss: Callable[[torch.nn.Module, Batch], tuple[torch.Tensor, dict[str, float]]],
+    *,
+    seed: int | None = None,
+    progress: bool = True,
+    steps: int | None = None,
+) -> tuple[torch.nn.Module, LossCurve]:
+    """Train a fresh model of `cfg`; returns it in eval mode with its loss curve.
+
+    `epoch_batches(rng)` yields one epoch's batches (drawing any randomness from `rng`);
+    `batch_loss(model, batch)` gives the loss to minimise and the terms to log. `steps`
+    stops after that many optimiser steps (0: the fresh model). Deterministic for a seed and thread count.
+    """
+    from tqdm import tqdm
+
+    seed = cfg.seed if seed is None else seed
+    torch.set_num_threads(cfg.threads)
+    seed_everything(seed)
+    model = build_model(cfg, d_frame)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng = np.random.default_rng(seed)
+    curve: LossCurve = []
+    done = 0
+    model.train()
+    for _epoch in tqdm(range(cfg.epochs), desc=f"train {cfg.name}", unit="epoch", disable=not progress, leave=False):
+        sums: dict[str, float] = {}
+        batches = 0
+        for batch in epoch_batches(rng):
+            if steps is not None and done >= steps:
+                break
+            loss, terms = batch_loss(model, batch)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            for name, value in {"loss": float(loss.detach()), **terms}.items():
+                sums[name] = sums.get(name, 0.0) + value
+            batches += 1
+            done += 1
+        if batches:
+            curve.append({name: total / batches for name, total in sums.items()})
+        if steps is not None and done >= steps:
+            break
+    model.eval()
+    return model, curve
+
+
+# ---------------------------------------------------------------- TVSum recipes
 
 
 def prepare(video: Video, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +182,7 @@ def forward_with_nodes(model: torch.nn.Module, feats: torch.Tensor, mask: torch.
 
 
 def objective(cfg: TrainConfig, scores, targets, feats, nodes, mask) -> torch.Tensor:
-    """The weighted sum of the loss terms the config asks for."""
+    """The weighted sum of the loss terms the config asks for (docs/model.md, Losses)."""
     w = cfg.loss
     total = scores.new_zeros(())
     if cfg.mode == "supervised":
@@ -178,38 +208,33 @@ def _projection(dim: int, out: int = 256) -> torch.Tensor:
     return torch.randn(dim, out, generator=g) / out**0.5
 
 
+VideoBatch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]  # feats, targets, mask, query
+
+
 def train_model(cfg: TrainConfig, videos: dict[str, Video], train_keys: list[str], seed: int | None = None,
                 progress: bool = True) -> torch.nn.Module:
-    """Train a fresh model on `train_keys`; deterministic for a given seed and thread count."""
-    from tqdm import tqdm
-
-    seed = cfg.seed if seed is None else seed
-    torch.set_num_threads(cfg.threads)
-    seed_everything(seed)
+    """Train a fresh model on `train_keys`: each epoch visits every video once, in random order."""
     data = [prepare(videos[k], cfg) for k in train_keys]
     queries = title_queries(cfg, videos, train_keys)
-    model = build_model(cfg, data[0][0].shape[1])
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng = np.random.default_rng(seed)
-    model.train()
-    for _epoch in tqdm(range(cfg.epochs), desc=f"train {cfg.name}", disable=not progress, leave=False):
+
+    def epoch_batches(rng: np.random.Generator) -> Iterator[VideoBatch]:
         order = rng.permutation(len(data))
         for start in range(0, len(order), cfg.batch_size):
             picked = order[start : start + cfg.batch_size]
             batch = [data[i] for i in picked]
             if cfg.crop:
                 batch = [_random_crop(x, y, cfg.crop, rng) for x, y in batch]
-            feats, targets, mask = pad_batch(batch)
             query = None
             if queries is not None:  # [B,1,Dl]: one title per video
                 query = torch.from_numpy(np.stack([queries[train_keys[i]] for i in picked]))[:, None]
-            scores, nodes = forward_with_nodes(model, feats, mask, query)
-            loss = objective(cfg, scores, targets, feats, nodes, mask)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-    model.eval()
+            yield (*pad_batch(batch), query)
+
+    def batch_loss(model: torch.nn.Module, batch: VideoBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        feats, targets, mask, query = batch
+        scores, nodes = forward_with_nodes(model, feats, mask, query)
+        return objective(cfg, scores, targets, feats, nodes, mask), {}
+
+    model, _ = fit(cfg, data[0][0].shape[1], epoch_batches, batch_loss, seed=seed, progress=progress)
     return model
 
 
@@ -233,12 +258,16 @@ def predict(model: torch.nn.Module, video: Video, cfg: TrainConfig) -> np.ndarra
     return scores[0].numpy().astype(np.float64)
 
 
+# ---------------------------------------------------------------- checkpoints
+
+
 def save_checkpoint(path: Path, model: torch.nn.Module, cfg: TrainConfig, **extra) -> Path:
-    """A .pt file with the weights and the config that built them."""
+    """A .pt file with the weights and the config that built them (with the model's own shape, d_frame included)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    d_frame = model.cfg.d_frame
-    torch.save({"config": cfg.model_dump(), "d_frame": d_frame, "state_dict": model.state_dict(), **extra}, path)
+    cfg = cfg.model_copy(update={cfg.model: model.cfg})
+    torch.save({"config": cfg.model_dump(), "d_frame": model.cfg.d_frame, "state_dict": model.state_dict(), **extra},
+               path)
     return path
 
 

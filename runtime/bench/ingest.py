@@ -65,14 +65,14 @@ def ingest_path(path: Path, sample_fps: float, frames: int) -> tuple[int, int, f
     """The full ingest-to-publish path on `path` (looped) until `frames` are decoded; (decoded, sampled, s)."""
     from vgsum.runtime.daemon.config import EdgeConfig, PublishConfig
     from vgsum.runtime.daemon.ingest_service import IngestService
+    from vgsum.runtime.daemon.publisher import build_publisher
     from vgsum.stream.config import StreamConfig
-    from vgsum.stream.publish import Publisher
 
     cfg = EdgeConfig(
         streams=[StreamConfig(stream_id="bench", url=str(path), sample_fps=sample_fps, loop=True)],
         publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"]),
     )
-    publisher = Publisher(cfg.publish.endpoints)
+    publisher = build_publisher(cfg.publish)
     service = IngestService(cfg, publisher)
     worker = service.workers["bench"]
     t0 = time.perf_counter()
@@ -117,15 +117,15 @@ def paced_rss(paths: list[Path], seconds: float, warmup_s: float) -> dict[str, f
     """Run the files as paced, looped live streams for `seconds`; RSS at start, warm, end and peak."""
     from vgsum.runtime.daemon.config import EdgeConfig, PublishConfig
     from vgsum.runtime.daemon.ingest_service import IngestService
+    from vgsum.runtime.daemon.publisher import build_publisher
     from vgsum.stream.config import StreamConfig
-    from vgsum.stream.publish import Publisher
     from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
 
     cfg = EdgeConfig(
         streams=[StreamConfig(stream_id=f"live{i}", url=str(p), realtime=True, loop=True) for i, p in enumerate(paths)],
         publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"], status_interval_s=1.0),
     )
-    publisher = Publisher(cfg.publish.endpoints)
+    publisher = build_publisher(cfg.publish)
     subscriber = Subscriber(publisher.endpoints[0])
     wait_until_subscribed(publisher, subscriber)
     received = [0]

@@ -27,8 +27,8 @@ from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import engine_dir, shared_dir
 from vgsum.runtime.common.sample import bundled_sample
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.pipeline import Engines
 from vgsum.runtime.daemon.summary_service import SummaryService
+from vgsum.runtime.engines.loader import Engines
 
 
 @dataclass
@@ -88,6 +88,8 @@ def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = Fa
             raise UserError(f"{path.name} did not finish within 30 minutes")
     finally:
         service.stop()
+    if service.failure is not None:
+        raise RuntimeError(f"{path.name}: {service.failure}")
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     frames = service.pipeline.frames_done("bench")
     media = frames / cfg.streams[0].sample_fps

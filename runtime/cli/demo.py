@@ -8,26 +8,14 @@ folder with scores.json, highlights.json and timeline.png.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from vgsum.runtime.common.errors import UserError
-from vgsum.runtime.common.paths import engine_dir
+from vgsum.runtime.engines.manifest import ENGINE_FILES
 
 DEMO_QUERY = "a person riding a bicycle"
-# Every file `vgsum export all` writes that the pipeline loads.
-ENGINE_FILES = (
-    "perception.onnx",
-    "perception.json",
-    "text.onnx",
-    "text.json",
-    "tokenizer.json",
-    "labels.npy",
-    "refiner_frame.onnx",
-    "refiner_frame.json",
-    "refiner_window.onnx",
-    "refiner_window.json",
-)
 
 
 def missing_engine_files(folder: Path) -> list[str]:
@@ -57,9 +45,10 @@ def ensure_engines(folder: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Build the engines if needed, then summarize the sample."""
-    from vgsum.runtime.cli.run import build_parser, run_source
+    """Check the options, build the engines if needed, then summarize the sample."""
+    from vgsum.runtime.cli.run import run_config, summarize
     from vgsum.runtime.common.sample import bundled_sample
+    from vgsum.runtime.engines.loader import Engines
 
     parser = argparse.ArgumentParser(prog="vgsum demo", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", type=Path, default=None, help="engine folder (default: the engine cache)")
@@ -70,15 +59,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--realtime", action="store_true", help="play the sample at its native speed, like a camera")
     parser.add_argument("--verbose", "-v", action="store_true", help="log what every part does")
     args = parser.parse_args(argv)
-    folder = (args.engines or engine_dir()).expanduser()
-    ensure_engines(folder)
-    run_argv = [str(bundled_sample()), "--engines", str(folder), "--out", str(args.out), "--quiet"]
-    for query in args.query or [DEMO_QUERY]:
-        run_argv += ["--query", query]
-    if args.realtime:
-        run_argv.append("--realtime")
-    if args.verbose:
-        run_argv.append("--verbose")
-    code = run_source(build_parser("vgsum demo").parse_args(run_argv), label="demo")
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
+    cfg = run_config(
+        str(bundled_sample()),
+        args.out,
+        queries=args.query or [DEMO_QUERY],
+        realtime=args.realtime,
+        engines=args.engines,
+    )
+    ensure_engines(cfg.engines.folder)
+    code = summarize(cfg, Engines.load(cfg.engines), args.out, quiet=True, label="demo")
     print(f"demo: open {args.out / 'timeline.png'} to see the summary", file=sys.stdout)
     return code

@@ -9,20 +9,38 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vgsum.runtime.common.errors import UserError
 
+if TYPE_CHECKING:
+    from vgsum.runtime.daemon.config import EdgeConfig
+    from vgsum.runtime.engines.loader import Engines
+    from vgsum.runtime.summary.summarizer import HighlightEvent
+
 log = logging.getLogger(__name__)
 
+STREAM_ID = "main"
+# The config keys `vgsum run` fills from its options, named as the user typed them in error lines.
+OPTION_NAMES = {
+    "streams.0.url": "SOURCE",
+    "streams.0.queries": "--query",
+    "streams.0.sample_fps": "--sample-fps",
+    "streams.0.clips_dir": "--clips",
+    "publish.endpoints": "--publish",
+    "engines.dir": "--engines",
+    "engines.threads": "--threads",
+    "streams": "--query",  # the checks across streams (the queries' rules) report at the list's level
+}
 
-def build_parser(prog: str = "vgsum run") -> argparse.ArgumentParser:
-    """Options shared by `run` and `demo`."""
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options of `vgsum run`."""
+    parser = argparse.ArgumentParser(prog="vgsum run", description=__doc__.splitlines()[0])
     parser.add_argument("source", help="video file, rtsp://... URL, or /dev/videoN")
     parser.add_argument(
         "--query",
@@ -50,21 +68,62 @@ def build_parser(prog: str = "vgsum run") -> argparse.ArgumentParser:
     return parser
 
 
-def _report_dir(source: str, out: Path | None) -> Path:
+def report_dir(source: str, out: Path | None) -> Path:
+    """The report folder: `out`, else ./vgsum-report/<source name>."""
     if out is not None:
         return out
     name = Path(source.rstrip("/")).stem or "stream"
     return Path("vgsum-report") / "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _duration(source: str) -> float | None:
-    """Length of a file in seconds (None for live sources or when unknown); a quick header read."""
-    if "://" in source or source.startswith("/dev/"):
-        return None
+def run_config(
+    source: str,
+    out_dir: Path,
+    *,
+    queries: Sequence[str] = (),
+    publish: Sequence[str] = (),
+    realtime: bool = False,
+    engines: Path | None = None,
+    sample_fps: float = 2.0,
+    threads: int | None = None,
+    clips: bool = False,
+) -> EdgeConfig:
+    """The daemon config of one `vgsum run`: one stream, no control socket, no metrics.
+
+    Validated once, here; a bad option is a UserError of one line naming the option.
+    """
+    from vgsum.runtime.common.configfile import parse_config
+    from vgsum.runtime.daemon.config import EdgeConfig
+    from vgsum.stream.config import local_path
+
+    path = local_path(source)
+    if path is not None and not path.is_file():
+        raise UserError(f"source {source} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+    data = {
+        "streams": [
+            {
+                "stream_id": STREAM_ID,
+                "url": source,
+                "realtime": realtime,
+                "sample_fps": sample_fps,
+                "queries": list(queries),
+                "clips_dir": str(out_dir / "clips") if clips else None,
+            }
+        ],
+        "publish": {"endpoints": list(publish), "frame_messages": False},
+        "engines": {"dir": engines, "threads": threads},
+        "control": {"enabled": False},
+        "metrics": {"enabled": False},
+    }
+    return parse_config(data, EdgeConfig, where=None, key_names=OPTION_NAMES)
+
+
+def _duration(path: Path) -> float | None:
+    """Length of a file in seconds (None when unknown); a quick header read."""
     import av
 
     try:
-        with av.open(source) as container:
+        with av.open(str(path)) as container:
             if container.duration:
                 return container.duration / 1_000_000
     except (av.FFmpegError, OSError):
@@ -72,10 +131,22 @@ def _duration(source: str) -> float | None:
     return None
 
 
-def _format_highlight(stream_id: str, event) -> str:
+def _format_highlight(event: HighlightEvent) -> str | None:
+    """One line when a highlight starts and one when it ends (its final span); updates are for subscribers."""
     objects = ", ".join(f"{label} x{count}" for label, count in event.objects.items()) or "no objects"
     query = f"  query: {event.query}" if event.query else ""
-    return f"highlight {_clock(event.start)}-{_clock(event.end)}  score {event.score:.2f}  {objects}{query}"
+    if event.phase == "start":
+        return f"highlight {event.id[:6]} started at {_clock(event.start)}  {objects}{query}"
+    if event.phase == "end":
+        return (f"highlight {event.id[:6]} {_clock(event.start)}-{_clock(event.end)}  score {event.score:.2f}  "
+                f"{objects}{query}")
+    return None
+
+
+def _print_highlight(_stream_id: str, event: HighlightEvent) -> None:
+    line = _format_highlight(event)
+    if line is not None:
+        print(line, flush=True)
 
 
 def _clock(seconds: float) -> str:
@@ -83,105 +154,70 @@ def _clock(seconds: float) -> str:
     return f"{int(minutes)}:{secs:04.1f}"
 
 
-def run_source(args: argparse.Namespace, *, label: str = "run") -> int:
-    """The body of `vgsum run` (and `vgsum demo`): returns the exit code."""
-    from vgsum.runtime.common.configfile import parse_config
-    from vgsum.runtime.daemon.config import EdgeConfig, EngineConfig, MetricsConfig, PublishConfig
-    from vgsum.runtime.daemon.pipeline import Engines
+def summarize(
+    cfg: EdgeConfig, engines: Engines, out_dir: Path, *, png: bool = True, quiet: bool = False, label: str = "run"
+) -> int:
+    """Summarize the one stream of `cfg`, printing highlights, then write the report; the exit status."""
+    from vgsum.runtime.daemon.service import run_until_done
     from vgsum.runtime.daemon.summary_service import SummaryService
     from vgsum.runtime.report.timeline import write_report
-    from vgsum.stream.redact import redact_url
+    from vgsum.stream.config import local_path
+    from vgsum.stream.state import StreamState
 
-    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
-    source = str(args.source)
-    is_file = "://" not in source and not source.startswith("/dev/")
-    if is_file and not Path(source).is_file():
-        raise UserError(f"source {source} not found (give a video file, an rtsp:// URL or /dev/videoN)")
-    out_dir = _report_dir(source, args.out)
-    cfg = parse_config(
-        {
-            "streams": [
-                {
-                    "stream_id": "main",
-                    "url": source,
-                    "realtime": bool(args.realtime),
-                    "sample_fps": args.sample_fps,
-                    "queries": list(args.query),
-                    "max_retries": 0 if is_file else 5,
-                    "clips_dir": str(out_dir / "clips") if getattr(args, "clips", False) else None,
-                }
-            ],
-            "publish": PublishConfig(endpoints=list(args.publish), frame_messages=False).model_dump(),
-            "engines": EngineConfig(dir=args.engines, threads=args.threads).model_dump(),
-            "control": {"enabled": False},
-            "metrics": MetricsConfig(enabled=False).model_dump(),
-        },
-        EdgeConfig,
-        where=f"vgsum {label}",
-    )
-    engines = Engines.load(cfg.engines)
+    stream = cfg.streams[0]
+    queries = list(stream.queries)
     if not engines.refiner.trained:
         print(
             f"vgsum {label}: warning: the refiner in {cfg.engines.folder} is untrained (random weights)",
             file=sys.stderr,
         )
-    safe = redact_url(source)
     print(
-        f"{label}: {safe} -> perception + VideoGraph on {engines.perception.provider}"
-        + (f", queries {args.query}" if args.query else ""),
+        f"{label}: {stream.safe_url} -> perception + VideoGraph on {engines.perception.provider}"
+        + (f", queries {queries}" if queries else ""),
         flush=True,
     )
-
-    def printer(stream_id: str, event) -> None:
-        print(_format_highlight(stream_id, event), flush=True)
-
-    service = SummaryService(cfg, engines, collect=True, on_highlight=printer)
-    stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-        service.request_stop()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    duration = _duration(source) if is_file else None
+    service = SummaryService(
+        cfg, engines, collect=True, on_highlight=_print_highlight
+    )
+    collected = service.collected[stream.stream_id]
+    path = local_path(stream.url)
+    duration = _duration(path) if path is not None else None
     progress = None
-    if not args.quiet and duration and sys.stderr.isatty():
+    if not quiet and duration and sys.stderr.isatty():
         from tqdm import tqdm
 
         progress = tqdm(total=round(duration, 1), unit="s", desc="video", leave=False)
+
+    def show_progress() -> None:
+        if progress is not None:
+            done = max((t for t, _, _ in collected.scores), default=0.0)
+            progress.n = round(min(done, duration or done), 1)
+            progress.refresh()
+
     started = time.monotonic()
     try:
-        service.start()
-        while not stop.is_set():
-            if service.wait(timeout_s=0.25):
-                break
-            if progress is not None:
-                done = max((t for t, _, _ in service.collected["main"].scores), default=0.0)
-                progress.n = round(min(done, duration or done), 1)
-                progress.refresh()
+        run_until_done(service, on_tick=show_progress, tick_s=0.25)
     finally:
         if progress is not None:
             progress.close()
-        service.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     took = time.monotonic() - started
-    worker = service.ingest.workers["main"]
-    stats = worker.stats()
-    collected = service.collected["main"]
-    if stats.state.value == "failed" and not collected.scores:
-        raise UserError(f"cannot read {safe}: {stats.last_error or 'the source failed'}")
+    if service.failure is not None:
+        print(f"vgsum {label}: {service.failure}; see the log for the traceback", file=sys.stderr)
+        return 1
+    stats = service.ingest.workers[stream.stream_id].stats()
+    if stats.state == StreamState.FAILED and not collected.scores:
+        raise UserError(f"cannot read {stream.safe_url}: {stats.last_error or 'the source failed'}")
     files = write_report(
         out_dir,
         collected.scores,
         collected.highlights,
-        source=safe,
-        queries=list(args.query),
+        source=stream.safe_url,
+        queries=queries,
         duration=duration,
-        png=not args.no_png,
+        png=png,
     )
-    frames = service.pipeline.frames_done("main")
-    media = max((t for t, _, _ in collected.scores), default=0.0) + 1.0 / args.sample_fps if frames else 0.0
+    frames = service.pipeline.frames_done(stream.stream_id)
+    media = max((t for t, _, _ in collected.scores), default=0.0) + 1.0 / stream.sample_fps if frames else 0.0
     speed = f", {media / took:.1f}x real time" if took > 0 and media > 0 else ""
     print(
         f"{label}: {frames} frames scored in {took:.1f} s{speed}; {len(collected.highlights)} highlights; "
@@ -193,5 +229,22 @@ def run_source(args: argparse.Namespace, *, label: str = "run") -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Parse and run."""
-    return run_source(build_parser().parse_args(argv))
+    """Parse, build the config once, load the engines, summarize."""
+    from vgsum.runtime.engines.loader import Engines
+
+    args = build_parser().parse_args(argv)
+    logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
+    source = str(args.source)
+    out_dir = report_dir(source, args.out)
+    cfg = run_config(
+        source,
+        out_dir,
+        queries=args.query,
+        publish=args.publish,
+        realtime=args.realtime,
+        engines=args.engines,
+        sample_fps=args.sample_fps,
+        threads=args.threads,
+        clips=args.clips,
+    )
+    return summarize(cfg, Engines.load(cfg.engines), out_dir, png=not args.no_png, quiet=args.quiet)

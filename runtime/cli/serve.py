@@ -4,69 +4,43 @@ With `mode: summarize` (the default) the engines score every stream and the daem
 publishes scores and highlights, serves the control socket and the metrics; with
 `mode: ingest` it only ingests and publishes status and frame messages (useful to
 check cameras before the engines are built).
+
+Exit status: 0 after a signal or when every stream ended; 1 when the daemon could
+not go on (the pipeline failed) or every stream failed; 2 for a user error.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
+import sys
 
 from vgsum.runtime.common.configfile import load_config
 from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.daemon.service import Service, build_service, run_until_done
+from vgsum.stream.state import StreamState
 
 log = logging.getLogger(__name__)
 
 
-def _ingest_only(cfg: EdgeConfig):
-    from vgsum.runtime.daemon.ingest_service import IngestService
-    from vgsum.stream.publish import Publisher
-
-    publisher = Publisher(cfg.publish.endpoints, sndhwm=cfg.publish.sndhwm)
-    log.info("ingest only: %d streams, publishing on %s", len(cfg.streams), ", ".join(publisher.endpoints))
-    service = IngestService(cfg, publisher)
-    return service, service
-
-
-def _summarize(cfg: EdgeConfig):
-    from vgsum.runtime.daemon.pipeline import Engines
-    from vgsum.runtime.daemon.summary_service import SummaryService
-
-    service = SummaryService(cfg, Engines.load(cfg.engines))
-    log.info("summarizing %d streams, publishing on %s", len(cfg.streams), ", ".join(service.publisher.endpoints))
-    return service, service.ingest
+def serve(service: Service, label: str = "serve") -> int:
+    """Run `service` until a signal or until it is done; its exit status (a failure is one line on stderr)."""
+    run_until_done(service)
+    states = service.stream_states()
+    log.info("stopped: %s", ", ".join(f"{sid}={state.value}" for sid, state in states.items()))
+    if service.failure is not None:
+        print(f"vgsum {label}: {service.failure}; see the log for the traceback", file=sys.stderr)
+        return 1
+    return 1 if states and all(state == StreamState.FAILED for state in states.values()) else 0
 
 
 def main(argv: list[str]) -> int:
-    """Run until SIGINT/SIGTERM (clean stop within 2 s) or until every stream is final."""
+    """Load the config, build its service, serve."""
     parser = argparse.ArgumentParser(prog="vgsum serve", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="YAML file (see configs/edge.yaml)")
     args = parser.parse_args(argv)
     cfg = load_config(args.config, EdgeConfig)
     logging.getLogger().setLevel(cfg.log_level)
-
-    daemon, ingest = _ingest_only(cfg) if cfg.mode == "ingest" else _summarize(cfg)
-    stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-        daemon.request_stop()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        daemon.start()
-        while not stop.is_set():
-            if daemon.wait(timeout_s=0.2):
-                log.info("every stream has ended or failed; exiting")
-                break
-    finally:
-        if cfg.mode == "ingest":
-            ingest.stop(timeout_s=1.5)
-        else:
-            daemon.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    states = [w.state.value for w in ingest.workers.values()]
-    log.info("stopped: %s", ", ".join(f"{sid}={s}" for sid, s in zip(ingest.workers, states, strict=True)))
-    return 1 if states and all(s == "failed" for s in states) else 0
+    service = build_service(cfg)
+    log.info("%s: %d streams", cfg.mode, len(cfg.streams))
+    return serve(service)

@@ -20,5 +20,3 @@ COCO80: tuple[str, ...] = (
 )  # fmt: skip
 
 assert len(COCO80) == 80
-
-CLASS_ID: dict[str, int] = {name: index for index, name in enumerate(COCO80)}

@@ -6,6 +6,7 @@ instead of pydantic's multi-line report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,11 +19,18 @@ from vgsum.stream.redact import redact_text
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def describe_validation_error(err: ValidationError, where: str) -> str:
-    """The first problem of a pydantic error as `where: key.path: message (got value)`."""
+def describe_validation_error(
+    err: ValidationError, where: str | None, key_names: Mapping[str, str] | None = None
+) -> str:
+    """The first problem of a pydantic error as `where: key.path: message (got value)`.
+
+    `key_names` shows a key path under another name: a config built from command-line
+    options names the option the user typed, not the config key.
+    """
     first = err.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    key = (key_names or {}).get(key, key)
+    message = "unknown key" if first["type"] == "extra_forbidden" else str(first["msg"]).removeprefix("Value error, ")
     got = first.get("input")
     # a whole section (a model validator's input) is no help on one line and may hold a camera URL;
     # a scalar is shown with any credential masked before it is cut short
@@ -30,15 +38,18 @@ def describe_validation_error(err: ValidationError, where: str) -> str:
     shown = "" if quiet else f" (got {redact_text(repr(got))[:60]})"
     more = len(err.errors()) - 1
     tail = f" [+{more} more]" if more else ""
-    return f"{where}: {key}: {message}{shown}{tail}"
+    line = f"{key}: {message}{shown}{tail}"
+    return line if where is None else f"{where}: {line}"
 
 
-def parse_config(data: object, model: type[ModelT], where: str = "config") -> ModelT:
-    """Validate already-loaded data; raise UserError with a one-line description."""
+def parse_config(
+    data: object, model: type[ModelT], where: str | None = "config", key_names: Mapping[str, str] | None = None
+) -> ModelT:
+    """Validate already-loaded data; raise UserError with a one-line description (see `describe_validation_error`)."""
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as err:
-        raise UserError(describe_validation_error(err, where)) from None
+        raise UserError(describe_validation_error(err, where, key_names)) from None
 
 
 def load_config(path: str | Path, model: type[ModelT]) -> ModelT:

@@ -1,1 +1,1 @@
-"""TODO"""
+"""The daemon: config, services (ingest, summary), the pipeline thread, publisher, control socket, CurveZMQ, metrics."""

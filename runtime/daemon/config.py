@@ -1,7 +1,8 @@
 """`EdgeConfig`: the daemon's whole configuration, one YAML file (`configs/edge.yaml`).
 
-Sections are separate models so later issues add theirs (engines, control,
-metrics) without touching the stream part. Unknown keys are errors.
+One model per section, each beside the code it configures where that code lives
+lower down (streams in `stream/`, engines, summary), so a section can be read and
+tested without the daemon. Unknown keys are errors.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from vgsum.runtime.common.paths import engine_dir
+from vgsum.runtime.engines.config import EngineConfig
+from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.summary.summarizer import SummaryConfig
 from vgsum.stream.config import StreamConfig
 
@@ -73,23 +75,6 @@ class MetricsConfig(BaseModel):
     port: int = Field(9571, ge=0, le=65535, description="0 picks a free port")
 
 
-class EngineConfig(BaseModel):
-    """Where the engines are and what runs them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dir: Path | None = Field(None, description="engine folder; default $VGSUM_ENGINES or ~/.cache/vgsum/engines")
-    backend: Literal["onnxruntime", "tensorrt"] = "onnxruntime"
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime intra-op threads; None = default")
-    max_batch: int = Field(8, ge=1, le=256, description="frames perceived together across streams")
-
-    @property
-    def folder(self) -> Path:
-        """The engine folder in force."""
-        return Path(self.dir).expanduser() if self.dir is not None else engine_dir()
-
-
 class EdgeConfig(BaseModel):
     """Top level of `vgsum serve --config FILE`."""
 
@@ -106,10 +91,6 @@ class EdgeConfig(BaseModel):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    def publish_curve_keys(self) -> CurveServerKeys | None:
-        """The publisher's CurveZMQ server keys, when configured."""
-        return None if self.publish.curve is None else self.publish.curve.keys()
-
     @field_validator("streams")
     @classmethod
     def _unique_ids(cls, streams: list[StreamConfig]) -> list[StreamConfig]:
@@ -120,17 +101,31 @@ class EdgeConfig(BaseModel):
             seen.add(stream.stream_id)
         return streams
 
+    @field_validator("streams")
+    @classmethod
+    def _clean_queries(cls, streams: list[StreamConfig]) -> list[StreamConfig]:
+        """The rules of the control socket's `set_queries` hold for configured queries too."""
+        for stream in streams:
+            try:
+                stream.queries = clean_queries(stream.queries)
+            except ValueError as err:
+                raise ValueError(f"stream {stream.stream_id!r}: {err}") from None
+        return streams
+
     @model_validator(mode="after")
     def _clips_outlast_the_decision(self) -> EdgeConfig:
-        """A highlight is decided up to shot_delay_s + decision_delay_s after its shot ends; its packets must
-        still be buffered then."""
-        needed = self.summary.shot_latency_s()
+        """A highlight's clip is cut when its last message goes out; its first packets must still be buffered."""
+        needed = self.summary.highlight_latency_s()
+        why = (
+            "summary.events.max_s + end_s + min_s" if self.summary.selection == "events"
+            else "summary.shot_delay_s + decision_delay_s + max_shot_s"
+        )
         for stream in self.streams:
             if stream.clips_dir is not None and stream.clip_buffer_s <= needed:
                 raise ValueError(
                     f"stream {stream.stream_id!r}: clip_buffer_s {stream.clip_buffer_s:g} must exceed "
-                    f"how late a highlight is decided ({needed:g} s: summary.shot_delay_s + decision_delay_s "
-                    "+ max_shot_s), or highlight clips lose their start"
+                    f"how long before its last message a highlight can start ({needed:g} s: {why}), "
+                    "or highlight clips lose their start"
                 )
         return self
 

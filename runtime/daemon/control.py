@@ -16,12 +16,12 @@ Requests (field `op` picks the kind)::
     {"op": "status", "stream_id": "cam1"}
     {"op": "list_streams"}
 
-The server dispatches to a `ControlHandler` (the pipeline implements it; the
-`QueryBook` here is a complete one for queries). It runs in its own thread and
-owns its socket; `stop()` returns within about a poll interval.
+The server dispatches to a `ControlHandler` (the daemon's `SummaryService`). It
+runs in its own thread and owns its socket; `stop()` returns within about a poll
+interval.
 
 Binding: 127.0.0.1 by default. Any address that is not loopback (or ipc://,
-inproc://) is refused unless CurveZMQ keys are configured (`runtime/curve.py`).
+inproc://) is refused unless CurveZMQ keys are configured (`runtime/daemon/curve.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import ipaddress
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.daemon.curve import CurveGuard, CurveServerKeys, configure_curve_server
+from vgsum.runtime.summary.queries import MAX_QUERIES, clean_queries
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ MAX_REQUEST_BYTES = 16 * 1024
 # Past this, libzmq drops the connection without reading the message (memory bound);
 # between MAX_REQUEST_BYTES and this, the sender gets an error reply.
 HARD_LIMIT_FACTOR = 8
-MAX_QUERIES = 16
-MAX_QUERY_CHARS = 200
 MAX_STREAM_ID_CHARS = 128
 POLL_MS = 100
 
@@ -102,32 +101,6 @@ REQUESTS: dict[str, type[_Request]] = {
     "status": StatusRequest,
     "list_streams": ListStreams,
 }
-
-
-def clean_queries(queries: list[str]) -> list[str]:
-    """Strip, check and de-duplicate free-text queries; raises ValueError naming the bad one by position.
-
-    A query must be non-empty after stripping, at most MAX_QUERY_CHARS characters,
-    encodable as UTF-8 (JSON `\\ud800` escapes are not) and free of control characters.
-    """
-    if len(queries) > MAX_QUERIES:
-        raise ValueError(f"at most {MAX_QUERIES} queries, got {len(queries)}")
-    cleaned: list[str] = []
-    for i, raw in enumerate(queries):
-        text = raw.strip()
-        if not text:
-            raise ValueError(f"query {i} is empty")
-        if len(text) > MAX_QUERY_CHARS:
-            raise ValueError(f"query {i} is longer than {MAX_QUERY_CHARS} characters")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"query {i} is not valid Unicode (lone surrogate escape)") from None
-        if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise ValueError(f"query {i} contains control characters")
-        if text not in cleaned:
-            cleaned.append(text)
-    return cleaned
 
 
 class RequestError(Exception):
@@ -193,53 +166,6 @@ class ControlHandler(Protocol):
     def stream_status(self, stream_id: str) -> Mapping[str, Any]:
         """A JSON-able status of the stream (state, fps, drops, ...)."""
         ...
-
-
-class QueryBook:
-    """A thread-safe store of each stream's queries, a complete `ControlHandler`.
-
-    The pipeline reads `queries(stream_id)` each frame: the version number changes
-    on every `set_queries`, so it re-embeds the queries only when they changed.
-    `status` is an optional callback giving a stream's live status.
-    """
-
-    def __init__(
-        self,
-        initial: Mapping[str, list[str]],
-        status: Callable[[str], Mapping[str, Any]] | None = None,
-    ) -> None:
-        self._lock = threading.Lock()
-        self._queries: dict[str, tuple[int, tuple[str, ...]]] = {
-            sid: (0, tuple(clean_queries(list(qs)))) for sid, qs in initial.items()
-        }
-        self._status = status
-
-    def stream_ids(self) -> list[str]:
-        """Ids of the streams, in the order given."""
-        with self._lock:
-            return list(self._queries)
-
-    def queries(self, stream_id: str) -> tuple[int, tuple[str, ...]]:
-        """(version, queries) of a stream; the version increases on every change."""
-        with self._lock:
-            return self._queries[stream_id]
-
-    def get_queries(self, stream_id: str) -> list[str]:
-        """The stream's current queries."""
-        return list(self.queries(stream_id)[1])
-
-    def set_queries(self, stream_id: str, queries: list[str]) -> None:
-        """Replace the stream's queries."""
-        cleaned = tuple(clean_queries(queries))
-        with self._lock:
-            version, _ = self._queries[stream_id]
-            self._queries[stream_id] = (version + 1, cleaned)
-
-    def stream_status(self, stream_id: str) -> Mapping[str, Any]:
-        """The status callback's answer, plus the queries."""
-        base = dict(self._status(stream_id)) if self._status else {}
-        base["queries"] = self.get_queries(stream_id)
-        return base
 
 
 def _require_stream(handler: ControlHandler, stream_id: str) -> None:

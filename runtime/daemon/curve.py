@@ -17,8 +17,6 @@ Usage for any server socket (call before `bind`)::
     socket.bind(endpoint)
     ...
     socket.close(); guard.release()
-
-Only zmq and `UserError` are imported, so this module can move to `stream/` as is.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Per stream: a reader thread (StreamWorker) and a consumer thread that drains its
 queue; one service thread sends periodic status and the heartbeat. A stream that
 fails changes nothing for the others. `stop()` ends everything within about 2 s:
 readers blocked inside FFmpeg are daemon threads and are left behind at exit.
+
+On its own (`mode: ingest`) it is a whole daemon; `SummaryService` runs one inside
+and hands its frames to the pipeline. Both have the life cycle of `Service`.
 """
 
 from __future__ import annotations
@@ -84,8 +87,11 @@ class IngestService:
         ticker.start()
         self._threads.append(ticker)
 
-    def stop(self, timeout_s: float = 1.5) -> None:
-        """Stop all streams, wait up to `timeout_s` in all, send a last status each, close the publisher."""
+    def stop(self, timeout_s: float = 1.5, close_publisher: bool = True) -> None:
+        """Stop all streams, wait up to `timeout_s` in all, send a last status each, close the publisher.
+
+        `close_publisher=False` leaves it open for an owner that still has messages to flush.
+        """
         self._stop.set()
         for worker in self.workers.values():
             worker.stop()
@@ -97,29 +103,42 @@ class IngestService:
             thread.join(max(0.0, deadline - time.monotonic()))
         for worker in self.workers.values():
             self._safe_status(worker)
-        self.publisher.close()
+        if close_publisher:
+            self.publisher.close()
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until every stream is final (ended/failed) or `timeout_s`; True when all are final."""
+        """True once every stream is final (ended/failed) and its queue drained; False on timeout or stop."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self._stop.is_set():
-            if all(w.state.final for w in self.workers.values()) and all(
-                len(w.queue) == 0 for w in self.workers.values()
-            ):
+            if self.drained():
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             self._stop.wait(0.1)
-        return all(w.state.final for w in self.workers.values())
+        return False
+
+    def drained(self) -> bool:
+        """Every stream is final and its queue empty: no frame will come any more."""
+        workers = self.workers.values()
+        return all(w.state.final for w in workers) and all(len(w.queue) == 0 for w in workers)
 
     def request_stop(self) -> None:
         """Signal-safe: only sets a flag; the main thread calls `stop()`."""
         self._stop.set()
 
     @property
-    def stopping(self) -> bool:
-        """True once a stop was requested."""
-        return self._stop.is_set()
+    def failure(self) -> str | None:
+        """Always None: a broken source fails only its own stream (see `stream_states`), never the service."""
+        return None
+
+    def stream_states(self) -> dict[str, StreamState]:
+        """Each stream's state, in config order."""
+        return {sid: worker.state for sid, worker in self.workers.items()}
+
+    def fail(self, reason: str) -> None:
+        """Mark every stream failed with `reason` and stop reading: what consumed the frames is gone."""
+        for worker in self.workers.values():
+            worker.fail(reason)
 
     # -- publishing -------------------------------------------------------------
     def publish_status(self, worker: StreamWorker) -> None:

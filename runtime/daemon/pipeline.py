@@ -6,6 +6,11 @@ and files wait). One pipeline thread takes whatever frames are ready, runs the
 perception engine once for the batch, `refiner.frame` once for the batch, and
 then hands each frame to its stream's `StreamSummarizer`, which runs
 `refiner.window` every S frames and emits scores and highlights.
+
+An exception in that thread is a bug (an engine or the summarizer broke), and
+every stream depends on the thread: it is recorded in `failure`, the thread
+stops, blocked submitters are released, and `StreamSinks.on_failure` lets the
+owner mark the streams failed, instead of a dead thread that everyone waits on.
 """
 
 from __future__ import annotations
@@ -14,19 +19,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from vgsum.runtime.common.errors import UserError
-from vgsum.runtime.daemon.config import EngineConfig
-from vgsum.runtime.daemon.control import clean_queries
-from vgsum.runtime.engines.perception import FramePerception, PerceptionEngine
-from vgsum.runtime.engines.refiner import FrameBatchInput, RefinerEngines
-from vgsum.runtime.engines.text import TextEncoder, load_text_encoder
-from vgsum.runtime.report.timeline import thumbnail
+from vgsum.runtime.engines.loader import Engines
+from vgsum.runtime.engines.perception import FramePerception
+from vgsum.runtime.engines.refiner import FrameBatchInput
+from vgsum.runtime.report.thumbnail import thumbnail
+from vgsum.runtime.summary.foreground import ForegroundModel
+from vgsum.runtime.summary.queries import StreamQueries
 from vgsum.runtime.summary.summarizer import (
     FrameInput,
     HighlightEvent,
@@ -36,61 +39,32 @@ from vgsum.runtime.summary.summarizer import (
     shot_signature,
 )
 from vgsum.stream.ingest import SampledFrame
+from vgsum.stream.redact import redact_text
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Engines:
-    """The three engines, loaded once per process and shared by every stream."""
-
-    perception: PerceptionEngine
-    text: TextEncoder
-    refiner: RefinerEngines
-
-    @classmethod
-    def load(cls, cfg: EngineConfig) -> Engines:
-        """Load all three from `cfg.folder`; a missing one is a one-line UserError naming the export command."""
-        folder = cfg.folder
-        if not folder.is_dir():
-            raise UserError(
-                f"engine folder {folder} does not exist; build the engines with `vgsum export all --out {folder}`"
-            )
-        kwargs: dict[str, Any] = {"kind": cfg.backend, "device": cfg.device, "threads": cfg.threads}
-        engines = cls(
-            perception=PerceptionEngine.load(folder, **kwargs),
-            text=load_text_encoder(folder, **kwargs),
-            refiner=RefinerEngines.load(folder, **kwargs),
-        )
-        given = {spec.name: spec.shape[-1] for spec in engines.perception.backend.outputs}.get("frame_feature")
-        if isinstance(given, int) and given != engines.refiner.frame_dim:
-            raise UserError(
-                f"the refiner in {folder} takes {engines.refiner.frame_dim}-d frame features but the perception "
-                f"engine gives {given}-d; rebuild both with `vgsum export all --out {folder}`"
-            )
-        log.info(
-            "engines from %s on %s (refiner %s)",
-            folder,
-            engines.perception.provider,
-            "trained" if engines.refiner.trained else "UNTRAINED: random weights",
-        )
-        return engines
+MAX_FAILURE_CHARS = 200
+THUMBNAIL_WIDTH = 192
 
 
 @dataclass
 class StreamSinks:
-    """Where one stream's results go (publisher, printer, report collector...)."""
+    """Where the results go (publisher, printer, report collector...); called on the pipeline thread."""
 
     on_score: Callable[[str, ScoreEvent], None]
     on_highlight: Callable[[str, HighlightEvent], None]
     on_latency: Callable[[str, str, float], None] = lambda stream_id, stage, seconds: None
     # (stream id, media time, labels detected): what the detector saw in each frame, for reports and checks
     on_frame: Callable[[str, float, list[str]], None] = lambda stream_id, t, labels: None
+    # the pipeline thread stopped on an exception (one redacted line); no stream is scored after it
+    on_failure: Callable[[str], None] = lambda reason: None
 
 
 @dataclass
 class _Stream:
     summarizer: StreamSummarizer
+    activity: ForegroundModel
+    epoch: int | None = None
     query_version: int = -1
     queries: tuple[str, ...] = ()
     query_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float32))
@@ -98,25 +72,34 @@ class _Stream:
     finished: bool = False
 
 
+_End = tuple[str, str]  # ("end", stream id): the stream's last frame was queued before this
+
+
 class Pipeline:
     """All streams' summaries; `submit` from any thread, `run` on one thread (or `process` directly)."""
 
     def __init__(
-        self, engines: Engines, summary: SummaryConfig, sinks: StreamSinks, queue_size: int = 16, max_batch: int = 8
+        self,
+        engines: Engines,
+        summary: SummaryConfig,
+        sinks: StreamSinks,
+        queue_size: int = 16,
+        max_batch: int = 8,
+        thumbnails: bool = True,
     ) -> None:
         self.engines = engines
         self.max_batch = max_batch
         self.summary = summary
         self.sinks = sinks
-        self._queue: queue.Queue[SampledFrame | tuple[str, str]] = queue.Queue(maxsize=queue_size)
+        self.thumbnails = thumbnails
+        self.queries = StreamQueries()
+        self._queue: queue.Queue[SampledFrame | _End] = queue.Queue(maxsize=queue_size)
         self._streams: dict[str, _Stream] = {}
-        self._queries: dict[str, tuple[int, tuple[str, ...]]] = {}
-        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.thumbnails = True
+        self._failure: str | None = None
 
-    # -- streams and queries (any thread) -------------------------------------------
-    def add_stream(self, stream_id: str, sample_fps: float, queries: list[str] | tuple[str, ...] = ()) -> None:
+    # -- streams --------------------------------------------------------------------
+    def add_stream(self, stream_id: str, sample_fps: float, queries: Sequence[str] = ()) -> None:
         """Register a stream before its first frame."""
         refiner = self.engines.refiner
 
@@ -134,32 +117,17 @@ class Pipeline:
             on_score=lambda event, sid=stream_id: self.sinks.on_score(sid, event),
             on_highlight=lambda event, sid=stream_id: self.sinks.on_highlight(sid, event),
         )
-        with self._lock:
-            self._streams[stream_id] = _Stream(summarizer)
-            self._queries[stream_id] = (0, tuple(clean_queries(list(queries))))
+        self.queries.add(stream_id, queries)
+        self._streams[stream_id] = _Stream(summarizer, ForegroundModel(sample_fps))
 
-    def stream_ids(self) -> list[str]:
-        """Ids of the registered streams."""
-        with self._lock:
-            return list(self._streams)
-
-    def get_queries(self, stream_id: str) -> list[str]:
-        """A stream's current queries."""
-        with self._lock:
-            return list(self._queries[stream_id][1])
-
-    def set_queries(self, stream_id: str, queries: list[str]) -> None:
-        """Replace a stream's queries; they apply from the next frame on."""
-        cleaned = tuple(clean_queries(list(queries)))
-        with self._lock:
-            if stream_id not in self._queries:
-                raise UserError(f"no stream {stream_id!r}")
-            version, _ = self._queries[stream_id]
-            self._queries[stream_id] = (version + 1, cleaned)
+    @property
+    def failure(self) -> str | None:
+        """Why the pipeline thread stopped on its own (one line), or None while it is healthy."""
+        return self._failure
 
     # -- frames ---------------------------------------------------------------------
     def submit(self, frame: SampledFrame, timeout: float | None = None) -> bool:
-        """Queue a frame for the pipeline thread; blocks while the pipeline is behind. False when stopping."""
+        """Queue a frame for the pipeline thread; blocks while the pipeline is behind. False when stopped or failed."""
         while not self._stop.is_set():
             try:
                 self._queue.put(frame, timeout=0.2 if timeout is None else timeout)
@@ -179,35 +147,20 @@ class Pipeline:
                 continue
 
     def run(self) -> None:
-        """The pipeline thread's loop: batch what is ready, process it, until `stop()`."""
-        while not self._stop.is_set():
-            try:
-                first = self._queue.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            batch: list[SampledFrame] = []
-            items = [first]
-            while len(items) < 64:
+        """The pipeline thread's loop: batch what is ready, process it, until `stop()` or a failure."""
+        try:
+            while not self._stop.is_set():
                 try:
-                    items.append(self._queue.get_nowait())
+                    first = self._queue.get(timeout=0.1)
                 except queue.Empty:
-                    break
-            for item in items:
-                if isinstance(item, tuple):
-                    self.process(batch)
-                    batch = []
-                    self.finish(item[1])
-                else:
-                    batch.append(item)
-            self.process(batch)
+                    continue
+                self._handle(self._take_ready(first))
+        except Exception as err:  # a bug anywhere below ends every stream: record it, release the waiters
+            self._fail(err)
 
     def stop(self) -> None:
         """Ask `run` to return."""
         self._stop.set()
-
-    def pending(self) -> int:
-        """Frames waiting for the pipeline thread."""
-        return self._queue.qsize()
 
     def finished(self, stream_id: str) -> bool:
         """True once the stream's end was processed (all its scores final, all its shots decided)."""
@@ -249,6 +202,10 @@ class Pipeline:
                 self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(chunk))
                 self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(chunk))
                 stream.frames += 1
+                if frame.epoch != stream.epoch:  # a reconnect may bring another view
+                    stream.activity.reset()
+                    stream.epoch = frame.epoch
+                activity = stream.activity.update(frame.rgb)
                 self.sinks.on_frame(frame.stream_id, frame.media_time, perceived.labels)
                 stream.summarizer.add(
                     FrameInput(
@@ -258,16 +215,50 @@ class Pipeline:
                         frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
                         appearance=perceived.frame_feature,
                         labels=perceived.labels,
+                        activity=activity,
+                        motion=stream.activity.motion,
                         query_match=self._query_match(perceived, stream),
-                        thumbnail=thumbnail(frame.rgb, max_width=192) if self.thumbnails else None,
+                        thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
                     )
                 )
 
     # -- helpers --------------------------------------------------------------------
+    def _take_ready(self, first: SampledFrame | _End) -> list[SampledFrame | _End]:
+        items = [first]
+        while len(items) < 64:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _handle(self, items: list[SampledFrame | _End]) -> None:
+        """Process frames in batches, flushing a stream where its end marker sits."""
+        batch: list[SampledFrame] = []
+        for item in items:
+            if isinstance(item, tuple):
+                self.process(batch)
+                batch = []
+                self.finish(item[1])
+            else:
+                batch.append(item)
+        self.process(batch)
+
+    def _fail(self, err: Exception) -> None:
+        """Record the failure once (with its traceback in the log), stop, and tell the owner."""
+        first_line = (str(err).splitlines() or [""])[0]
+        reason = redact_text(f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__)
+        self._failure = reason[:MAX_FAILURE_CHARS]
+        log.exception("pipeline failed; no stream is scored from here on")
+        self._stop.set()
+        try:
+            self.sinks.on_failure(self._failure)
+        except Exception:  # the failure is already recorded; a broken handler must not hide it
+            log.exception("pipeline failure handler failed")
+
     def _stream_for(self, stream_id: str) -> _Stream:
         stream = self._streams[stream_id]
-        with self._lock:
-            version, queries = self._queries[stream_id]
+        version, queries = self.queries.versioned(stream_id)
         if version != stream.query_version:
             stream.query_vectors = (
                 np.stack([self.engines.text.embed_query(q) for q in queries])

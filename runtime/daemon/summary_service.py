@@ -2,7 +2,12 @@
 
 `vgsum serve` runs it on a config's streams until a signal; `vgsum run` runs it on one
 source until the source ends. Streams are isolated: a stream that fails only changes
-its own status, and the pipeline keeps serving the others.
+its own status, and the pipeline keeps serving the others. The pipeline itself is
+shared, so when it fails (a bug) every stream is marked failed at once (status,
+metrics, /healthz) and the service is done, with the reason in `failure`.
+
+It is also the control socket's handler: queries live in the pipeline's
+`StreamQueries`, status comes from the ingest workers and the pipeline counters.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.pipeline import Engines, Pipeline, StreamSinks
+from vgsum.runtime.daemon.ingest_service import IngestService
+from vgsum.runtime.daemon.pipeline import Pipeline, StreamSinks
+from vgsum.runtime.daemon.publisher import build_publisher
+from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
 from vgsum.stream.ingest import SampledFrame
-from vgsum.stream.messages import HighlightMessage, ScoreMessage
-from vgsum.stream.publish import Publisher
+from vgsum.stream.messages import EventMessage, HighlightMessage, ScoreMessage
+from vgsum.stream.state import StreamState
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +38,16 @@ class Collected:
 
     scores: list[tuple[float, float, bool]] = field(default_factory=list)
     frames: list[tuple[float, list[str]]] = field(default_factory=list)  # (t, labels the detector saw)
-    highlights: list[dict[str, Any]] = field(default_factory=list)
+    highlights: list[dict[str, Any]] = field(default_factory=list)  # finished ones, with id and alert time
+    alerts: dict[str, float] = field(default_factory=dict)  # highlight id -> stream time of its first message
 
 
 HighlightPrinter = Callable[[str, HighlightEvent], None]
+
+
+def _pipeline_failed(reason: str) -> str:
+    """The one line that names a pipeline failure in status messages, the API and the exit message."""
+    return f"pipeline failed: {reason}"
 
 
 class SummaryService:
@@ -47,14 +61,16 @@ class SummaryService:
         collect: bool = False,
         on_highlight: HighlightPrinter | None = None,
     ) -> None:
-        from vgsum.runtime.daemon.ingest_service import IngestService
-
         self.cfg = cfg
         self.collect = collect
         self.collected: dict[str, Collected] = {s.stream_id: Collected() for s in cfg.streams}
         self._clips_dirs = {s.stream_id: s.clips_dir for s in cfg.streams if s.clips_dir is not None}
         self._print_highlight = on_highlight
-        self.publisher = Publisher(cfg.publish.endpoints, sndhwm=cfg.publish.sndhwm, security=self._pub_security())
+        self.control = None
+        if cfg.control.enabled:  # before any socket exists: its binding policy may refuse the config
+            from vgsum.runtime.daemon.control import ControlServer
+
+            self.control = ControlServer(self, cfg.control.endpoint, curve=cfg.control.curve_keys())
         self.metrics = None
         self.metrics_server = None
         if cfg.metrics.enabled:
@@ -70,14 +86,16 @@ class SummaryService:
                 on_highlight=self._on_highlight,
                 on_latency=self._on_latency,
                 on_frame=self._on_frame,
+                on_failure=self._on_pipeline_failure,
             ),
             max_batch=cfg.engines.max_batch,
+            thumbnails=collect,
         )
-        self.pipeline.thumbnails = collect
         for stream in cfg.streams:
             self.pipeline.add_stream(stream.stream_id, stream.sample_fps, stream.queries)
         self._latency_sums: dict[tuple[str, str], list[float]] = {}  # (stream, stage) -> [seconds, count]
         self._latency_lock = threading.Lock()
+        self.publisher = build_publisher(cfg.publish)
         self.ingest = IngestService(
             cfg,
             self.publisher,
@@ -85,39 +103,50 @@ class SummaryService:
             on_drained=self.pipeline.end_stream,
             status_extra=self._status_latency,
         )
-        self.control = None
-        if cfg.control.enabled:
-            from vgsum.runtime.daemon.control import ControlServer
-
-            self.control = ControlServer(self, cfg.control.endpoint, curve=cfg.control.curve_keys())
         self._thread = threading.Thread(target=self.pipeline.run, name="pipeline", daemon=True)
         self._watch = threading.Thread(target=self._watch_streams, name="metrics-watch", daemon=True)
         self._stop = threading.Event()
-        self.control_endpoint: str | None = None
+        self._failed_streams_marked = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         """Bind everything (errors are UserErrors), then start the threads."""
         if self.metrics_server is not None:
-            port = self.metrics_server.start()
-            log.info("metrics on http://%s:%d/metrics and /healthz", self.cfg.metrics.host, port)
+            self.metrics_server.start()
         if self.control is not None:
-            self.control_endpoint = self.control.start()
-            log.info("control socket on %s", self.control_endpoint)
+            self.control.start()
         self._thread.start()
         self._watch.start()
         self.ingest.start()
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """True once every stream is final and its summary flushed (files); False on timeout or stop."""
+        """True once every stream is final and its summary flushed, or the pipeline failed (see `failure`).
+
+        False on timeout or after `request_stop`.
+        """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self._stop.is_set():
-            if self.ingest.wait(timeout_s=0) and all(self.pipeline.finished(sid) for sid in self.collected):
+            if self._done():
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             self._stop.wait(0.05)
         return False
+
+    def _done(self) -> bool:
+        if self.pipeline.failure is not None:
+            return self._failed_streams_marked.is_set()
+        return self.ingest.drained() and all(self.pipeline.finished(sid) for sid in self.collected)
+
+    @property
+    def failure(self) -> str | None:
+        """Why nothing is scored any more (the pipeline failed; one line), or None."""
+        reason = self.pipeline.failure
+        return None if reason is None else _pipeline_failed(reason)
+
+    def stream_states(self) -> dict[str, StreamState]:
+        """Each stream's ingest state, in config order."""
+        return self.ingest.stream_states()
 
     def request_stop(self) -> None:
         """Signal-safe."""
@@ -125,11 +154,17 @@ class SummaryService:
         self.ingest.request_stop()
 
     def stop(self) -> None:
-        """Stop everything within about 2 s."""
+        """Stop everything within about 2 s (also after a `start` that failed half way)."""
         self._stop.set()
-        self.ingest.stop(timeout_s=1.0)  # closes the publisher too
+        self.ingest.stop(timeout_s=1.0, close_publisher=False)
         self.pipeline.stop()
-        self._thread.join(0.5)
+        if self._thread.is_alive():
+            self._thread.join(0.5)
+        if not self._thread.is_alive() and self.pipeline.failure is None:
+            # nothing else touches the summaries now: end open highlights and make the last scores final
+            for stream_id in self.collected:
+                self.pipeline.finish(stream_id)
+        self.publisher.close()
         if self.control is not None:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:
@@ -138,15 +173,15 @@ class SummaryService:
     # -- ControlHandler (called from the control thread) ----------------------------
     def stream_ids(self) -> list[str]:
         """Configured stream ids."""
-        return self.pipeline.stream_ids()
+        return self.pipeline.queries.stream_ids()
 
     def get_queries(self, stream_id: str) -> list[str]:
         """The stream's queries."""
-        return self.pipeline.get_queries(stream_id)
+        return self.pipeline.queries.get(stream_id)
 
     def set_queries(self, stream_id: str, queries: list[str]) -> None:
-        """Replace the stream's queries."""
-        self.pipeline.set_queries(stream_id, queries)
+        """Replace the stream's queries; they apply from the next frame the pipeline takes."""
+        self.pipeline.queries.set(stream_id, queries)
 
     def stream_status(self, stream_id: str) -> Mapping[str, Any]:
         """State and counters of one stream."""
@@ -159,18 +194,18 @@ class SummaryService:
             "epoch": stats.epoch,
             "frames_scored": self.pipeline.frames_done(stream_id),
             "gaps": self.pipeline.gaps(stream_id),
-            "queries": self.pipeline.get_queries(stream_id),
+            "queries": self.pipeline.queries.get(stream_id),
             "last_error": stats.last_error,
         }
 
     # -- sinks -----------------------------------------------------------------------
-    def _pub_security(self):
-        keys = self.cfg.publish_curve_keys()
-        if keys is None:
-            return None
-        from vgsum.runtime.daemon.curve import CurveSecurity
-
-        return CurveSecurity(server=keys)
+    def _on_pipeline_failure(self, reason: str) -> None:
+        """Every stream depends on the pipeline: mark them all failed (status messages, metrics, /healthz)."""
+        self.ingest.fail(_pipeline_failed(reason))
+        if self.metrics is not None:
+            for stream_id in self.collected:
+                self.metrics.set_state(stream_id, StreamState.FAILED)
+        self._failed_streams_marked.set()
 
     def _submit(self, frame: SampledFrame) -> None:
         self.pipeline.submit(frame)
@@ -212,35 +247,30 @@ class SummaryService:
         self._on_latency(stream_id, "publish", time.perf_counter() - started)
 
     def _on_highlight(self, stream_id: str, event: HighlightEvent) -> None:
+        """Every phase goes out as an `event`; the end also as a `highlight` (with its clip) for older subscribers."""
         clip = None
-        clips_dir = self._clips_dirs.get(stream_id)
-        if clips_dir is not None:
-            clip = self.ingest.workers[stream_id].write_clip(event.start, event.end, event.epoch, clips_dir)
+        if event.phase == "end":
+            clips_dir = self._clips_dirs.get(stream_id)
+            if clips_dir is not None:
+                clip = self.ingest.workers[stream_id].write_clip(event.start, event.end, event.epoch, clips_dir)
+        fields = dict(start=event.start, end=event.end, score=event.score, objects=event.objects, query=event.query)
         try:
             self.publisher.publish(
-                HighlightMessage,
-                stream_id,
-                media_time=event.end,
-                start=event.start,
-                end=event.end,
-                score=event.score,
-                objects=event.objects,
-                query=event.query,
-                clip=clip,
+                EventMessage, stream_id, media_time=event.emitted_at, id=event.id, phase=event.phase, clip=clip,
+                **fields,
             )
-        except RuntimeError:
+            if event.phase == "end":
+                self.publisher.publish(HighlightMessage, stream_id, media_time=event.end, clip=clip, **fields)
+        except RuntimeError:  # publisher closed during shutdown
             return
         if self.collect:
-            record = {
-                "start": event.start,
-                "end": event.end,
-                "score": event.score,
-                "objects": event.objects,
-                "query": event.query,
-                "clip": clip,
-                "thumbnail": event.thumbnail,
-            }
-            self.collected[stream_id].highlights.append(record)
+            collected = self.collected[stream_id]
+            collected.alerts.setdefault(event.id, event.emitted_at)
+            if event.phase == "end":
+                collected.highlights.append(
+                    {"id": event.id, **fields, "clip": clip, "thumbnail": event.thumbnail,
+                     "alerted_at": collected.alerts[event.id], "ended_at": event.emitted_at}
+                )
         if self._print_highlight is not None:
             self._print_highlight(stream_id, event)
 

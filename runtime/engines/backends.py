@@ -23,6 +23,7 @@ import numpy as np
 
 from vgsum.runtime.common.digest import sha256_of
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.engines.manifest import sidecar_name
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,7 @@ def sidecar_for(path: Path | str, kind: str = "onnxruntime") -> Path:
     own sidecar beside the ONNX one, so `text.json` -> `text.trt.json` for `tensorrt`.
     """
     path = Path(path).expanduser()
-    sidecar = path if path.suffix == ".json" else path.with_suffix(".json")
-    if kind == "tensorrt" and not sidecar.name.endswith(".trt.json"):
-        sidecar = sidecar.with_name(sidecar.name.split(".")[0] + ".trt.json")
-    return sidecar
+    return path.with_name(sidecar_name(path.name, kind))
 
 
 def resolve_engine(path: Path | str, kind: str = "onnxruntime") -> tuple[Path, dict[str, Any]]:

@@ -16,8 +16,7 @@ import numpy as np
 from vgsum.runtime.common.coco import COCO80
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.backends import Backend, load_backend
-
-ENGINE_FILE = "perception.onnx"
+from vgsum.runtime.engines.manifest import PERCEPTION_ENGINE
 
 
 @dataclass
@@ -45,16 +44,15 @@ class PerceptionEngine:
         sidecar = backend.sidecar
         self.class_names: list[str] = list(sidecar.get("class_names") or COCO80)
         self.top_n = int(sidecar.get("extra", {}).get("config", {}).get("top_n", 16))
-        self.feature_dim = int(sidecar.get("extra", {}).get("object_feature_dim", 0))
 
     @classmethod
     def load(
         cls, path: Path | str, *, kind: str = "onnxruntime", device: str = "auto", threads: int | None = None
     ) -> PerceptionEngine:
-        """Load `perception.onnx` (or its sidecar, or the folder holding it)."""
+        """Load the perception engine from its file, its sidecar, or the folder holding it."""
         path = Path(path).expanduser()
         if path.is_dir():
-            path = path / ENGINE_FILE
+            path = path / PERCEPTION_ENGINE
         return cls(load_backend(path, kind=kind, device=device, threads=threads))
 
     @property

@@ -12,9 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vgsum.runtime.engines.backends import Backend, load_backend
-
-FRAME_ENGINE = "refiner_frame.onnx"
-WINDOW_ENGINE = "refiner_window.onnx"
+from vgsum.runtime.engines.manifest import REFINER_FRAME_ENGINE, REFINER_WINDOW_ENGINE
 
 
 @dataclass
@@ -35,10 +33,13 @@ class RefinerEngines:
         self.frame_engine = frame
         self.window_engine = window
         specs = {spec.name: spec for spec in frame.inputs}
-        self.max_objects = int(specs["objects"].shape[1]) if isinstance(specs["objects"].shape[1], int) else 16
-        self.object_dim = int(specs["objects"].shape[-1])
+        # a refiner without the spatial branch takes the frame feature alone: objects and queries are not fed
+        self.spatial = "objects" in specs
+        objects, query = specs.get("objects"), specs.get("query")
+        self.max_objects = int(objects.shape[1]) if objects is not None and isinstance(objects.shape[1], int) else 16
+        self.object_dim = int(objects.shape[-1]) if objects is not None else 1
         self.frame_dim = int(specs["frame_feature"].shape[-1])
-        self.query_dim = int(specs["query"].shape[-1])
+        self.query_dim = int(query.shape[-1]) if query is not None else 1
         self.node_dim = int(frame.outputs[0].shape[-1])
         self.trained = bool(frame.sidecar.get("extra", {}).get("trained", False))
 
@@ -49,8 +50,8 @@ class RefinerEngines:
         """Both graphs from the engine folder."""
         folder = Path(folder)
         return cls(
-            load_backend(folder / FRAME_ENGINE, kind=kind, device=device, threads=threads),
-            load_backend(folder / WINDOW_ENGINE, kind=kind, device=device, threads=threads),
+            load_backend(folder / REFINER_FRAME_ENGINE, kind=kind, device=device, threads=threads),
+            load_backend(folder / REFINER_WINDOW_ENGINE, kind=kind, device=device, threads=threads),
         )
 
     @property
@@ -61,6 +62,9 @@ class RefinerEngines:
     def nodes(self, batch: list[FrameBatchInput]) -> np.ndarray:
         """Node vectors [B, d] for a batch of frames (any mix of streams)."""
         size = len(batch)
+        if not self.spatial:
+            feats = np.stack([item.frame_feature for item in batch]).astype(np.float32)
+            return next(iter(self.frame_engine.run({"frame_feature": feats}).values()))
         n_max = self.max_objects
         longest = max(1, max(item.queries.shape[0] for item in batch))
         feats = np.zeros((size, self.frame_dim), np.float32)

@@ -1,7 +1,7 @@
 """The edge text encoder: a query string in, a unit-length MiniLM sentence embedding out.
 
 Tokenisation runs in the `tokenizers` library (Rust, no torch, no transformers) from
-the `tokenizer.json` that `vgsum export text` copies beside the engine; the engine
+the `tokenizer.json` that `vgsum export text` copies into the engine folder; the engine
 does mean pooling and L2 normalisation itself. The 80 COCO label embeddings are
 computed once at export time and shipped as `labels.npy`, so a word query that
 names a label costs nothing live.
@@ -17,10 +17,8 @@ import numpy as np
 from vgsum.runtime.common.digest import sha256_of
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.backends import Backend, export_command, load_backend
+from vgsum.runtime.engines.manifest import LABELS_FILE, TEXT_ENGINE, TOKENIZER_FILE
 
-TEXT_SIDECAR = "text.json"
-TOKENIZER_FILE = "tokenizer.json"
-LABELS_FILE = "labels.npy"
 DEFAULT_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 
 
@@ -47,6 +45,19 @@ def tokenize(tokenizer: Any, texts: list[str]) -> dict[str, np.ndarray]:
     return {"input_ids": ids, "attention_mask": mask}
 
 
+def engine_folder(engine: Backend) -> Path:
+    """The engine folder that `engine`'s sidecar describes, where `vgsum export text` puts the tokenizer and labels.
+
+    A sidecar names its engine file relative to that folder: `text.onnx`, or for a
+    TensorRT plan `trt-cache/text-fp16-<key>.plan`, so the plan's own folder is the
+    wrong place to look; the folder is the engine path with that relative name taken off.
+    """
+    named = Path(str(engine.sidecar.get("file", ""))).parts
+    if named and engine.path.parts[-len(named) :] == named:
+        return Path(*engine.path.parts[: -len(named)])
+    return engine.path.parent
+
+
 class TextEncoder:
     """MiniLM sentence embeddings through the exported `text` engine, plus the shipped label embeddings."""
 
@@ -54,7 +65,7 @@ class TextEncoder:
         self.engine = engine
         sidecar = engine.sidecar
         extra = sidecar.get("extra", {})
-        folder = engine.path.parent
+        folder = engine_folder(engine)
         command = export_command("text", folder)
         self.max_tokens = int(extra.get("max_tokens", DEFAULT_MAX_TOKENS))
         self.dim = int(extra.get("embedding_dim", 384))
@@ -99,5 +110,5 @@ class TextEncoder:
 def load_text_encoder(
     engine_dir: Path | str, kind: str = "onnxruntime", device: str = "auto", threads: int | None = None
 ) -> TextEncoder:
-    """The text encoder from `engine_dir` (which holds text.onnx/text.json, tokenizer.json, labels.npy)."""
-    return TextEncoder(load_backend(Path(engine_dir) / TEXT_SIDECAR, kind=kind, device=device, threads=threads))
+    """The text encoder from `engine_dir`: the text engine, its tokenizer and the label embeddings."""
+    return TextEncoder(load_backend(Path(engine_dir) / TEXT_ENGINE, kind=kind, device=device, threads=threads))

@@ -11,7 +11,9 @@ Input is plain data, so the pipeline (or a test) needs nothing else:
   when a time appears twice (provisional, then final) the last one wins.
 - highlights: dicts with `start`, `end`, `score`, `objects` (label -> count),
   `query` (str or None), optional `clip` (path) and optional `thumbnail`
-  (an RGB uint8 array; drawn in the PNG, left out of the JSON).
+  (an RGB uint8 array; drawn in the PNG, left out of the JSON); optional `id`,
+  `alerted_at` and `ended_at` (stream times of its start and end messages, drawn as
+  ▶ and ■ under the span: the highlight's life cycle).
 
 matplotlib (the `demo` extra) is imported only when the PNG is drawn, and draws on
 its Agg canvas without pyplot: no display, no global state, safe in a thread.
@@ -20,7 +22,6 @@ its Agg canvas without pyplot: no display, no global state, safe in a thread.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,11 @@ def render_timeline(
             continue  # too many numbers would run together: number the ones with a thumbnail
         ax.text((float(h["start"]) + float(h["end"])) / 2, 1.02, str(i), ha="center", va="top", fontsize=9,
                 fontweight="bold", color="#a4520b", zorder=4)
+    for h in highlights:  # the life cycle: when the start message went out (▶) and the end (■)
+        if h.get("alerted_at") is not None:
+            ax.plot([float(h["alerted_at"])], [0.02], marker=">", ms=6, color="#a4520b", zorder=5, clip_on=False)
+        if h.get("ended_at") is not None:
+            ax.plot([float(h["ended_at"])], [0.02], marker="s", ms=5, color="#a4520b", zorder=5, clip_on=False)
     if len(t):
         ax.fill_between(t, 0, s, color=SCORE_COLOR, alpha=0.10, lw=0, zorder=2)
         ax.plot(np.where(final, t, np.nan), np.where(final, s, np.nan), color=SCORE_COLOR, lw=1.6, zorder=3)
@@ -227,6 +233,9 @@ def render_timeline(
         Line2D([], [], color=SCORE_COLOR, lw=1.6, label="score (final)"),
         Patch(color=SPAN_COLOR, alpha=0.4, label="highlight"),
     ]
+    if any(h.get("alerted_at") is not None for h in highlights):
+        legend += [Line2D([], [], color="#a4520b", marker=">", ls="", label="start sent"),
+                   Line2D([], [], color="#a4520b", marker="s", ls="", label="end sent")]
     if len(final) and (~final).any():
         legend.insert(1, Line2D([], [], color=PROVISIONAL_COLOR, lw=1.4, ls="--", label="provisional"))
     fig.legend(handles=legend, loc="upper right", bbox_to_anchor=(0.98, 0.975), ncol=len(legend), frameon=False,
@@ -289,10 +298,3 @@ def render_timeline(
     out = Path(path)
     fig.savefig(out, dpi=dpi, facecolor="white")
     return out
-
-
-def thumbnail(frame: np.ndarray, max_width: int = 320) -> np.ndarray:
-    """A small RGB copy of a frame for the report (nearest-neighbour, numpy only, so the edge needs no Pillow)."""
-    h, w = frame.shape[:2]
-    step = max(1, math.ceil(w / max_width))
-    return np.ascontiguousarray(frame[::step, ::step])

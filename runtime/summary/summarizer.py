@@ -25,6 +25,7 @@ plain numpy and testable on its own:
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vgsum.runtime.summary.events import EventRuleConfig, EventTracker, FrameActivity, HighlightPhase
 from vgsum.runtime.summary.fusion import ScoreFusion
 from vgsum.runtime.summary.shot_kts import KernelShotCutter
 from vgsum.runtime.summary.shots import LookaheadSelector, OnlineShotDetector, ShotDecision, ShotValue, unit_vector
@@ -46,6 +48,23 @@ class SummaryConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    selection: Literal["events", "knapsack"] = Field(
+        "events",
+        description="events: a highlight per stretch of activity, announced within about a second of its start "
+        "and ended with its span (cameras); knapsack: the field's summary of edited video, shots chosen within "
+        "`budget` by a look-ahead knapsack, decided decision_delay_s after each shot",
+    )
+    events: EventRuleConfig = Field(default_factory=EventRuleConfig)
+    activity_weight: float = Field(
+        0.8, ge=0, le=1,
+        description="events: the score is this share of the scene-activity signal (how much of the view departs "
+        "from the learned background, raised while it moves) and the rest the graph model's score",
+    )
+    motion_gain: float = Field(
+        0.5, ge=0, le=1,
+        description="events: how much of the activity signal waits for motion: 0 counts presence alone, 1 only "
+        "presence that moves (a person standing still then scores as little as an empty room)",
+    )
     window: int = Field(64, ge=2, le=1024, description="W: frames the temporal graph sees (64 = 32 s at 2 fps)")
     stride: int = Field(8, ge=1, le=1024, description="S: a window every S frames")
     budget: float = Field(0.15, gt=0, lt=1, description="share of recent time kept as highlights")
@@ -104,6 +123,10 @@ class SummaryConfig(BaseModel):
         """How long after its shot ends a highlight can still be decided: its packets must be kept that long."""
         return self.decision_delay_s + (self.shot_delay_s if self.shot_cut == "kts" else 0.0) + self.max_shot_s
 
+    def highlight_latency_s(self) -> float:
+        """How far back from its last message a highlight's first frame can lie (the clip buffer must cover it)."""
+        return self.events.latency_s() if self.selection == "events" else self.shot_latency_s()
+
 
 def shot_cutter(cfg: SummaryConfig, fps: float) -> KernelShotCutter | OnlineShotDetector:
     """The shot cut a config asks for, in frames at `fps` (the streaming evaluation builds it here too)."""
@@ -146,6 +169,8 @@ class FrameInput:
     query_match: dict[str, float]  # query -> match strength in [0, 1] for this frame
     thumbnail: np.ndarray | None = None  # small RGB, kept until its shot is decided
     appearance: np.ndarray | None = None  # the frame's visual feature alone: is the scene still? (see min_change)
+    activity: float = 0.0  # share of the view departing from the scene's background, squashed (foreground.py)
+    motion: float = 0.0  # change since the previous sampled frame, squashed (foreground.py)
 
 
 @dataclass
@@ -159,7 +184,7 @@ class ScoreEvent:
 
 @dataclass
 class HighlightEvent:
-    """A shot that made the budget."""
+    """A message in a highlight's life; `end` carries the final span (the only phase a knapsack shot has)."""
 
     start: float
     end: float
@@ -167,7 +192,10 @@ class HighlightEvent:
     objects: dict[str, int]
     query: str | None
     thumbnail: np.ndarray | None = None
-    epoch: int = 0  # the ingest epoch of the shot (clips are cut from that epoch's packets)
+    epoch: int = 0  # the ingest epoch of the span (clips are cut from that epoch's packets)
+    id: str = ""
+    phase: Literal["start", "update", "end"] = "end"
+    emitted_at: float = 0.0  # stream time of the frame that caused the message
 
 
 @dataclass
@@ -220,10 +248,15 @@ class StreamSummarizer:
         self._epoch: int | None = None
         self.highlights = 0
         self.windows = 0
+        self.events = EventTracker(cfg.events, self.frame_s, cfg.top_objects) if cfg.selection == "events" else None
+        self._thumbs: deque[tuple[float, np.ndarray]] = deque(maxlen=8)  # events: recent thumbnails
 
     # -- per frame ----------------------------------------------------------------
     def add(self, frame: FrameInput) -> None:
         """Take one frame in stream order."""
+        if self.events is not None:
+            self._add_event_frame(frame)
+            return
         index = self._next
         self._next += 1
         if self._epoch is not None and frame.epoch != self._epoch:
@@ -248,12 +281,49 @@ class StreamSummarizer:
 
     def finish(self) -> None:
         """End of stream: score what no window saw, make every score final, decide every shot."""
+        if self.events is not None:
+            self._emit_phases(self.events.close())
+            return
         self._cut(self.shots.flush())
         self._end_shot()
         self._finish_epoch(self.ring.close())
         self._decide_ready_shots(force=True)
         self._apply(self.budget.flush())
         self._forget_done()
+
+    # -- events -------------------------------------------------------------------
+    def _add_event_frame(self, frame: FrameInput) -> None:
+        """Score the frame now (final at once: nothing later changes it) and run the event rule on it."""
+        if self._epoch is not None and frame.epoch != self._epoch:
+            self._emit_phases(self.events.close())  # a highlight never spans a reconnect
+            self.ring.gap(f"epoch {self._epoch} -> {frame.epoch}")
+        self._epoch = frame.epoch
+        index = self._next
+        self._next += 1
+        self.ring.push(frame.node, index, frame.media_time)
+        graph = float(np.clip(np.asarray(self.window_fn(self.ring.peek().nodes), np.float64).ravel()[-1], 0, 1))
+        self.windows += 1
+        w, gain = self.cfg.activity_weight, self.cfg.motion_gain
+        score = w * frame.activity * (1.0 - gain + gain * frame.motion) + (1.0 - w) * graph
+        match = max(frame.query_match.values(), default=0.0)
+        score = float(np.clip(score + self.cfg.query_boost * match * (1.0 - score), 0.0, 1.0))
+        self.on_score(ScoreEvent(frame.media_time, score, True))
+        if frame.thumbnail is not None:
+            self._thumbs.append((frame.media_time, frame.thumbnail))
+        activity = FrameActivity(frame.media_time, score, Counter(frame.labels), dict(frame.query_match))
+        self._emit_phases(self.events.push(activity, frame.epoch))
+
+    def _emit_phases(self, phases: list[HighlightPhase]) -> None:
+        for p in phases:
+            if p.phase == "end":
+                self.highlights += 1
+            thumb = min(self._thumbs, key=lambda item: abs(item[0] - (p.start + p.end) / 2), default=(0.0, None))[1]
+            self.on_highlight(
+                HighlightEvent(
+                    start=p.start, end=p.end, score=p.score, objects=p.objects, query=p.query, thumbnail=thumb,
+                    epoch=p.epoch, id=p.id, phase=p.phase, emitted_at=p.emitted_at,
+                )
+            )
 
     # -- scores -------------------------------------------------------------------
     def _boost(self, index: int, score: float) -> float:
@@ -360,6 +430,8 @@ class StreamSummarizer:
         query = self._matched_query(frames)
         middle = frames[len(frames) // 2]
         self.highlights += 1
+        # a knapsack highlight is decided whole: its start and its end go out together
+        ident = uuid.uuid4().hex[:16]
         self.on_highlight(
             HighlightEvent(
                 start=frames[0].media_time,
@@ -369,6 +441,9 @@ class StreamSummarizer:
                 query=query,
                 thumbnail=middle.thumbnail,
                 epoch=frames[0].epoch,
+                id=ident,
+                phase="end",
+                emitted_at=max(f.media_time for f in self._frames.values()),
             )
         )
 

@@ -13,8 +13,7 @@ therefore never mixes frames of two epochs.
 
 Usage, per sampled frame::
 
-    step = ring.push(node, frame_index, media_time, source_epoch=frame_msg.epoch)
-    if step.closed: handle it like a gap (below)   # the ingest reconnected
+    step = ring.push(node, frame_index, media_time)
     for frame in step.left: finalize(frame)        # left the buffer: score is final
     if step.window_due: scores = refiner(ring.window())
 
@@ -61,15 +60,10 @@ class Window:
 
 @dataclass(frozen=True)
 class PushResult:
-    """What one `push` did: frames that left the buffer (their scores are now final) and whether a window is due.
-
-    `closed` is set when the push saw a new ingest epoch: the previous epoch was
-    closed first (handle it before `left`: run its tail window, finalize its frames).
-    """
+    """What one `push` did: frames that left the buffer (their scores are now final) and whether a window is due."""
 
     left: list[FrameSlot]
     window_due: bool
-    closed: EpochEnd | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +117,6 @@ class NodeRing:
         self.epoch = 0
         self.gaps: deque[Gap] = deque(maxlen=max_gaps)
         self.gap_count = 0
-        self._source_epoch: int | None = None
 
     def __len__(self) -> int:
         return self._cur.size
@@ -134,23 +127,11 @@ class NodeRing:
     def _frame(self, slot: int) -> FrameSlot:
         return FrameSlot(int(self._indices[slot]), float(self._times[slot]), self.epoch)
 
-    def push(
-        self, node: np.ndarray, frame_index: int, media_time: float, source_epoch: int | None = None
-    ) -> PushResult:
-        """Add one frame's node vector. Frame indices must increase within an epoch.
-
-        `source_epoch` is the ingest's epoch of the frame (it grows on every reconnect
-        or loop); when it changes, the current epoch is closed first, as by `gap()`,
-        and returned in `PushResult.closed`. Without it, call `gap()` yourself.
-        """
+    def push(self, node: np.ndarray, frame_index: int, media_time: float) -> PushResult:
+        """Add one frame's node vector. Frame indices must increase within an epoch (call `gap()` between epochs)."""
         vec = np.asarray(node)
         if vec.shape != (self.dim,):
             raise ValueError(f"node vector must have shape ({self.dim},), got {vec.shape}")
-        closed = None
-        if source_epoch is not None:
-            if self._source_epoch is not None and source_epoch != self._source_epoch:
-                closed = self.gap(f"source epoch {self._source_epoch} -> {source_epoch}")
-            self._source_epoch = source_epoch
         cur = self._cur
         if cur.last_index is not None and frame_index <= cur.last_index:
             raise ValueError(
@@ -169,7 +150,7 @@ class NodeRing:
         cur.since_window += 1
         cur.unseen = min(cur.unseen + 1, cur.size)
         cur.last_index, cur.last_time = frame_index, float(media_time)
-        return PushResult(left=left, window_due=cur.since_window >= self.stride, closed=closed)
+        return PushResult(left=left, window_due=cur.since_window >= self.stride)
 
     def window(self) -> Window:
         """The current epoch's frames, oldest first; resets the every-S-frames counter."""

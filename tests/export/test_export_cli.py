@@ -75,20 +75,6 @@ def test_trt_format_without_tensorrt_is_one_line(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("vgsum.export.refiner.build") is not None, reason="the refiner exporter exists"
-)
-@pytest.mark.parametrize("engine", ["refiner", "all"])
-def test_missing_exporter_is_one_line_before_any_work(engine: str, tmp_path: Path) -> None:
-    out = tmp_path / "engines"
-    result = vgsum("export", engine, "--out", str(out), timeout=60)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "vgsum export: the refiner exporter (vgsum.export.refiner.build) is not part of this build yet"
-    ]
-    assert not out.exists()
-
-
 def test_summary_names_the_check_closest_to_failing(tmp_path: Path) -> None:
     from vgsum.export.cli import summary_line
 
@@ -104,10 +90,6 @@ def test_summary_names_the_check_closest_to_failing(tmp_path: Path) -> None:
     assert line == f"{expected} -> {tmp_path}"
 
 
-HAS_REFINER = importlib.util.find_spec("vgsum.export.refiner.build") is not None
-
-
-@pytest.mark.skipif(not HAS_REFINER, reason="the refiner exporter (vgsum.export.refiner.build) is not in this build")
 def test_refiner_export_says_it_is_untrained_and_loads_on_the_edge(tmp_path: Path) -> None:
     result = vgsum("export", "refiner", "--untrained", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -125,7 +107,6 @@ def test_refiner_export_says_it_is_untrained_and_loads_on_the_edge(tmp_path: Pat
     assert engines.trained is False and engines.provider == "CPUExecutionProvider"
 
 
-@pytest.mark.skipif(not HAS_REFINER, reason="the refiner exporter (vgsum.export.refiner.build) is not in this build")
 def test_missing_refiner_checkpoint_is_one_line(tmp_path: Path) -> None:
     result = vgsum("export", "refiner", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path), timeout=60)
     assert result.returncode == 2

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from text_engine_fixture import build_text_engine
+from text_engine_fixture import build_text_engine, vgsum
 
-from vgsum.export.trt import cache_key, profile_for, require_tensorrt
+from vgsum.export.trt import build_engine, cache_key, profile_for, require_tensorrt
 from vgsum.runtime.common.errors import UserError
 
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
@@ -78,10 +79,33 @@ def test_missing_tensorrt_is_one_line() -> None:
     assert "TensorRT is not installed" in str(caught.value) and "\n" not in str(caught.value)
 
 
+NO_CALIBRATION = "int8 calibration is defined for the perception and text engines, not 'refiner'; use fp16"
+
+
+def test_int8_for_the_refiner_is_one_line_before_any_build(tmp_path: Path) -> None:
+    # Raised before TensorRT is imported, so the same line comes with or without it installed:
+    # inside the build, TensorRT would call the calibrator from its own code and fail the build instead.
+    sidecar = tmp_path / "refiner_window.json"
+    nodes = {"name": "nodes", "shape": ["batch", "window", 128], "dtype": "float32"}
+    sidecar.write_text(json.dumps({"engine": "refiner", "file": "refiner_window.onnx", "inputs": [nodes]}))
+    with pytest.raises(UserError) as caught:
+        build_engine(sidecar, "int8")
+    assert str(caught.value) == NO_CALIBRATION
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["refiner_window.json"]  # no trt-cache/, no plan sidecar
+
+
+@pytest.mark.parametrize("engine", ["refiner", "all"])
+def test_export_int8_with_the_refiner_is_refused_before_any_export(tmp_path: Path, engine: str) -> None:
+    out = tmp_path / "engines"
+    result = vgsum("export", engine, "--format", "trt", "--precision", "int8", "--out", str(out), timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.strip().endswith(NO_CALIBRATION)
+    assert not out.exists()
+
+
 @pytest.mark.skipif(not HAS_TENSORRT, reason=NO_TENSORRT)
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
 def test_text_plan_matches_onnx(tmp_path_factory: pytest.TempPathFactory, precision: str) -> None:
-    from vgsum.export.trt import build_engine
     from vgsum.runtime.engines.backends import load_backend
     from vgsum.runtime.engines.text import TextEncoder, load_text_encoder
 

@@ -200,3 +200,14 @@ def test_distance_bias_starts_without_a_prior_unless_asked():
     assert torch.count_nonzero(zero.distance_bias.weight) == 0
     normal = VideoGraph(VideoGraphConfig(d_frame=8, d_model=16, heads=2, distance_init="normal"))
     assert normal.distance_bias.weight.std() > 0.5  # the shipped live weights' recipe, kept reproducible
+
+
+def test_config_refuses_unknown_keys_and_values():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="refine_stepz"):
+        VideoGraphConfig(refine_stepz=3)
+    with pytest.raises(ValidationError, match="distance_init"):
+        VideoGraphConfig(distance_init="uniform")
+    with pytest.raises(ValidationError, match="refine_steps"):
+        VideoGraphConfig(refine_steps=-1)

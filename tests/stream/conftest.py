@@ -69,7 +69,7 @@ class Harness:
 def ingest() -> Iterator[Callable[..., Harness]]:
     """Factory: `ingest(stream_cfgs, **publish_opts)` starts a service + subscriber; all stopped after."""
     from vgsum.runtime.daemon.ingest_service import IngestService
-    from vgsum.stream.publish import Publisher
+    from vgsum.runtime.daemon.publisher import build_publisher
     from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
 
     started: list[Harness] = []
@@ -84,8 +84,9 @@ def ingest() -> Iterator[Callable[..., Harness]]:
     ) -> Harness:
         publish.setdefault("status_interval_s", 0.5)
         publish.setdefault("heartbeat_interval_s", 0.5)
-        cfg = EdgeConfig(streams=streams, publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"], **publish))
-        publisher = Publisher(cfg.publish.endpoints, sndhwm=sndhwm, sndbuf=sndbuf)
+        endpoints = ["pub+bind:tcp://127.0.0.1:*"]
+        cfg = EdgeConfig(streams=streams, publish=PublishConfig(endpoints=endpoints, sndhwm=sndhwm, **publish))
+        publisher = build_publisher(cfg.publish, sndbuf=sndbuf)
         endpoint = publisher.endpoints[0]
         subscriber = Subscriber(endpoint, rcvhwm=rcvhwm, rcvbuf=rcvbuf)
         assert wait_until_subscribed(publisher, subscriber), "subscriber never connected"

@@ -1,17 +1,25 @@
-"""Schema version 2 (`status` gained latency_ms and queue_depth): what old and new subscribers see."""
+"""Schema versions: 2 (`status` gained latency_ms and queue_depth), 3 (the `event` kind): old and new subscribers."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Literal
 
 import pytest
 import zmq
 from pydantic import ConfigDict, ValidationError
 
-from vgsum.stream.messages import SCHEMA_VERSION, StatusMessage, parse_message
+from vgsum.stream.messages import (
+    SCHEMA_VERSION,
+    EventMessage,
+    HighlightMessage,
+    ScoreMessage,
+    StatusMessage,
+    parse_message,
+)
 from vgsum.stream.publish import Publisher
 from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
 
@@ -46,8 +54,8 @@ for _name in ("latency_ms", "queue_depth"):
 StatusV1.model_rebuild(force=True)
 
 
-def test_version_is_2_and_version_1_payloads_still_parse() -> None:
-    assert SCHEMA_VERSION == 2
+def test_version_is_3_and_version_1_payloads_still_parse() -> None:
+    assert SCHEMA_VERSION == 3
     old = parse_message(json.dumps(V1_STATUS))
     assert isinstance(old, StatusMessage) and old.latency_ms == {} and old.queue_depth == 0
 
@@ -63,11 +71,40 @@ def test_subscriber_says_when_a_message_is_from_a_newer_schema(caplog) -> None:
     with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, Subscriber(publisher.endpoints[0]) as subscriber:
         assert wait_until_subscribed(publisher, subscriber)
         raw = publisher._socket  # noqa: SLF001 - send a payload no current publisher would make
-        future = {**V1_STATUS, "schema_version": 3, "new_field": 1}
+        future = {**V1_STATUS, "schema_version": 4, "new_field": 1}
         with caplog.at_level(logging.WARNING):
             for _ in range(3):
                 raw.send_multipart([b"vgsum.status.cam", json.dumps(future).encode()], flags=zmq.NOBLOCK)
                 time.sleep(0.05)
             subscriber.recv(timeout_s=0.5)
         assert subscriber.newer >= 1
-        assert "newer than this subscriber's 2" in caplog.text
+        assert "newer than this subscriber's 3" in caplog.text
+
+
+V2_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v2.schema.json"
+
+
+def test_a_version_2_subscriber_reads_every_kind_it_knows_and_only_events_are_new() -> None:
+    """`vgsum schema` as version 2 printed it validates what a version-3 publisher sends, except `event`."""
+    import jsonschema
+
+    v2 = jsonschema.Draft202012Validator(json.loads(V2_SCHEMA.read_text()))
+    with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, Subscriber(publisher.endpoints[0]) as subscriber:
+        assert wait_until_subscribed(publisher, subscriber)
+        publisher.publish(ScoreMessage, "cam", media_time=1.0, t=1.0, score=0.5, final=True)
+        common = dict(start=1.0, end=3.0, score=0.9, objects={"person": 1}, query=None, clip=None)
+        publisher.publish(EventMessage, "cam", media_time=3.0, id="a1", phase="end", **common)
+        publisher.publish(HighlightMessage, "cam", media_time=3.0, **common)
+        received = []
+        deadline = time.monotonic() + 5
+        while len(received) < 3 and time.monotonic() < deadline:
+            item = subscriber.recv(timeout_s=0.5)
+            if item is not None:
+                received.append(item)
+    assert [r.message.kind for r in received] == ["score", "event", "highlight"]
+    payloads = {r.message.kind: json.loads(r.message.model_dump_json()) for r in received}
+    v2.validate(payloads["score"])
+    v2.validate(payloads["highlight"])
+    assert payloads["score"]["schema_version"] == payloads["highlight"]["schema_version"] == 2
+    assert payloads["event"]["schema_version"] == 3
+    assert not v2.is_valid(payloads["event"])

@@ -1,4 +1,9 @@
-"""The control socket over real ZeroMQ sockets on 127.0.0.1: good requests work, bad ones change nothing."""
+"""The control socket of a real daemon over real ZeroMQ sockets: good requests work, bad ones change nothing.
+
+The handler is the one `vgsum serve` gives its control socket: a `SummaryService`
+(real engines, two cameras that nobody serves, so they stay `connecting` and cost
+no CPU), with its own control socket bound from its config.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,13 @@ import zmq.auth
 
 from vgsum.runtime.cli import ctl as ctl_cli
 from vgsum.runtime.common.errors import UserError
-from vgsum.runtime.daemon.control import MAX_QUERY_CHARS, ControlServer, QueryBook, is_local_endpoint
+from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.daemon.control import ControlServer, is_local_endpoint
 from vgsum.runtime.daemon.curve import CurveServerKeys
+from vgsum.runtime.daemon.summary_service import SummaryService
+from vgsum.runtime.engines.config import EngineConfig
+from vgsum.runtime.engines.loader import Engines
+from vgsum.runtime.summary.queries import MAX_QUERY_CHARS
 
 
 def _send(
@@ -51,41 +61,66 @@ def _ask(endpoint: str, request: dict) -> dict:
     return reply
 
 
-@pytest.fixture()
-def book() -> QueryBook:
-    states = {"cam1": "streaming", "cam2": "reconnecting"}
-    return QueryBook({"cam1": ["person"], "cam2": []}, status=lambda sid: {"state": states[sid]})
+@pytest.fixture(scope="module")
+def engines(engine_folder: Path) -> Engines:
+    return Engines.load(EngineConfig(dir=engine_folder, threads=1))
+
+
+def daemon_config(engine_folder: Path, port: int, **control: object) -> EdgeConfig:
+    camera = f"rtsp://127.0.0.1:{port}"  # nothing listens there: the streams keep connecting
+    return EdgeConfig(
+        streams=[
+            {"stream_id": "cam1", "url": f"{camera}/1", "queries": ["person"], "open_timeout_s": 1},
+            {"stream_id": "cam2", "url": f"{camera}/2", "open_timeout_s": 1},
+        ],
+        publish={"endpoints": []},
+        engines={"dir": engine_folder, "threads": 1},
+        control={"endpoint": "tcp://127.0.0.1:0", **control},
+        metrics={"enabled": False},
+    )
 
 
 @pytest.fixture()
-def server(book: QueryBook) -> Iterator[ControlServer]:
-    srv = ControlServer(book, "tcp://127.0.0.1:0")
-    srv.start()
-    yield srv
-    srv.stop()
+def daemon(engines: Engines, engine_folder: Path, free_tcp_port) -> Iterator[SummaryService]:
+    service = SummaryService(daemon_config(engine_folder, free_tcp_port()), engines)
+    service.start()
+    yield service
+    service.stop()
 
 
-def test_good_requests_round_trip(server: ControlServer, book: QueryBook) -> None:
-    ep = server.bound_endpoint
-    assert ep and ep.startswith("tcp://127.0.0.1:") and not ep.endswith(":0")
-    assert _ask(ep, {"op": "list_streams"}) == {"ok": True, "result": {"streams": ["cam1", "cam2"]}}
-    assert _ask(ep, {"op": "get_queries", "stream_id": "cam1"})["result"]["queries"] == ["person"]
+@pytest.fixture()
+def endpoint(daemon: SummaryService) -> str:
+    assert daemon.control is not None and daemon.control.bound_endpoint
+    return daemon.control.bound_endpoint
 
-    version_before = book.queries("cam2")[0]
-    reply = _ask(ep, {"op": "set_queries", "stream_id": "cam2", "queries": ["  red car ", "dog", "dog", "vélo 🚲"]})
+
+def _versions(daemon: SummaryService) -> tuple:
+    return tuple(daemon.pipeline.queries.versioned(sid) for sid in ("cam1", "cam2"))
+
+
+def test_good_requests_round_trip(daemon: SummaryService, endpoint: str) -> None:
+    assert endpoint.startswith("tcp://127.0.0.1:") and not endpoint.endswith(":0")
+    assert _ask(endpoint, {"op": "list_streams"}) == {"ok": True, "result": {"streams": ["cam1", "cam2"]}}
+    assert _ask(endpoint, {"op": "get_queries", "stream_id": "cam1"})["result"]["queries"] == ["person"]
+
+    version_before = daemon.pipeline.queries.versioned("cam2")[0]
+    queries = ["  red car ", "dog", "dog", "vélo 🚲"]
+    reply = _ask(endpoint, {"op": "set_queries", "stream_id": "cam2", "queries": queries})
     assert reply["ok"] is True
     assert reply["result"]["queries"] == ["red car", "dog", "vélo 🚲"]
-    assert book.queries("cam2") == (version_before + 1, ("red car", "dog", "vélo 🚲"))
+    # the pipeline's own store changed: the next frame of cam2 is scored with these
+    assert daemon.pipeline.queries.versioned("cam2") == (version_before + 1, ("red car", "dog", "vélo 🚲"))
 
-    status = _ask(ep, {"op": "status"})["result"]["streams"]
-    assert status == {
-        "cam1": {"state": "streaming", "queries": ["person"]},
-        "cam2": {"state": "reconnecting", "queries": ["red car", "dog", "vélo 🚲"]},
-    }
-    one = _ask(ep, {"op": "status", "stream_id": "cam1"})["result"]["streams"]
+    status = _ask(endpoint, {"op": "status"})["result"]["streams"]
+    assert list(status) == ["cam1", "cam2"]
+    assert status["cam1"]["queries"] == ["person"] and status["cam2"]["queries"] == ["red car", "dog", "vélo 🚲"]
+    for one in status.values():
+        assert one["state"] in ("connecting", "reconnecting") and one["frames_scored"] == 0
+    one = _ask(endpoint, {"op": "status", "stream_id": "cam1"})["result"]["streams"]
     assert list(one) == ["cam1"]
     # an empty list clears the queries
-    assert _ask(ep, {"op": "set_queries", "stream_id": "cam1", "queries": []})["result"]["queries"] == []
+    assert _ask(endpoint, {"op": "set_queries", "stream_id": "cam1", "queries": []})["result"]["queries"] == []
+    assert daemon.pipeline.queries.get("cam1") == []
 
 
 BAD_REQUESTS: list[tuple[str, bytes | list[bytes], str]] = [
@@ -114,51 +149,49 @@ BAD_REQUESTS: list[tuple[str, bytes | list[bytes], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "payload", "fragment"), BAD_REQUESTS, ids=[b[0] for b in BAD_REQUESTS])
-def test_bad_request_gets_error_and_changes_nothing(
-    server: ControlServer, book: QueryBook, name: str, payload: bytes | list[bytes], fragment: str
+def test_bad_requests_get_an_error_and_change_nothing(daemon: SummaryService, endpoint: str) -> None:
+    # one daemon for all of them: each must leave the queries as they were, and the socket serving
+    for name, payload, fragment in BAD_REQUESTS:
+        before = _versions(daemon)
+        reply = _send(endpoint, payload)
+        assert reply is not None, name
+        assert reply["ok"] is False, name
+        assert fragment in reply["error"], (name, reply["error"])
+        assert "\n" not in reply["error"], name
+        assert _versions(daemon) == before, name
+        assert _ask(endpoint, {"op": "list_streams"})["ok"] is True, name
+    assert daemon.control is not None and daemon.control.errors == len(BAD_REQUESTS)
+
+
+def test_handler_failures_become_error_replies(
+    daemon: SummaryService, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ep = server.bound_endpoint
-    assert ep is not None
-    before = (book.queries("cam1"), book.queries("cam2"))
-    reply = _send(ep, payload)
-    assert reply is not None
-    assert reply["ok"] is False
-    assert fragment in reply["error"], reply["error"]
-    assert "\n" not in reply["error"]
-    assert (book.queries("cam1"), book.queries("cam2")) == before
-    # and the server is still serving
-    assert _ask(ep, {"op": "list_streams"})["ok"] is True
+    store = daemon.pipeline.queries
+    real_set = store.set
 
-
-class _FlakyHandler(QueryBook):
-    def set_queries(self, stream_id: str, queries: list[str]) -> None:
+    def failing_set(stream_id: str, queries: list[str]) -> None:  # fault injection into the real store
         if queries == ["boom"]:
             raise RuntimeError("bug in the pipeline")
         if queries == ["refuse"]:
             raise UserError("query embedding engine missing: run `vgsum export text`")
-        super().set_queries(stream_id, queries)
+        real_set(stream_id, queries)
+
+    monkeypatch.setattr(store, "set", failing_set)
+    user = _ask(endpoint, {"op": "set_queries", "stream_id": "cam1", "queries": ["refuse"]})
+    assert user == {"ok": False, "error": "query embedding engine missing: run `vgsum export text`"}
+    bug = _ask(endpoint, {"op": "set_queries", "stream_id": "cam1", "queries": ["boom"]})
+    assert bug["ok"] is False and "internal error" in bug["error"] and "bug in" not in bug["error"]
+    assert _ask(endpoint, {"op": "set_queries", "stream_id": "cam1", "queries": ["fine"]})["ok"] is True
+    assert store.get("cam1") == ["fine"]
+    assert daemon.control is not None and daemon.control.errors == 2 and daemon.control.requests == 3
 
 
-def test_handler_failures_become_error_replies() -> None:
-    with ControlServer(_FlakyHandler({"cam1": []}), "tcp://127.0.0.1:0") as srv:
-        ep = srv.bound_endpoint
-        assert ep is not None
-        user = _ask(ep, {"op": "set_queries", "stream_id": "cam1", "queries": ["refuse"]})
-        assert user == {"ok": False, "error": "query embedding engine missing: run `vgsum export text`"}
-        bug = _ask(ep, {"op": "set_queries", "stream_id": "cam1", "queries": ["boom"]})
-        assert bug["ok"] is False and "internal error" in bug["error"] and "bug in" not in bug["error"]
-        assert _ask(ep, {"op": "set_queries", "stream_id": "cam1", "queries": ["fine"]})["ok"] is True
-        assert srv.errors == 2 and srv.requests == 3
-
-
-def test_concurrent_clients_all_get_their_reply(server: ControlServer) -> None:
-    ep = server.bound_endpoint
-    assert ep is not None
+def test_concurrent_clients_all_get_their_reply(daemon: SummaryService, endpoint: str) -> None:
     replies: list[dict | None] = []
 
     def client(i: int) -> None:
-        replies.append(_send(ep, json.dumps({"op": "set_queries", "stream_id": "cam1", "queries": [f"q{i}"]}).encode()))
+        payload = json.dumps({"op": "set_queries", "stream_id": "cam1", "queries": [f"q{i}"]}).encode()
+        replies.append(_send(endpoint, payload))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
     for t in threads:
@@ -166,22 +199,23 @@ def test_concurrent_clients_all_get_their_reply(server: ControlServer) -> None:
     for t in threads:
         t.join()
     assert len(replies) == 8 and all(r is not None and r["ok"] for r in replies)
+    assert daemon.pipeline.queries.versioned("cam1")[0] == 8
 
 
-def test_stop_is_quick_and_releases_the_port(book: QueryBook) -> None:
-    srv = ControlServer(book, "tcp://127.0.0.1:0")
+def test_stop_is_quick_and_releases_the_port(daemon: SummaryService) -> None:
+    srv = ControlServer(daemon, "tcp://127.0.0.1:0")
     ep = srv.start()
     t0 = time.monotonic()
     srv.stop()
     assert time.monotonic() - t0 < 1.0
-    again = ControlServer(book, ep)
+    again = ControlServer(daemon, ep)
     assert again.start() == ep
     with pytest.raises(UserError, match="cannot bind"):
-        ControlServer(book, ep).start()
+        ControlServer(daemon, ep).start()
     again.stop()
 
 
-def test_binding_policy() -> None:
+def test_binding_policy(daemon: SummaryService) -> None:
     assert is_local_endpoint("tcp://127.0.0.1:5571")
     assert is_local_endpoint("tcp://127.0.0.2:5571")
     assert is_local_endpoint("tcp://localhost:5571")
@@ -192,9 +226,17 @@ def test_binding_policy() -> None:
     assert not is_local_endpoint("tcp://192.168.1.10:5571")
     assert not is_local_endpoint("tcp://eth0:5571")
     with pytest.raises(UserError, match="refusing to bind"):
-        ControlServer(QueryBook({}), "tcp://0.0.0.0:5571")
+        ControlServer(daemon, "tcp://0.0.0.0:5571")
     with pytest.raises(UserError):
-        ControlServer(QueryBook({}), "udp://127.0.0.1:5")
+        ControlServer(daemon, "udp://127.0.0.1:5")
+
+
+def test_a_daemon_configured_to_listen_off_loopback_without_keys_is_refused_before_binding(
+    engines: Engines, engine_folder: Path, free_tcp_port
+) -> None:
+    cfg = daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://0.0.0.0:0")
+    with pytest.raises(UserError, match="refusing to bind tcp://0.0.0.0:0 without CurveZMQ keys"):
+        SummaryService(cfg, engines)
 
 
 @pytest.fixture()
@@ -221,10 +263,16 @@ def _curve_tuple(server_public: Path, client_secret: Path) -> tuple[bytes, bytes
     return server_pub, pub, sec
 
 
-def test_curve_server_admits_only_listed_clients(curve_keys: dict[str, Path], book: QueryBook) -> None:
-    keys = CurveServerKeys(curve_keys["server_secret"], curve_keys["allowed_dir"])
-    with ControlServer(book, "tcp://0.0.0.0:0", curve=keys) as srv:
-        port = srv.bound_endpoint.rsplit(":", 1)[1]  # type: ignore[union-attr]
+def test_a_daemon_listening_off_loopback_admits_only_listed_clients(
+    curve_keys: dict[str, Path], engines: Engines, engine_folder: Path, free_tcp_port
+) -> None:
+    curve = {"secret_key_file": str(curve_keys["server_secret"]), "client_keys_dir": str(curve_keys["allowed_dir"])}
+    service = SummaryService(daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://0.0.0.0:0", curve=curve),
+                             engines)
+    service.start()
+    try:
+        assert service.control is not None and service.control.bound_endpoint
+        port = service.control.bound_endpoint.rsplit(":", 1)[1]
         ep = f"tcp://127.0.0.1:{port}"
         allowed = _curve_tuple(curve_keys["server_public"], curve_keys["client_secret"])
         reply = _send(ep, b'{"op": "list_streams"}', curve=allowed)
@@ -240,38 +288,40 @@ def test_curve_server_admits_only_listed_clients(curve_keys: dict[str, Path], bo
              "--curve-client-keys", str(curve_keys["client_secret"])]
         )
         assert code == 0
+    finally:
+        service.stop()
 
 
-def test_key_errors_never_show_key_material(curve_keys: dict[str, Path], book: QueryBook, tmp_path: Path) -> None:
+def test_key_errors_never_show_key_material(
+    curve_keys: dict[str, Path], daemon: SummaryService, tmp_path: Path
+) -> None:
     public_text = curve_keys["server_public"].read_text()
     public_key = zmq.auth.load_certificate(curve_keys["server_public"])[0].decode()
     # a public certificate where the secret one is needed
     with pytest.raises(UserError) as err:
-        ControlServer(book, "tcp://127.0.0.1:0", curve=CurveServerKeys(curve_keys["server_public"],
-                                                                     curve_keys["allowed_dir"])).start()
+        ControlServer(daemon, "tcp://127.0.0.1:0", curve=CurveServerKeys(curve_keys["server_public"],
+                                                                       curve_keys["allowed_dir"])).start()
     assert public_key not in str(err.value) and "key_secret" in str(err.value)
     garbage = tmp_path / "garbage.key_secret"
     garbage.write_text("secret-key = 'not-a-real-key-but-should-stay-private'\n")
     with pytest.raises(UserError) as err:
-        ControlServer(book, "tcp://127.0.0.1:0", curve=CurveServerKeys(garbage, curve_keys["allowed_dir"])).start()
+        ControlServer(daemon, "tcp://127.0.0.1:0", curve=CurveServerKeys(garbage, curve_keys["allowed_dir"])).start()
     assert "should-stay-private" not in str(err.value)
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(UserError, match="no \\*.key"):
-        ControlServer(book, "tcp://127.0.0.1:0", curve=CurveServerKeys(curve_keys["server_secret"], empty)).start()
+        ControlServer(daemon, "tcp://127.0.0.1:0", curve=CurveServerKeys(curve_keys["server_secret"], empty)).start()
     assert public_text  # the files were real certificates
 
 
-def test_ctl_cli_against_a_live_server(server: ControlServer, capsys: pytest.CaptureFixture[str]) -> None:
-    ep = server.bound_endpoint
-    assert ep is not None
-    assert ctl_cli.main([ep, '{"op": "set_queries", "stream_id": "cam1", "queries": ["dog"]}']) == 0
+def test_ctl_cli_against_a_live_daemon(endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ctl_cli.main([endpoint, '{"op": "set_queries", "stream_id": "cam1", "queries": ["dog"]}']) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["result"]["queries"] == ["dog"]
-    assert ctl_cli.main([ep, '{"op": "get_queries", "stream_id": "nope"}']) == 1
+    assert ctl_cli.main([endpoint, '{"op": "get_queries", "stream_id": "nope"}']) == 1
     assert "no stream" in json.loads(capsys.readouterr().out)["error"]
     with pytest.raises(UserError, match="not JSON"):
-        ctl_cli.main([ep, "{oops"])
+        ctl_cli.main([endpoint, "{oops"])
 
 
 def test_ctl_cli_unreachable_daemon_is_one_line_after_the_timeout() -> None:
@@ -290,85 +340,3 @@ def test_ctl_cli_unreachable_daemon_is_one_line_after_the_timeout() -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [f"vgsum ctl: no reply from tcp://127.0.0.1:{port} within 0.5 s (is the daemon running?)"]
     assert elapsed < 10
-
-
-def test_pub_socket_with_curve_shares_the_zap_handler_with_the_control_socket(
-    curve_keys: dict[str, Path], book: QueryBook
-) -> None:
-    """How stream/publish.py can secure its PUB socket: `configure_curve_server(sock, keys)` before bind."""
-    from vgsum.runtime.daemon.curve import configure_curve_server
-
-    context = zmq.Context()
-    keys = CurveServerKeys(curve_keys["server_secret"], curve_keys["allowed_dir"])
-    control = ControlServer(book, "tcp://127.0.0.1:0", curve=keys, context=context)
-    control.start()
-    pub = context.socket(zmq.PUB)
-    pub.linger = 0
-    guard = configure_curve_server(pub, keys)
-    port = pub.bind_to_random_port("tcp://127.0.0.1")
-
-    def subscriber(secret: Path) -> zmq.Socket:
-        sub = context.socket(zmq.SUB)
-        sub.linger = 0
-        server_pub, client_pub, client_sec = _curve_tuple(curve_keys["server_public"], secret)
-        sub.curve_serverkey, sub.curve_publickey, sub.curve_secretkey = server_pub, client_pub, client_sec
-        sub.setsockopt(zmq.SUBSCRIBE, b"vgsum.")
-        sub.connect(f"tcp://127.0.0.1:{port}")
-        return sub
-
-    friend, stranger = subscriber(curve_keys["client_secret"]), subscriber(curve_keys["stranger_secret"])
-    try:
-        got = None
-        deadline = time.monotonic() + 5
-        while got is None and time.monotonic() < deadline:  # PUB drops until the handshake is done
-            pub.send_multipart([b"vgsum.score.cam1", b'{"score": 0.5}'])
-            if friend.poll(100):
-                got = friend.recv_multipart()
-        assert got == [b"vgsum.score.cam1", b'{"score": 0.5}']
-        assert stranger.poll(300) == 0
-        # the control socket in the same context still authenticates its clients
-        allowed = _curve_tuple(curve_keys["server_public"], curve_keys["client_secret"])
-        assert _send(control.bound_endpoint or "", b'{"op": "list_streams"}', curve=allowed)["ok"] is True  # type: ignore[index]
-    finally:
-        for s in (friend, stranger, pub):
-            s.close(0)
-        guard.release()
-        control.stop()
-        context.term()
-
-
-def test_curve_security_plugs_into_the_ingest_publisher(curve_keys: dict[str, Path]) -> None:
-    """stream/publish.py's `security=` hook with runtime/curve.py's CurveSecurity: only listed clients get messages."""
-    from vgsum.runtime.daemon.curve import CurveSecurity
-    from vgsum.stream.messages import ScoreMessage
-    from vgsum.stream.publish import Publisher
-
-    security = CurveSecurity(server=CurveServerKeys(curve_keys["server_secret"], curve_keys["allowed_dir"]))
-    context = zmq.Context()
-    publisher = Publisher(["pub+bind:tcp://127.0.0.1:*"], security=security, context=context)
-    sub = context.socket(zmq.SUB)
-    sub.linger = 0
-    server_pub, client_pub, client_sec = _curve_tuple(curve_keys["server_public"], curve_keys["client_secret"])
-    sub.curve_serverkey, sub.curve_publickey, sub.curve_secretkey = server_pub, client_pub, client_sec
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.connect(publisher.endpoints[0])
-    plain = context.socket(zmq.SUB)
-    plain.linger = 0
-    plain.setsockopt(zmq.SUBSCRIBE, b"")
-    plain.connect(publisher.endpoints[0])
-    try:
-        got = None
-        deadline = time.monotonic() + 5
-        while got is None and time.monotonic() < deadline:
-            publisher.publish(ScoreMessage, "cam1", media_time=1.0, t=1.0, score=0.5, final=False)
-            if sub.poll(100):
-                got = sub.recv_multipart()
-        assert got is not None and got[0] == b"vgsum.score.cam1"
-        assert json.loads(got[1])["score"] == 0.5
-        assert plain.poll(300) == 0
-    finally:
-        sub.close(0)
-        plain.close(0)
-        publisher.close()
-        security.release()
-        context.term()

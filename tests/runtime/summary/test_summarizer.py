@@ -20,7 +20,7 @@ def _run(frames: list[FrameInput], cfg: SummaryConfig | None = None, window_fn=N
         return 1.0 / (1.0 + np.exp(-nodes[:, 0]))
 
     summarizer = StreamSummarizer(
-        cfg or SummaryConfig(window=16, stride=4),
+        cfg or SummaryConfig(selection="knapsack", window=16, stride=4),
         node_dim=frames[0].node.shape[0],
         window_fn=window_fn or default_window,
         sample_fps=FPS,
@@ -89,14 +89,16 @@ def test_an_important_scene_becomes_a_highlight_and_a_static_video_gives_none() 
     scenes = np.arange(n) // 8  # a new scene every 4 s
     importance = np.full(n, -2.0)
     importance[80:96] = 3.0  # two scenes that matter, 8 s
-    _, highlights, _ = _run(_frames(importance, scenes), SummaryConfig(window=16, stride=4))
+    _, highlights, _ = _run(_frames(importance, scenes), SummaryConfig(selection="knapsack", window=16, stride=4))
     assert highlights, "the important scenes made no highlight"
     covered = sum(min(h.end, 48.0) - max(h.start, 40.0) for h in highlights if h.end > 40 and h.start < 48)
     total = sum(h.end - h.start for h in highlights)
     assert covered / total > 0.8
     assert highlights[0].objects == {"person": 2}
 
-    _, static, _ = _run(_frames(np.zeros(n), np.zeros(n, int)), SummaryConfig(window=16, stride=4))
+    _, static, _ = _run(
+        _frames(np.zeros(n), np.zeros(n, int)), SummaryConfig(selection="knapsack", window=16, stride=4)
+    )
     assert static == []
 
 
@@ -104,7 +106,9 @@ def test_a_matching_query_raises_scores_and_names_itself() -> None:
     n = 120
     scenes = np.arange(n) // 8
     matches = {i: {"person": 1.0} for i in range(48, 64)}
-    scores, highlights, _ = _run(_frames(np.zeros(n), scenes, matches=matches), SummaryConfig(window=16, stride=4))
+    scores, highlights, _ = _run(
+        _frames(np.zeros(n), scenes, matches=matches), SummaryConfig(selection="knapsack", window=16, stride=4)
+    )
     final = {s.t: s.score for s in scores if s.final}
     assert np.mean([final[i / FPS] for i in range(48, 64)]) > np.mean([final[i / FPS] for i in range(0, 40)]) + 0.2
     assert highlights and all(h.query == "person" for h in highlights)
@@ -115,7 +119,7 @@ def test_every_frame_is_scored_when_it_arrives() -> None:
     frames = _frames(np.linspace(-2, 2, 30), np.arange(30) // 6)
     seen: list[ScoreEvent] = []
     summarizer = StreamSummarizer(
-        SummaryConfig(window=16, stride=8),
+        SummaryConfig(selection="knapsack", window=16, stride=8),
         node_dim=4,
         window_fn=lambda nodes: 1.0 / (1.0 + np.exp(-nodes[:, 0])),
         sample_fps=FPS,
@@ -126,7 +130,7 @@ def test_every_frame_is_scored_when_it_arrives() -> None:
         summarizer.add(frame)
         assert any(event.t == frame.media_time for event in seen), f"frame at {frame.media_time} s waits"
     late = StreamSummarizer(
-        SummaryConfig(window=16, stride=8, early_scores=False),
+        SummaryConfig(selection="knapsack", window=16, stride=8, early_scores=False),
         node_dim=4,
         window_fn=lambda nodes: np.full(len(nodes), 0.5),
         sample_fps=FPS,
@@ -147,7 +151,9 @@ def test_a_highlight_arrives_its_delays_after_the_shot(cut: str, shot_delay: flo
     arrived: list[tuple[float, HighlightEvent]] = []
     clock = [0.0]
     summarizer = StreamSummarizer(
-        SummaryConfig(window=16, stride=4, decision_delay_s=10.0, shot_cut=cut, shot_delay_s=shot_delay),
+        SummaryConfig(
+            selection="knapsack", window=16, stride=4, decision_delay_s=10.0, shot_cut=cut, shot_delay_s=shot_delay
+        ),
         node_dim=4,
         window_fn=lambda nodes: 1.0 / (1.0 + np.exp(-nodes[:, 0])),
         sample_fps=FPS,
@@ -170,8 +176,10 @@ def test_no_shot_spans_a_reconnect(cut: str) -> None:
     scenes = np.arange(n) // 40
     importance = np.full(n, -2.0)
     importance[100:140] = 3.0  # what matters straddles the gap
-    _, highlights, _ = _run(_frames(importance, scenes, epochs=epochs),
-                            SummaryConfig(window=16, stride=4, shot_cut=cut, shot_delay_s=5.0, decision_delay_s=5.0))
+    _, highlights, _ = _run(
+        _frames(importance, scenes, epochs=epochs),
+        SummaryConfig(selection="knapsack", window=16, stride=4, shot_cut=cut, shot_delay_s=5.0, decision_delay_s=5.0),
+    )
     gap_t = 120 / FPS
     assert highlights, "the important scenes made no highlight"
     assert all(h.end <= gap_t + 1e-9 or h.start >= gap_t - 1e-9 for h in highlights), highlights

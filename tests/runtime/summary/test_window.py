@@ -120,20 +120,3 @@ def test_bad_inputs_raise() -> None:
     with pytest.raises(ValueError, match="shape"):
         ring.push(np.zeros(3), 6, 1.0)
 
-
-def test_a_new_ingest_epoch_closes_the_old_one_on_push() -> None:
-    ring = NodeRing(capacity=8, dim=2, stride=3)
-    for i in range(5):
-        step = ring.push(_node(i, 2), i, float(i), source_epoch=0)
-        assert step.closed is None
-        if step.window_due:
-            ring.window()
-    # the ingest reconnected: its epoch grew and its clock restarted
-    step = ring.push(_node(50, 2), 0, 0.0, source_epoch=1)
-    assert step.closed is not None and step.closed.gap is not None
-    assert [f.frame_index for f in step.closed.left] == [0, 1, 2, 3, 4]
-    assert step.closed.tail_window is not None  # frames 3, 4 had not been in a window yet
-    assert step.closed.tail_window.frame_indices.tolist() == [0, 1, 2, 3, 4]
-    assert step.left == [] and ring.epoch == 1 and len(ring) == 1
-    assert ring.window().nodes[:, 0].tolist() == [50.0]
-    assert ring.push(_node(51, 2), 1, 0.5, source_epoch=1).closed is None

@@ -1,4 +1,4 @@
-"""`vgsum serve` as a user runs it: config errors in one line, publishing, clean stop on SIGTERM."""
+"""`vgsum serve` as a user runs it: config errors in one line, publishing, encryption, clean stop, exit status."""
 
 from __future__ import annotations
 
@@ -11,29 +11,23 @@ from pathlib import Path
 
 import pytest
 import yaml
+import zmq
+import zmq.auth
 
-from vgsum.runtime.common.configfile import load_config
+from vgsum.runtime.cli.serve import serve
 from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.daemon.summary_service import SummaryService
+from vgsum.runtime.engines.loader import Engines
 from vgsum.stream.subscribe import Subscriber
 
-REPO = Path(__file__).resolve().parents[3]
 
-
-def serve(config: Path) -> subprocess.Popen[str]:
+def start_daemon(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def test_example_config_validates(bikes_mp4):
-    cfg = load_config(REPO / "configs" / "edge.yaml", EdgeConfig)
-    assert len(cfg.streams) == 2
-    assert cfg.streams[0].url == str(bikes_mp4)  # `sample:bikes.mp4` resolved to the bundled clip
-    assert cfg.streams[0].policy == "drop_oldest" and cfg.streams[0].loop
-    assert cfg.streams[1].kind == "rtsp" and "CHANGE_ME" not in cfg.streams[1].safe_url
 
 
 @pytest.mark.parametrize(
@@ -48,13 +42,18 @@ def test_example_config_validates(bikes_mp4):
         ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c, clip_buffer_s: 30}\n", "clip_buffer_s 30 must exceed"),
         ("streams:\n  - {stream_id: a, url: x.mp4}\nsummary: {shot_s: 30}\n", "shot_s must lie between"),
         ("streams:\n  - {stream_id: a, url: x.mp4}\nsummary: {shot_cut: ktss}\n", "summary.shot_cut"),
-        ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c}\nsummary: {shot_delay_s: 60}\n",
-         "clip_buffer_s 120 must exceed how late a highlight is decided (132 s"),
+        ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c}\nsummary: {selection: knapsack, shot_delay_s: 60}\n",
+         "clip_buffer_s 120 must exceed how long before its last message a highlight can start (132 s"),
+        ("streams:\n  - {stream_id: a, url: x.mp4, clips_dir: c}\nsummary: {events: {max_s: 200}}\n",
+         "(203.5 s: summary.events.max_s + end_s + min_s)"),
+        ("streams:\n  - {stream_id: a, url: x.mp4}\nsummary: {events: {start_above: 0.3, end_below: 0.5}}\n",
+         "events.end_below must not exceed events.start_above"),
         # a camera password in a rejected config never reaches the error line
         ("streams:\n  - {stream_id: a, url: 'rtsp://admin:hunter2@cam/1'}\n  - {stream_id: a, url: y.mp4}\n",
          "appears twice"),
         ("streams:\n  - {stream_id: a, url: 'rtsp://admin:hunter2@cam/1', clips_dir: c, clip_buffer_s: 9}\n",
          "must exceed"),
+        ("streams:\n  - {stream_id: a, url: x.mp4, queries: ['person', '  ']}\n", "stream 'a': query 1 is empty"),
     ],
 )
 def test_malformed_config_is_one_line_exit_2(tmp_path, body, expect):
@@ -99,7 +98,7 @@ def test_serve_publishes_and_stops_within_2s_on_sigterm(tmp_path, bikes_mp4, rts
             }
         )
     )
-    proc = serve(config)
+    proc = start_daemon(config)
     seen: set[tuple[str, str]] = set()
     try:
         with Subscriber(f"tcp://127.0.0.1:{port}") as sub:
@@ -143,7 +142,7 @@ def test_serve_sigint_on_files_only(tmp_path, bikes_mp4, free_tcp_port):
             }
         )
     )
-    proc = serve(config)
+    proc = start_daemon(config)
     try:
         time.sleep(2.5)
         assert proc.poll() is None  # a failed stream does not end the daemon while another runs
@@ -157,3 +156,86 @@ def test_serve_sigint_on_files_only(tmp_path, bikes_mp4, free_tcp_port):
     _, err = proc.communicate()
     assert proc.returncode == 0, err
     assert "b=failed" in err and "a=ended" in err
+
+
+def _sub_socket(context: zmq.Context, endpoint: str, keys: tuple[Path, Path] | None) -> zmq.Socket:
+    """A SUB on everything; with (server public key file, client secret key file) a CurveZMQ client."""
+    sock = context.socket(zmq.SUB)
+    sock.linger = 0
+    if keys is not None:
+        server_public, _ = zmq.auth.load_certificate(keys[0])
+        public, secret = zmq.auth.load_certificate(keys[1])
+        sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = server_public, public, secret
+    sock.setsockopt(zmq.SUBSCRIBE, b"")
+    sock.connect(endpoint)
+    return sock
+
+
+def test_ingest_mode_with_curve_keys_delivers_only_to_key_holders(tmp_path, bikes_mp4, free_tcp_port):
+    """`mode: ingest` builds its publisher from `publish` like the summarizer: configured keys always apply."""
+    for name in ("server", "clients", "mine"):
+        (tmp_path / name).mkdir()
+    server_public, server_secret = zmq.auth.create_certificates(tmp_path / "server", "server")
+    zmq.auth.create_certificates(tmp_path / "clients", "friend")
+    client_secret = tmp_path / "clients" / "friend.key_secret"
+    port = free_tcp_port()
+    config = tmp_path / "edge.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "mode": "ingest",
+                "streams": [{"stream_id": "cam", "url": str(bikes_mp4), "realtime": True, "loop": True}],
+                "publish": {
+                    "endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"],
+                    "heartbeat_interval_s": 0.2,
+                    "status_interval_s": 0.2,
+                    "curve": {"secret_key_file": str(server_secret), "client_keys_dir": str(tmp_path / "clients")},
+                },
+            }
+        )
+    )
+    proc = start_daemon(config)
+    context = zmq.Context()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    friend = _sub_socket(context, endpoint, (Path(server_public), client_secret))
+    plain = _sub_socket(context, endpoint, None)
+    try:
+        got: list[bytes] = []
+        deadline = time.monotonic() + 30
+        while not got and time.monotonic() < deadline and proc.poll() is None:
+            if friend.poll(200):
+                got = friend.recv_multipart()
+        assert got, "a subscriber holding an allowed key received nothing"
+        assert got[0].startswith(b"vgsum.")
+        # by now the daemon has published for a while: a subscriber without keys got none of it
+        time.sleep(1.0)
+        assert plain.poll(0) == 0, "a subscriber without keys received messages: the publisher is not encrypted"
+    finally:
+        friend.close(0)
+        plain.close(0)
+        context.term()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
+    secret = zmq.auth.load_certificate(server_secret)[1]
+    assert secret is not None and secret.decode() not in err  # no key material in the log
+
+
+@pytest.mark.timeout(90, func_only=True)  # a failed pipeline must end the daemon, not leave it scoring nothing
+def test_serve_exits_1_with_one_line_when_the_pipeline_fails(broken_engines: Engines, engine_folder, bikes_mp4, capsys):
+    cfg = EdgeConfig(
+        streams=[{"stream_id": "cam", "url": str(bikes_mp4), "realtime": True, "loop": True}],
+        publish={"endpoints": []},
+        engines={"dir": engine_folder},
+        control={"endpoint": "tcp://127.0.0.1:0"},
+        metrics={"port": 0},
+    )
+    started = time.monotonic()
+    assert serve(SummaryService(cfg, broken_engines)) == 1
+    assert time.monotonic() - started < 30
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vgsum")]
+    assert lines == ["vgsum serve: pipeline failed: RuntimeError: refiner exploded; see the log for the traceback"]

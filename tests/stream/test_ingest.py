@@ -1,4 +1,4 @@
-"""File sources: sampling by pts, realtime pacing, loop epochs, end and failure states."""
+"""The stream worker on real files (and a port nobody serves): sampling by pts, pacing, epochs, end and failure."""
 
 from __future__ import annotations
 
@@ -149,3 +149,18 @@ def test_error_classification_retries_what_a_retry_can_fix():
     # An unreachable camera surfaces as "Invalid data" in FFmpeg: retried forever for a live source.
     assert not _permanent(garbage, "rtsp") and _permanent(garbage, "file")
     assert _permanent(not_found, "rtsp")
+
+
+def test_fail_from_outside_stops_the_reader_and_keeps_the_reason(bikes_mp4):
+    states: list[tuple[StreamState, str | None]] = []
+    cfg = StreamConfig(stream_id="f", url=str(bikes_mp4), realtime=True, loop=True)
+    worker = StreamWorker(cfg, on_state=lambda _w, state, reason: states.append((state, reason)))
+    worker.start()
+    assert drain(worker, max_s=10, stop_after=2), "no frame"
+    worker.fail("pipeline failed: RuntimeError: boom")
+    assert worker.join(5)
+    stats = worker.stats()
+    assert stats.state == StreamState.FAILED and stats.last_error == "pipeline failed: RuntimeError: boom"
+    assert states[-1] == (StreamState.FAILED, "pipeline failed: RuntimeError: boom")
+    assert [s for s, _ in states].count(StreamState.FAILED) == 1  # the reader's own "stopped" end does not follow
+    assert StreamState.ENDED not in [s for s, _ in states]

@@ -1,0 +1,101 @@
+"""`vgsum run` as a user runs it: bad options in one line, the report, and a failing pipeline that ends the run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from vgsum.runtime.cli.run import run_config, summarize
+from vgsum.runtime.engines.loader import Engines
+
+
+def _vgsum(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vgsum.runtime.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+BAD_OPTIONS = [
+    (("--threads", "0"), "vgsum run: --threads: Input should be greater than or equal to 1 (got 0)"),
+    (("--sample-fps", "0"), "vgsum run: --sample-fps: Input should be greater than 0 (got 0.0)"),
+    (("--sample-fps", "500"), "vgsum run: --sample-fps: Input should be less than or equal to 120 (got 500.0)"),
+    (("--query", "person", "--query", "  "), "vgsum run: --query: stream 'main': query 1 is empty"),
+]
+
+
+@pytest.mark.parametrize(("options", "line"), BAD_OPTIONS, ids=[" ".join(o) for o, _ in BAD_OPTIONS])
+def test_a_bad_option_is_one_line_and_exit_2(tmp_path, bikes_mp4, options, line):
+    # the engine folder does not exist: options are checked before anything is loaded
+    result = _vgsum("run", str(bikes_mp4), "--out", str(tmp_path / "r"), "--engines", str(tmp_path / "none"), *options)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""
+
+
+@pytest.mark.timeout(90, func_only=True)  # a failed pipeline must end the run, not leave it waiting
+def test_a_pipeline_failure_ends_the_run_with_one_line_and_exit_1(tmp_path, broken_engines: Engines, engine_folder,
+                                                                  bikes_mp4, capsys):
+    cfg = run_config(str(bikes_mp4), tmp_path, engines=engine_folder)
+    started = time.monotonic()
+    assert summarize(cfg, broken_engines, tmp_path, quiet=True) == 1
+    assert time.monotonic() - started < 30
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vgsum")]
+    assert lines == ["vgsum run: pipeline failed: RuntimeError: refiner exploded; see the log for the traceback"]
+    assert not (tmp_path / "scores.json").exists()  # no report that looks like a summary of the whole video
+
+
+
+def test_bad_inputs_are_one_line_each(tmp_path, engine_folder, bikes_mp4):
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("this is not a video\n")
+    empty = tmp_path / "no-engines"
+    empty.mkdir()
+    cases = [
+        (("run", str(not_video), "--engines", str(engine_folder)), "cannot read"),
+        (("run", str(tmp_path / "missing.mp4"), "--engines", str(engine_folder)), "not found"),
+        (("run", str(bikes_mp4), "--engines", str(empty)), "vgsum export"),
+        (("run", str(bikes_mp4), "--engines", str(engine_folder), "--sample-fps", "0"), "--sample-fps"),
+    ]
+    for args, expected in cases:
+        result = _vgsum(*args, "--out", str(tmp_path / "report"))
+        lines = [line for line in result.stderr.strip().splitlines() if line.startswith("vgsum run:")]
+        assert result.returncode == 2, (args, result.stderr[-1500:])
+        assert len(lines) == 1 and expected in lines[0], (args, result.stderr[-1500:])
+        assert "Traceback" not in result.stderr
+
+
+def test_run_prints_highlights_and_writes_the_report(tmp_path, engine_folder, bikes_mp4):
+    out = tmp_path / "report"
+    result = _vgsum(
+        "run",
+        str(bikes_mp4),
+        "--engines",
+        str(engine_folder),
+        "--query",
+        "a person riding a bicycle",
+        "--out",
+        str(out),
+        "--clips",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "20 frames scored" in result.stdout
+    scores = json.loads((out / "scores.json").read_text())["scores"]
+    assert len(scores) == 20 and all(s["final"] and 0 <= s["score"] <= 1 for s in scores)
+    highlights = json.loads((out / "highlights.json").read_text())["highlights"]
+    printed = [line for line in result.stdout.splitlines() if line.startswith("highlight ")]
+    started = [line for line in printed if " started at " in line]
+    assert len(started) == len(highlights) >= 1 and len(printed) == 2 * len(highlights)  # a start and an end each
+    assert {h["id"][:6] for h in highlights} == {line.split()[1] for line in started}
+    import av
+
+    for highlight in highlights:  # each highlight's clip: the source's packets remuxed, covering its span
+        with av.open(highlight["clip"]) as clip:
+            stream = clip.streams.video[0]
+            assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (640, 272)
+            seconds = float(stream.duration * stream.time_base) if stream.duration else clip.duration / 1e6
+        assert seconds >= highlight["end"] - highlight["start"] - 0.1
+    assert (out / "timeline.png").stat().st_size > 10_000

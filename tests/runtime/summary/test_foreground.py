@@ -1,0 +1,83 @@
+"""The scene-activity signal: silent on a still or noisy scene, up while something is in view, no ghosts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vgsum.runtime.summary.foreground import ForegroundModel, ForegroundSettings, grey_small, share_score
+
+FPS = 2.0
+
+
+def _scene(rng: np.random.Generator, noise: float = 3.0) -> np.ndarray:
+    base = np.tile(np.linspace(40, 200, 256, dtype=np.float32), (144, 1))
+    frame = base + rng.normal(0, noise, base.shape)
+    return np.repeat(np.clip(frame, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def _with_person(frame: np.ndarray, x: int) -> np.ndarray:
+    out = frame.copy()
+    out[40:120, x : x + 30] = 10  # a dark figure, about 6 % of the view
+    return out
+
+
+def test_a_still_noisy_scene_stays_silent_and_a_person_is_seen_while_they_stand_still() -> None:
+    rng = np.random.default_rng(0)
+    model = ForegroundModel(FPS)
+    quiet = [model.update(_scene(rng)) for _ in range(120)]
+    assert max(quiet) < 0.1
+    standing = [model.update(_with_person(_scene(rng), 100)) for _ in range(40)]  # 20 s without moving
+    assert min(standing) > 0.8
+    after = [model.update(_scene(rng)) for _ in range(10)]
+    assert max(after[1:]) < 0.1  # no person-shaped ghost once they leave
+
+
+def test_a_global_brightness_change_is_not_activity_and_an_object_left_behind_joins_the_scene() -> None:
+    rng = np.random.default_rng(1)
+    model = ForegroundModel(FPS, ForegroundSettings(absorb_s=10.0))
+    for _ in range(60):
+        model.update(_scene(rng))
+    brighter = np.clip(_scene(rng).astype(np.int16) + 25, 0, 255).astype(np.uint8)
+    assert model.update(brighter) < 0.1  # auto exposure
+    left = [model.update(_with_person(_scene(rng), 50)) for _ in range(40)]
+    assert left[0] > 0.8 and left[-1] < 0.1  # a still object stops counting after absorb_s
+
+
+def test_a_cut_to_another_view_is_a_new_scene_not_activity() -> None:
+    rng = np.random.default_rng(3)
+    model = ForegroundModel(FPS)
+    for _ in range(30):
+        model.update(_scene(rng))
+    other = [model.update(255 - _scene(rng)) for _ in range(10)]  # every pixel changes at once
+    assert max(other) < 0.1
+    assert model.update(_with_person(255 - _scene(rng), 120)) > 0.8  # and the new scene's visitors count
+
+
+def test_places_that_always_move_learn_their_spread() -> None:
+    rng = np.random.default_rng(2)
+    model = ForegroundModel(FPS)
+    scores = []
+    for _ in range(200):
+        frame = _scene(rng)
+        frame[:, 200:] = rng.integers(0, 255, (144, 56, 1), dtype=np.uint8)  # leaves: 22 % of the view flickers
+        scores.append(model.update(frame))
+    assert np.mean(scores[-60:]) < 0.3 < np.mean(scores[1:5])
+
+
+def test_share_score_is_one_half_at_the_half_share() -> None:
+    assert share_score(0.0, 0.01) == 0.0
+    assert share_score(0.01, 0.01) == pytest.approx(0.5)
+    assert share_score(0.2, 0.01) > 0.95
+
+
+def test_grey_small_area_averages_to_160_wide():
+    rgb = np.zeros((288, 512, 3), np.uint8)
+    rgb[:, :256] = 255
+    small = grey_small(rgb, 160)
+    assert small.shape == (90, 160) and small.dtype == np.float32
+    assert small[:, :79].min() == pytest.approx(255.0, abs=0.01)  # white half, luma weights sum to 1
+    assert small[:, 81:].max() == 0.0
+    assert small.mean() == pytest.approx(127.5, abs=1.0)  # area kept: half white
+    assert grey_small(np.zeros((60, 100, 3), np.uint8), 160).shape == (60, 100)  # never upscaled
+
