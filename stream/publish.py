@@ -49,7 +49,7 @@ class Endpoint:
 
 
 class SocketSecurity(Protocol):
-    """Hook for CurveZMQ (issue 5): configure a socket before it binds or connects."""
+    """Configures a socket before it binds or connects (CurveZMQ keys), so the stream layer needs no key handling."""
 
     def apply(self, socket: zmq.Socket, server: bool) -> None:
         """Set CURVE_* options on `socket`; `server` is True for the side that holds the server key."""
@@ -75,7 +75,7 @@ class Publisher:
         if sndbuf is not None:
             self._socket.setsockopt(zmq.SNDBUF, sndbuf)
         if security is not None:
-            security.apply(self._socket, server=True)  # CurveZMQ goes here (issue 5)
+            security.apply(self._socket, server=True)  # keys must be set before bind, or peers connect in plain text
         self._lock = threading.Lock()
         self._seq: dict[tuple[str, str], int] = {}
         self.sent = 0

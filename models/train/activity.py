@@ -241,8 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, argv: list[str]) -> dict:
     """Select clips, extract features and teacher, train, save checkpoint and record (and export); the record."""
     from vgsum.models.data.video_features import load_perception_engine
-    from vgsum.models.train.footage import CHECKPOINT, RECORD, WINDOW, clip_record, clip_tensors, load_labels
-    from vgsum.models.train.loop import save_checkpoint
+    from vgsum.models.train.footage import CHECKPOINT, WINDOW, clip_record, clip_tensors, load_labels, write_run
     from vgsum.runtime.common.paths import engine_dir
 
     recipe = load_config(args.config, ActivityRecipe)
@@ -297,9 +296,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "threads": cfg.threads,
     }
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out / CHECKPOINT, model, cfg, record=record, window=WINDOW, input_normalisation="none")
-    (out / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    write_run(out, model, cfg, record)
     if args.export is not None:
         from vgsum.export.refiner.engine import export_refiner_engine
 

@@ -387,7 +387,6 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, argv: list[str]) -> dict:
     """Extract features, train, save checkpoint and record; returns the record."""
     from vgsum.models.data.video_features import load_perception_engine
-    from vgsum.models.train.loop import save_checkpoint
     from vgsum.runtime.common.paths import engine_dir
 
     if args.epochs < 1:
@@ -428,10 +427,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "train_seconds": round(train_s, 1),
         "threads": cfg.threads,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out / CHECKPOINT, model, cfg, record=record, window=WINDOW, input_normalisation="none")
-    (out / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    write_run(Path(args.out), model, cfg, record)
     return record
 
 
@@ -448,3 +444,12 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def write_run(out: Path, model, cfg, record: dict) -> None:
+    """A footage-trained refiner's checkpoint and its record, side by side in `out` (the shipped layout)."""
+    from vgsum.models.train.loop import save_checkpoint
+
+    out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out / CHECKPOINT, model, cfg, record=record, window=WINDOW, input_normalisation="none")
+    (out / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
