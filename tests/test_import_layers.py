@@ -1,7 +1,7 @@
 """Dependencies point down: no module under stream/ or runtime/ imports a layer above its own.
 
 The chain, top to bottom: runtime.cli and runtime.bench -> runtime.daemon ->
-runtime.report -> runtime.summary -> runtime.engines -> runtime.common -> stream.
+runtime.web -> runtime.report and runtime.store (side by side) -> runtime.summary -> runtime.engines -> runtime.common -> stream.
 Imports within one package are free. vgsum.models and vgsum.export (torch) may
 be imported only by runtime.cli and runtime.bench, and only inside a function, so
 the edge never loads them. Every import counts, including those inside functions.
@@ -24,9 +24,11 @@ LAYERS: dict[str, int] = {
     "vgsum.runtime.engines": 2,
     "vgsum.runtime.summary": 3,
     "vgsum.runtime.report": 4,
-    "vgsum.runtime.daemon": 5,
-    "vgsum.runtime.cli": 6,
-    "vgsum.runtime.bench": 6,
+    "vgsum.runtime.store": 4,
+    "vgsum.runtime.web": 5,
+    "vgsum.runtime.daemon": 6,
+    "vgsum.runtime.cli": 7,
+    "vgsum.runtime.bench": 7,
 }
 TRAINING = ("vgsum.models", "vgsum.export")
 MAY_IMPORT_TRAINING = ("vgsum.runtime.cli", "vgsum.runtime.bench")

@@ -1,0 +1,187 @@
+"""Every read of the store: streams, highlights by filter, score timelines, states and published messages.
+
+One module so that the CLI (`vgsum highlights`), the control socket (replay,
+catch-up) and the web page ask the same questions the same way. Reads use their
+own connection; WAL lets them run while the daemon's writer commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vgsum.runtime.store.schema import connect
+
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    stream_id: str
+    url: str
+    state: str
+    last_error: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class HighlightRow:
+    id: str
+    stream_id: str
+    phase: str
+    start: float
+    end: float
+    wall_start: float
+    wall_end: float
+    score: float
+    objects: dict[str, int]
+    query: str | None
+    clip: str | None
+    thumbnail: str | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def closed(self) -> bool:
+        """A highlight is closed once its `end` message was stored."""
+        return self.phase == "end"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__} | {"closed": self.closed}
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    wall_time: float
+    t: float
+    score: float
+
+
+@dataclass(frozen=True)
+class StateRow:
+    stream_id: str
+    wall_time: float
+    state: str
+    last_error: str | None
+
+
+def _highlight(row: sqlite3.Row) -> HighlightRow:
+    fields = dict(row)
+    fields["objects"] = json.loads(fields["objects"] or "{}")
+    return HighlightRow(**fields)
+
+
+class StoreReader:
+    """Read-only queries over one store file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = connect(path, readonly=True)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def streams(self) -> list[StreamRow]:
+        rows = self._conn.execute("SELECT * FROM streams ORDER BY stream_id").fetchall()
+        return [StreamRow(**dict(r)) for r in rows]
+
+    def highlights(
+        self,
+        *,
+        stream_id: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        query: str | None = None,
+        label: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        before: tuple[float, str] | None = None,
+    ) -> list[HighlightRow]:
+        """Highlights overlapping [since, until) in wall time, newest first.
+
+        `query` matches the stored query text (substring, case-insensitive); `label`
+        one object label exactly. `before` is the (wall_start, id) of the last row
+        of the previous page, for keyset paging.
+        """
+        where: list[str] = []
+        args: list[Any] = []
+        if stream_id is not None:
+            where.append("stream_id = ?")
+            args.append(stream_id)
+        if since is not None:
+            where.append("wall_end >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("wall_start < ?")
+            args.append(until)
+        if query is not None:
+            where.append("query LIKE ? ESCAPE '\\'")
+            args.append("%" + _escape_like(query) + "%")
+        if label is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(highlights.objects) WHERE json_each.key = ?)")
+            args.append(label)
+        if before is not None:
+            where.append("(wall_start, id) < (?, ?)")
+            args.extend(before)
+        sql = "SELECT * FROM highlights"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY wall_start DESC, id DESC LIMIT ?"
+        args.append(max(1, min(int(limit), MAX_LIMIT)))
+        return [_highlight(r) for r in self._conn.execute(sql, args).fetchall()]
+
+    def highlight(self, highlight_id: str) -> HighlightRow | None:
+        row = self._conn.execute("SELECT * FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
+        return None if row is None else _highlight(row)
+
+    def scores(
+        self, stream_id: str, *, since: float | None = None, until: float | None = None, max_points: int = 2000
+    ) -> list[ScorePoint]:
+        """Final scores of one stream in wall-time order, thinned to at most `max_points` by bucket maxima."""
+        sql = "SELECT wall_time, t, score FROM scores WHERE stream_id = ?"
+        args: list[Any] = [stream_id]
+        if since is not None:
+            sql += " AND wall_time >= ?"
+            args.append(since)
+        if until is not None:
+            sql += " AND wall_time < ?"
+            args.append(until)
+        rows = self._conn.execute(sql + " ORDER BY wall_time", args).fetchall()
+        points = [ScorePoint(*r) for r in rows]
+        if len(points) <= max_points:
+            return points
+        step = len(points) / max_points  # keep each bucket's peak: highlights are peaks
+        return [max(points[int(i * step) : int((i + 1) * step)], key=lambda p: p.score) for i in range(max_points)]
+
+    def states(self, stream_id: str, *, since: float | None = None, until: float | None = None) -> list[StateRow]:
+        sql = "SELECT stream_id, wall_time, state, last_error FROM stream_states WHERE stream_id = ?"
+        args: list[Any] = [stream_id]
+        if since is not None:
+            sql += " AND wall_time >= ?"
+            args.append(since)
+        if until is not None:
+            sql += " AND wall_time < ?"
+            args.append(until)
+        return [StateRow(*r) for r in self._conn.execute(sql + " ORDER BY wall_time", args).fetchall()]
+
+    def messages(self, stream_id: str, kind: str, from_seq: int, to_seq: int | None = None) -> list[str]:
+        """Published payloads of one (stream, kind) with from_seq <= seq <= to_seq, in seq order."""
+        sql = "SELECT payload FROM messages WHERE stream_id = ? AND kind = ? AND seq >= ?"
+        args: list[Any] = [stream_id, kind, from_seq]
+        if to_seq is not None:
+            sql += " AND seq <= ?"
+            args.append(to_seq)
+        return [r[0] for r in self._conn.execute(sql + " ORDER BY seq LIMIT ?", [*args, MAX_LIMIT]).fetchall()]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,136 @@
+"""The store's tables, their version, and the migrations that bring an older file up to date.
+
+Why a version table and numbered steps: a daemon upgraded in place opens the
+database its previous release wrote; each step in `MIGRATIONS` moves a file one
+version up inside one transaction, so an interrupted upgrade leaves the old
+version intact. The version is `max(version)` of `schema_version`.
+
+Times: `wall_*` columns are unix seconds; `start`, `end` and `t` are seconds of
+stream time (media time), as in the ZeroMQ messages.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from vgsum.stream.errors import UserError
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE streams (
+    stream_id   TEXT PRIMARY KEY,
+    url         TEXT NOT NULL,              -- credentials masked
+    state       TEXT NOT NULL,              -- the latest StreamState
+    last_error  TEXT,                       -- redacted
+    updated_at  REAL NOT NULL
+);
+CREATE TABLE stream_states (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id   TEXT NOT NULL,
+    wall_time   REAL NOT NULL,
+    state       TEXT NOT NULL,
+    last_error  TEXT
+);
+CREATE INDEX stream_states_by_time ON stream_states (stream_id, wall_time);
+CREATE TABLE highlights (
+    id          TEXT PRIMARY KEY,           -- the event id, the same in all its messages
+    stream_id   TEXT NOT NULL,
+    phase       TEXT NOT NULL,              -- start | update | end: the latest message's phase
+    start       REAL NOT NULL,
+    "end"       REAL NOT NULL,
+    wall_start  REAL NOT NULL,              -- unix seconds at stream time `start`
+    wall_end    REAL NOT NULL,
+    score       REAL NOT NULL,
+    objects     TEXT NOT NULL DEFAULT '{}', -- JSON: label -> count
+    query       TEXT,
+    clip        TEXT,                       -- path of the clip file, if written
+    thumbnail   TEXT,                       -- path of a JPEG, if written
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE INDEX highlights_by_stream_time ON highlights (stream_id, wall_start);
+CREATE INDEX highlights_by_time ON highlights (wall_start);
+CREATE TABLE scores (
+    stream_id   TEXT NOT NULL,
+    wall_time   REAL NOT NULL,
+    t           REAL NOT NULL,
+    score       REAL NOT NULL               -- final scores only, downsampled for timelines
+);
+CREATE INDEX scores_by_stream_time ON scores (stream_id, wall_time);
+CREATE TABLE messages (
+    stream_id   TEXT NOT NULL,
+    kind        TEXT NOT NULL,              -- highlight | event
+    seq         INTEGER NOT NULL,
+    wall_time   REAL NOT NULL,
+    payload     TEXT NOT NULL,              -- the JSON exactly as published
+    PRIMARY KEY (stream_id, kind, seq)
+);
+CREATE INDEX messages_by_time ON messages (wall_time);
+"""
+
+# version reached -> the script that reaches it from the version before
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """0 for an empty file, else the highest applied migration."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply every missing step up to `target`, each in its own transaction; returns the version reached."""
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise UserError(
+            f"the history database is schema version {version}, newer than this vgsum knows ({SCHEMA_VERSION}); "
+            "upgrade vgsum or point store.path elsewhere"
+        )
+    if version == 0:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
+    for step in range(version + 1, target + 1):
+        with conn:  # one transaction per step: an interrupted upgrade keeps the previous version
+            conn.execute("BEGIN")
+            for statement in _statements(MIGRATIONS[step]):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (step, time.time()))
+        version = step
+    return version
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (no `;` inside strings in ours), dropping `--` comments."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode with the schema up to date (a read-only one never migrates).
+
+    A file that is not a SQLite database, or is damaged, is one UserError line.
+    """
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        if readonly:
+            version = current_version(conn)
+            if version != SCHEMA_VERSION:
+                raise UserError(f"history database {path}: schema version {version}, expected {SCHEMA_VERSION}")
+        else:
+            migrate(conn)
+    except sqlite3.DatabaseError as err:
+        raise UserError(f"history database {path} cannot be used: {err}") from None
+    conn.row_factory = sqlite3.Row
+    return conn
