@@ -136,7 +136,7 @@ def test_no_module_imports_a_layer_above_its_own() -> None:
 @pytest.mark.parametrize(
     ("module", "source", "fragment"),
     [
-        ("vgsum.runtime.engines.loader", "from vgsum.runtime.daemon.config import EngineConfig\n", "rank 5"),
+        ("vgsum.runtime.engines.loader", "from vgsum.runtime.daemon.config import EngineConfig\n", "rank 6"),
         ("vgsum.stream.ingest", "def f():\n    import vgsum.runtime.common.errors\n", "rank 1"),
         ("vgsum.runtime.summary.queries", "from ..report import thumbnail\n", "vgsum.runtime.report"),
         ("vgsum.runtime.daemon.pipeline", "from vgsum.models import videograph\n", "never imports models/"),
