@@ -239,3 +239,18 @@ def test_serve_exits_1_with_one_line_when_the_pipeline_fails(broken_engines: Eng
     assert time.monotonic() - started < 30
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vgsum")]
     assert lines == ["vgsum serve: pipeline failed: RuntimeError: refiner exploded; see the log for the traceback"]
+
+
+def test_a_config_that_is_a_directory_or_not_utf8_is_one_line_exit_2(tmp_path):
+    latin = tmp_path / "latin1.yaml"
+    latin.write_bytes("streams:\n  - {stream_id: caf\xe9, url: x.mp4}\n".encode("latin-1"))
+    for config, expect in ((latin, "not UTF-8"), (tmp_path, "is a directory")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"vgsum serve: {config}: ") and expect in lines[0], lines
