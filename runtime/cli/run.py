@@ -95,12 +95,14 @@ def run_config(
     from vgsum.runtime.common.configfile import parse_config
     from vgsum.runtime.daemon.config import EdgeConfig
     from vgsum.stream.config import local_path
+    from vgsum.stream.redact import redact_url
 
     path = local_path(source)
+    shown = redact_url(source)
     if path is not None and path.is_dir():
-        raise UserError(f"source {source} is a directory (give a video file, an rtsp:// URL or /dev/videoN)")
+        raise UserError(f"source {shown} is a directory (give a video file, an rtsp:// URL or /dev/videoN)")
     if path is not None and not path.is_file():
-        raise UserError(f"source {source} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+        raise UserError(f"source {shown} not found (give a video file, an rtsp:// URL or /dev/videoN)")
     data = {
         "streams": [
             {
