@@ -24,6 +24,9 @@ from vgsum.stream.state import Backoff, StateMachine, StreamState, Watchdog
 
 log = logging.getLogger(__name__)
 
+# The log record of a state change carries the new state under this attribute name.
+STATE_LOG_FIELD = "stream_state"
+
 
 @dataclass(frozen=True)
 class SampledFrame:
@@ -166,7 +169,16 @@ class StreamWorker:
         if new == StreamState.FAILED:
             level = logging.ERROR
         tail = f": {reason}" if reason else ""
-        log.log(level, "stream %s (%s): %s -> %s%s", self.cfg.stream_id, self.cfg.safe_url, old.value, new.value, tail)
+        log.log(
+            level,
+            "stream %s (%s): %s -> %s%s",
+            self.cfg.stream_id,
+            self.cfg.safe_url,
+            old.value,
+            new.value,
+            tail,
+            extra={STATE_LOG_FIELD: new.value},  # lets a command that reports failures itself filter this line
+        )
         if self._on_state is not None:
             try:
                 self._on_state(self, new, reason)

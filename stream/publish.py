@@ -74,6 +74,8 @@ class Publisher:
         self._socket.setsockopt(zmq.SNDHWM, sndhwm)
         if sndbuf is not None:
             self._socket.setsockopt(zmq.SNDBUF, sndbuf)
+        if any("://[" in ep.address for ep in parsed):  # libzmq is IPv4-only unless told (tcp://[::1]:5556)
+            self._socket.setsockopt(zmq.IPV6, 1)
         if security is not None:
             security.apply(self._socket, server=True)  # keys must be set before bind, or peers connect in plain text
         self._lock = threading.Lock()

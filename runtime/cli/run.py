@@ -95,10 +95,14 @@ def run_config(
     from vgsum.runtime.common.configfile import parse_config
     from vgsum.runtime.daemon.config import EdgeConfig
     from vgsum.stream.config import local_path
+    from vgsum.stream.redact import redact_url
 
     path = local_path(source)
+    shown = redact_url(source)
+    if path is not None and path.is_dir():
+        raise UserError(f"source {shown} is a directory (give a video file, an rtsp:// URL or /dev/videoN)")
     if path is not None and not path.is_file():
-        raise UserError(f"source {source} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+        raise UserError(f"source {shown} not found (give a video file, an rtsp:// URL or /dev/videoN)")
     data = {
         "streams": [
             {
@@ -207,6 +211,11 @@ def summarize(
     stats = service.ingest.workers[stream.stream_id].stats()
     if stats.state == StreamState.FAILED and not collected.scores:
         raise UserError(f"cannot read {stream.safe_url}: {stats.last_error or 'the source failed'}")
+    if stats.state == StreamState.FAILED:
+        print(
+            f"vgsum {label}: warning: {stream.safe_url} failed: {stats.last_error}; the report covers what came before",
+            file=sys.stderr,
+        )
     files = write_report(
         out_dir,
         collected.scores,
@@ -228,12 +237,22 @@ def summarize(
     return 0
 
 
+def _failure_reported_by_run(record: logging.LogRecord) -> bool:
+    """Drop the log line of the stream turning `failed`: `summarize` reports that as its own one line."""
+    from vgsum.stream.ingest import STATE_LOG_FIELD
+    from vgsum.stream.state import StreamState
+
+    return getattr(record, STATE_LOG_FIELD, None) != StreamState.FAILED.value
+
+
 def main(argv: list[str]) -> int:
     """Parse, build the config once, load the engines, summarize."""
     from vgsum.runtime.engines.loader import Engines
 
     args = build_parser().parse_args(argv)
     logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:
+        logging.getLogger("vgsum.stream.ingest").addFilter(_failure_reported_by_run)
     source = str(args.source)
     out_dir = report_dir(source, args.out)
     cfg = run_config(

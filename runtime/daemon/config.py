@@ -60,6 +60,22 @@ class ControlConfig(BaseModel):
     endpoint: str = "tcp://127.0.0.1:5571"
     curve: CurveKeysConfig | None = None
 
+    @model_validator(mode="after")
+    def _loopback_unless_curve(self) -> ControlConfig:
+        """The exposure rule, checked when the config loads, so every mode (ingest too) refuses the same configs."""
+        from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.daemon.exposure import control_refusal
+
+        if not self.enabled:
+            return self
+        try:
+            refusal = control_refusal(self.endpoint, self.curve is not None)
+        except UserError as err:
+            raise ValueError(str(err)) from None
+        if refusal is not None:
+            raise ValueError(refusal)
+        return self
+
     def curve_keys(self) -> CurveServerKeys | None:
         """Server keys when configured."""
         return None if self.curve is None else self.curve.keys()

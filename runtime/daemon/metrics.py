@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,6 +154,12 @@ def _handler_class(metrics: PipelineMetrics) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _IPv6HTTPServer(ThreadingHTTPServer):
+    """The same server on an IPv6 host (`::1`): http.server binds IPv4 unless the class says otherwise."""
+
+    address_family = socket.AF_INET6
+
+
 class MetricsServer:
     """`/metrics` and `/healthz` over HTTP in a background thread. Port 0 picks a free port (see `port`)."""
 
@@ -167,11 +174,14 @@ class MetricsServer:
     def start(self) -> int:
         """Bind and serve; returns the real port. Raises UserError when the port cannot be bound."""
         from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.daemon.exposure import warn_public_metrics
 
+        server_class = _IPv6HTTPServer if ":" in self.host else ThreadingHTTPServer
         try:
-            server = ThreadingHTTPServer((self.host, self.requested_port), _handler_class(self.metrics))
+            server = server_class((self.host.strip("[]"), self.requested_port), _handler_class(self.metrics))
         except OSError as err:
             raise UserError(f"metrics: cannot listen on {self.host}:{self.requested_port}: {err.strerror}") from None
+        warn_public_metrics(self.host, int(server.server_address[1]))
         server.daemon_threads = True
         self._server = server
         self.port = int(server.server_address[1])
@@ -185,7 +195,8 @@ class MetricsServer:
     @property
     def url(self) -> str:
         """Base URL of the server (after `start`)."""
-        return f"http://{self.host}:{self.port}"
+        host = self.host.strip("[]")
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving and close the port. Idempotent."""
