@@ -15,7 +15,7 @@ Rows per kind:
 - `highlight`: its payload in `messages` (catch-up replays both kinds);
 - `score`: final ones only, one point per second of stream time per stream (the second's peak).
 
-Wall times of a highlight come from its message: `wall_time - (media_time - start)`.
+Wall times of a highlight come from its latest message: `wall_time - (media_time - start)`.
 A stream marked `anchor(stream_id)` (a file read faster than real time) maps
 stream time onto the wall clock from its first message instead, so its timeline
 keeps the video's proportions.
@@ -318,7 +318,8 @@ class StoreWriter:
             'INSERT INTO highlights (id, stream_id, phase, start, "end", wall_start, wall_end, score, objects, query, '
             "clip, thumbnail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) "
             'ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, "end" = excluded."end", '
-            "wall_end = excluded.wall_end, score = excluded.score, objects = excluded.objects, "
+            "wall_start = excluded.wall_start, wall_end = excluded.wall_end, score = excluded.score, "
+            "objects = excluded.objects, "
             "query = COALESCE(excluded.query, highlights.query), clip = COALESCE(excluded.clip, highlights.clip), "
             "updated_at = excluded.updated_at "
             "WHERE highlights.phase != 'end' OR excluded.phase = 'end'",
