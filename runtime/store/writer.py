@@ -96,6 +96,7 @@ class StoreWriter:
         self.dropped: Counter[str] = Counter()  # stream id -> records lost (queue full, or not written at stop)
         self.written = 0
         self.commits = 0
+        self.busy_s = 0.0  # the writer thread's time in transactions (benchmarks)
         self.failure: str | None = None
 
     # -- life cycle -------------------------------------------------------------------
@@ -204,6 +205,7 @@ class StoreWriter:
 
     def _commit(self, conn: sqlite3.Connection, items: list[tuple]) -> None:
         waiting: list[threading.Event] = []
+        started = time.perf_counter()
         conn.execute("BEGIN")
         try:
             for item in items:
@@ -223,6 +225,7 @@ class StoreWriter:
             raise
         self.written += len(items)
         self.commits += 1
+        self.busy_s += time.perf_counter() - started
         for event in waiting:
             event.set()
 
