@@ -171,3 +171,47 @@ def test_a_damaged_history_file_refuses_the_run_in_one_line(
     assert "Traceback" not in refused.stderr
     kept_off = subprocess.run([*command, "--no-store"], capture_output=True, text=True, env=env, timeout=120)
     assert kept_off.returncode == 0, kept_off.stderr
+
+
+@pytest.mark.parametrize("store", [True, False])
+def test_history_requests_check_their_input_and_say_when_there_is_no_history(
+    tmp_path: Path, engine_folder: Path, free_tcp_port, store: bool
+) -> None:
+    cfg = EdgeConfig.model_validate({
+        "streams": [{"stream_id": "cam", "url": f"rtsp://127.0.0.1:{free_tcp_port()}/x", "open_timeout_s": 1}],
+        "publish": {"endpoints": []},
+        "engines": {"dir": str(engine_folder), "threads": 1},
+        "control": {"endpoint": "tcp://127.0.0.1:0"},
+        "metrics": {"enabled": False},
+        "store": {"enabled": store, "path": str(tmp_path / "h.db")},
+    })
+    service = SummaryService(cfg, Engines.load(cfg.engines))
+    service.start()
+    try:
+        endpoint = service.control.bound_endpoint
+
+        def ask(req: dict) -> dict:
+            return request(endpoint, json.dumps(req).encode())
+
+        bad = [
+            ({"op": "replay", "stream_id": "cam", "kind": "score", "from_seq": 0}, "kind"),
+            ({"op": "replay", "stream_id": "cam", "kind": "event", "from_seq": -1}, "from_seq"),
+            ({"op": "replay", "stream_id": "cam", "kind": "event"}, "from_seq"),
+            ({"op": "highlights", "limit": 100_000}, "limit"),
+            ({"op": "highlights", "since": "yesterday"}, "since"),
+            ({"op": "highlights", "before": ["x", 1]}, "before"),
+            ({"op": "highlights", "drop": "table"}, "drop"),
+        ]
+        for req, field in bad:
+            reply = ask(req)
+            assert not reply["ok"] and field in reply["error"], (req, reply)
+        listed = ask({"op": "highlights", "stream_id": "cam", "since": 0, "query": "%_'"})
+        replay = ask({"op": "replay", "stream_id": "cam", "kind": "event", "from_seq": 0})
+        if store:
+            assert listed == {"ok": True, "result": {"highlights": [], "more": False, "before": None}}
+            assert replay["ok"] and replay["result"]["messages"] == [] and replay["result"]["next_seq"] is None
+        else:
+            for reply in (listed, replay):
+                assert not reply["ok"] and "keeps no history" in reply["error"]
+    finally:
+        service.stop()
