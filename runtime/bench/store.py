@@ -54,8 +54,9 @@ def _writer(path: Path, queue_size: int) -> StoreWriter:
 def bench_writes(folder: Path, highlights: int, scores: int) -> list[str]:
     """Per-record cost on the caller's thread and on the writer's, for highlights and for scores."""
     thumb = (np.random.default_rng(0).random((82, 192, 3)) * 255).astype(np.uint8)
-    rows = ["| record | count | caller µs each (mean; a highlight is 5 calls) | writer thread ms per record (mean, in transactions) "
-            "| wall s until all committed |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| record | count | caller µs each (mean; a highlight is 5 calls) "
+            "| writer thread ms per record (mean, in transactions) | wall s until all committed |",
+            "| --- | --- | --- | --- | --- |"]
     writer = _writer(folder / "writes.db", queue_size=highlights * 6 + 16)
     lives = [_life("cam", i, 20.0 * i, 1.7e9, 3 * i) for i in range(highlights)]
     started = time.perf_counter()
