@@ -232,6 +232,7 @@ class SummaryService:
             "queries": self.pipeline.queries.get(stream_id),
             "last_error": stats.last_error,
             "store_dropped": None if self.store is None else self.store.dropped[stream_id],
+            "store_error": None if self.store is None else self.store.failure,
         }
 
     def store_path(self) -> Path | None:

@@ -115,7 +115,10 @@ class StoreWriter:
 
     def stop(self, timeout_s: float = 1.0) -> None:
         """Write what is queued within `timeout_s`; what is left counts as dropped (logged once)."""
-        if self._thread is None:
+        if self._thread is None:  # opened, never started: only the connection to close
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
             return
         self._stop.set()
         self._thread.join(timeout_s)
