@@ -60,7 +60,11 @@ class CatchUp:
         self.started.add(key)
         if span is None:
             return []
-        fetched = [m for m in self.fetch(message.stream_id, message.kind, *span) if self.first_time(m)]
+        try:
+            fetched = [m for m in self.fetch(message.stream_id, message.kind, *span) if self.first_time(m)]
+        except UserError:
+            self.unrecovered += span[1] - span[0] + 1
+            raise
         self.replayed += len(fetched)
         self.unrecovered += (span[1] - span[0] + 1) - len({m.seq for m in fetched})
         return fetched
@@ -169,7 +173,11 @@ def main(argv: list[str]) -> int:
                 if note:
                     print(note, file=sys.stderr, flush=True)
                 if catch_up is not None:
-                    missed = catch_up.missing_before(received)
+                    try:
+                        missed = catch_up.missing_before(received)
+                    except UserError as err:  # the daemon's history is out of reach: say so, keep listening
+                        print(f"CATCH-UP FAILED: {err}", file=sys.stderr, flush=True)
+                        missed = []
                     if missed:
                         m = received.message
                         print(f"REPLAYED {m.stream_id}/{m.kind}: {len(missed)} from the store (seq "
