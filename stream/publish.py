@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,6 +81,8 @@ class Publisher:
         self._lock = threading.Lock()
         self._seq: dict[tuple[str, str], int] = {}
         self.sent = 0
+        # called with each message and its JSON, under the lock (so in seq order); they must not block
+        self.observers: list[Callable[[MessageBase, str], None]] = []
         self.endpoints: list[str] = []
         try:
             for ep in parsed:
@@ -105,10 +107,19 @@ class Publisher:
             message = model(stream_id=stream_id, seq=seq, media_time=media_time, wall_time=time.time(), **fields)
             if self._socket.closed:
                 raise RuntimeError("publisher is closed")
-            self._socket.send_multipart([topic_for(kind, stream_id).encode(), message.model_dump_json().encode()])
+            payload = message.model_dump_json()
+            self._socket.send_multipart([topic_for(kind, stream_id).encode(), payload.encode()])
             self._seq[key] = seq + 1
             self.sent += 1
+            for observer in self.observers:
+                observer(message, payload)
         return message
+
+    def resume(self, last_seqs: Mapping[tuple[str, str], int]) -> None:
+        """Continue each (stream, kind) after the seq a previous run ended on, so seqs stay unique across restarts."""
+        with self._lock:
+            for key, seq in last_seqs.items():
+                self._seq[key] = max(self._seq.get(key, 0), seq + 1)
 
     def close(self) -> None:
         """Close the socket (idempotent); unsent messages are dropped (LINGER 0) so shutdown is prompt."""

@@ -177,3 +177,11 @@ def engine_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def free_tcp_port():
     """`free_tcp_port()` gives a TCP port on 127.0.0.1 that nothing listens on right now."""
     return free_port
+
+
+@pytest.fixture(autouse=True)
+def history_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`$VGSUM_DATA` in a fresh tmp folder: no test writes the real history under ~/.local/share/vgsum."""
+    folder = tmp_path_factory.mktemp("vgsum-data")
+    monkeypatch.setenv("VGSUM_DATA", str(folder))
+    return folder

@@ -2,7 +2,10 @@
 
 A file is processed as fast as the engines go (or paced with `--realtime`); a live
 URL runs until Ctrl-C. The report folder gets `scores.json`, `highlights.json` and
-`timeline.png`.
+`timeline.png`. Unless `--no-store`, the run is also kept in the history database
+(`$VGSUM_DATA/history.db`, the daemon's default), under a stream named after the
+source, with its clips in `$VGSUM_DATA/clips/`: `vgsum highlights` and the daemon's
+page show it like a camera's.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STREAM_ID = "main"
+STREAM_ID = "main"  # when the source's name makes no stream id
 # The config keys `vgsum run` fills from its options, named as the user typed them in error lines.
 OPTION_NAMES = {
     "streams.0.url": "SOURCE",
@@ -63,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads per engine")
     parser.add_argument("--clips", action="store_true", help="also write each highlight as an MP4 into OUT/clips")
     parser.add_argument("--no-png", action="store_true", help="skip the timeline picture")
+    parser.add_argument(
+        "--no-store", action="store_true", help="do not keep the run in the history database ($VGSUM_DATA)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", "-v", action="store_true", help="log what every part does")
     return parser
@@ -76,6 +82,13 @@ def report_dir(source: str, out: Path | None) -> Path:
     return Path("vgsum-report") / "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+def stream_id_for(source: str) -> str:
+    """The stream id a run is stored under: the source's name made a valid id (`bikes.mp4` -> `bikes`)."""
+    name = Path(source.rstrip("/")).stem
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).lstrip("-_")[:64]
+    return cleaned or STREAM_ID
+
+
 def run_config(
     source: str,
     out_dir: Path,
@@ -87,13 +100,17 @@ def run_config(
     sample_fps: float = 2.0,
     threads: int | None = None,
     clips: bool = False,
+    store: bool = True,
 ) -> EdgeConfig:
     """The daemon config of one `vgsum run`: one stream, no control socket, no metrics.
 
-    Validated once, here; a bad option is a UserError of one line naming the option.
+    With `store`, the history database keeps the run, and its clips go to the store's
+    clip folder (unless `clips` puts them in the report), so every stored highlight
+    has its clip. Validated once, here; a bad option is a UserError of one line naming the option.
     """
     from vgsum.runtime.common.configfile import parse_config
     from vgsum.runtime.daemon.config import EdgeConfig
+    from vgsum.runtime.store.config import StoreConfig
     from vgsum.stream.config import local_path
     from vgsum.stream.redact import redact_url
 
@@ -103,17 +120,19 @@ def run_config(
         raise UserError(f"source {shown} is a directory (give a video file, an rtsp:// URL or /dev/videoN)")
     if path is not None and not path.is_file():
         raise UserError(f"source {shown} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+    clips_dir = str(out_dir / "clips") if clips else (str(StoreConfig().clips_dir) if store else None)
     data = {
         "streams": [
             {
-                "stream_id": STREAM_ID,
+                "stream_id": stream_id_for(source),
                 "url": source,
                 "realtime": realtime,
                 "sample_fps": sample_fps,
                 "queries": list(queries),
-                "clips_dir": str(out_dir / "clips") if clips else None,
+                "clips_dir": clips_dir,
             }
         ],
+        "store": {"enabled": store},
         "publish": {"endpoints": list(publish), "frame_messages": False},
         "engines": {"dir": engines, "threads": threads},
         "control": {"enabled": False},
@@ -234,6 +253,14 @@ def summarize(
         + (f" (timeline {files.timeline_png.name})" if files.timeline_png else ""),
         flush=True,
     )
+    if service.store is not None:
+        lost = sum(service.store.dropped.values())
+        print(
+            f"{label}: kept in {service.store.path} as stream {stream.stream_id!r}"
+            + (f" ({lost} records lost)" if lost else "")
+            + f"; list with `vgsum highlights --stream {stream.stream_id}`",
+            flush=True,
+        )
     return 0
 
 
@@ -265,5 +292,6 @@ def main(argv: list[str]) -> int:
         sample_fps=args.sample_fps,
         threads=args.threads,
         clips=args.clips,
+        store=not args.no_store,
     )
     return summarize(cfg, Engines.load(cfg.engines), out_dir, png=not args.no_png, quiet=args.quiet)

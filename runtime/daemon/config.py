@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vgsum.runtime.engines.config import EngineConfig
+from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.summary.summarizer import SummaryConfig
 from vgsum.stream.config import StreamConfig
@@ -105,6 +106,7 @@ class EdgeConfig(BaseModel):
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("streams")

@@ -15,6 +15,11 @@ Requests (field `op` picks the kind)::
     {"op": "status"}                      # all streams
     {"op": "status", "stream_id": "cam1"}
     {"op": "list_streams"}
+    {"op": "highlights", "stream_id": "cam1", "since": 1764000000, "query": "car", "limit": 50}
+    {"op": "replay", "stream_id": "cam1", "kind": "event", "from_seq": 12, "to_seq": 20}
+
+`highlights` and `replay` read the daemon's history store (`runtime/store/replay.py`:
+bounded replies, the at-least-once contract).
 
 The server dispatches to a `ControlHandler` (the daemon's `SummaryService`). It
 runs in its own thread and owns its socket; `stop()` returns within about a poll
@@ -35,6 +40,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 import zmq
@@ -103,11 +109,43 @@ class ListStreams(_Request):
     op: Literal["list_streams"]
 
 
+class HighlightsRequest(_Request):
+    """Stored highlights, newest first; `before` ([wall_start, id] from the last reply) pages on."""
+
+    op: Literal["highlights"]
+    stream_id: StreamId | None = None
+    since: float | None = Field(None, description="unix seconds")
+    until: float | None = Field(None, description="unix seconds")
+    query: str | None = Field(None, max_length=200)
+    label: str | None = Field(None, max_length=64)
+    limit: int = Field(100, ge=1, le=500)
+    before: list[float | Annotated[str, Field(max_length=64)]] | None = Field(None, min_length=2, max_length=2)
+
+    @field_validator("before")
+    @classmethod
+    def _key(cls, before: list[float | str] | None) -> list[float | str] | None:
+        if before is not None and not (isinstance(before[0], int | float) and isinstance(before[1], str)):
+            raise ValueError("before must be [wall_start, id] from the previous reply")
+        return before
+
+
+class ReplayRequest(_Request):
+    """Published `highlight`/`event` messages of one stream by seq range (catch-up after a gap)."""
+
+    op: Literal["replay"]
+    stream_id: StreamId
+    kind: Literal["highlight", "event"]
+    from_seq: int = Field(ge=0)
+    to_seq: int | None = Field(None, ge=0)
+
+
 REQUESTS: dict[str, type[_Request]] = {
     "set_queries": SetQueries,
     "get_queries": GetQueries,
     "status": StatusRequest,
     "list_streams": ListStreams,
+    "highlights": HighlightsRequest,
+    "replay": ReplayRequest,
 }
 
 
@@ -179,6 +217,10 @@ class ControlHandler(Protocol):
         """A JSON-able status of the stream (state, fps, drops, ...)."""
         ...
 
+    def store_path(self) -> Path | None:
+        """The history database, or None when this daemon keeps no history."""
+        ...
+
 
 def _require_stream(handler: ControlHandler, stream_id: str) -> None:
     ids = handler.stream_ids()
@@ -203,6 +245,8 @@ def dispatch(handler: ControlHandler, request: _Request) -> Any:
         _require_stream(handler, request.stream_id)
         handler.set_queries(request.stream_id, list(request.queries))
         return {"stream_id": request.stream_id, "queries": handler.get_queries(request.stream_id)}
+    if isinstance(request, HighlightsRequest | ReplayRequest):
+        return _history(handler, request)
     raise AssertionError(f"unhandled request {type(request).__name__}")
 
 
@@ -210,6 +254,21 @@ def one_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     """`text` as one printable line of at most `limit` characters: an error reply echoes client input (keys)."""
     flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _history(handler: ControlHandler, request: HighlightsRequest | ReplayRequest) -> Any:
+    from vgsum.runtime.store.reader import StoreReader
+    from vgsum.runtime.store.replay import highlights_reply, replay_reply
+
+    path = handler.store_path()
+    if path is None:
+        raise RequestError(f"{request.op}: this daemon keeps no history (store.enabled is false)")
+    with StoreReader(path) as reader:
+        if isinstance(request, ReplayRequest):
+            return replay_reply(reader, request.stream_id, request.kind, request.from_seq, request.to_seq)
+        filters = request.model_dump(exclude={"op", "limit", "before"})
+        before = None if request.before is None else (float(request.before[0]), str(request.before[1]))
+        return highlights_reply(reader, limit=request.limit, before=before, **filters)
 
 
 def handle_message(handler: ControlHandler, raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> dict[str, Any]:

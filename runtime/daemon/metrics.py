@@ -11,6 +11,7 @@ Metrics (label `stream`, and `stage` for latencies):
     vgsum_frames_dropped_total{stream}         counter: frames dropped by the live queue
     vgsum_queue_depth{stream}                  gauge
     vgsum_stream_state{stream,vgsum_stream_state}  enum: one of STATES is 1
+    vgsum_store_dropped_total{stream}          counter: history records lost (the store's queue was full)
 
 Health: `/healthz` answers JSON `{"ok": bool, "streams": {id: {"state", "live"}}}`.
 A stream is *live* when it is `streaming`. The answer is HTTP 200 when every
@@ -68,6 +69,10 @@ class PipelineMetrics:
                                  registry=self.registry)
         self.state = Enum("vgsum_stream_state", "Ingest state of the stream.", ("stream",), states=list(STATES),
                           registry=self.registry)
+        self.store_dropped = Counter(
+            "vgsum_store_dropped", "History records the store could not keep (its queue was full).", ("stream",),
+            registry=self.registry,
+        )
         for stream_id in streams:
             self.add_stream(stream_id)
 
@@ -78,6 +83,7 @@ class PipelineMetrics:
         self.fps_in.labels(stream_id).set(0)
         self.fps_out.labels(stream_id).set(0)
         self.drops.labels(stream_id)
+        self.store_dropped.labels(stream_id)
         self.queue_depth.labels(stream_id).set(0)
         self.set_state(stream_id, state)
 
@@ -96,6 +102,11 @@ class PipelineMetrics:
         """Count frames the live queue dropped."""
         if count:
             self.drops.labels(stream_id).inc(count)
+
+    def add_store_drops(self, stream_id: str, count: int) -> None:
+        """Count history records the store dropped."""
+        if count:
+            self.store_dropped.labels(stream_id).inc(count)
 
     def set_queue_depth(self, stream_id: str, depth: int) -> None:
         """Frames currently waiting."""

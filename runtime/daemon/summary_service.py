@@ -7,16 +7,25 @@ shared, so when it fails (a bug) every stream is marked failed at once (status,
 metrics, /healthz) and the service is done, with the reason in `failure`.
 
 It is also the control socket's handler: queries live in the pipeline's
-`StreamQueries`, status comes from the ingest workers and the pipeline counters.
+`StreamQueries`, status comes from the ingest workers and the pipeline counters,
+and history (highlights, replay by seq) from the store.
+
+With `store.enabled` every published message also goes to the `StoreWriter`
+(`Publisher.observers`: a put into a bounded queue, never a wait on SQLite), and
+the publisher's seq of `highlight` and `event` continues after the store's last
+one, so a seq names one message across restarts and catch-up by seq range is
+well defined.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vgsum.runtime.daemon.config import EdgeConfig
@@ -64,7 +73,23 @@ class SummaryService:
         self.cfg = cfg
         self.collect = collect
         self.collected: dict[str, Collected] = {s.stream_id: Collected() for s in cfg.streams}
-        self._clips_dirs = {s.stream_id: s.clips_dir for s in cfg.streams if s.clips_dir is not None}
+        self._clips_dirs = {
+            s.stream_id: str(Path(s.clips_dir).expanduser().resolve()) for s in cfg.streams if s.clips_dir is not None
+        }
+        self.store = None
+        if cfg.store.enabled:  # before any socket: a file that is not a usable store refuses the start
+            from vgsum.runtime.store.writer import StoreWriter
+
+            self.store = StoreWriter(
+                cfg.store.db_path,
+                thumbnails_dir=cfg.store.thumbnails_dir,
+                queue_size=cfg.store.queue_size,
+                batch=cfg.store.batch,
+                flush_s=cfg.store.flush_s,
+            ).open()
+            for stream in cfg.streams:
+                if not (stream.is_live or stream.realtime):
+                    self.store.anchor(stream.stream_id)
         self._print_highlight = on_highlight
         self.control = None
         if cfg.control.enabled:  # before any socket exists: its binding policy may refuse the config
@@ -89,13 +114,16 @@ class SummaryService:
                 on_failure=self._on_pipeline_failure,
             ),
             max_batch=cfg.engines.max_batch,
-            thumbnails=collect,
+            thumbnails=collect or self.store is not None,
         )
         for stream in cfg.streams:
             self.pipeline.add_stream(stream.stream_id, stream.sample_fps, stream.queries)
         self._latency_sums: dict[tuple[str, str], list[float]] = {}  # (stream, stage) -> [seconds, count]
         self._latency_lock = threading.Lock()
         self.publisher = build_publisher(cfg.publish)
+        if self.store is not None:
+            self.publisher.resume(self.store.max_seqs())
+            self.publisher.observers.append(self.store.record)
         self.ingest = IngestService(
             cfg,
             self.publisher,
@@ -105,6 +133,7 @@ class SummaryService:
         )
         self._thread = threading.Thread(target=self.pipeline.run, name="pipeline", daemon=True)
         self._watch = threading.Thread(target=self._watch_streams, name="metrics-watch", daemon=True)
+        self._retention = threading.Thread(target=self._retain, name="store-retention", daemon=True)
         self._stop = threading.Event()
         self._failed_streams_marked = threading.Event()
 
@@ -115,6 +144,10 @@ class SummaryService:
             self.metrics_server.start()
         if self.control is not None:
             self.control.start()
+        if self.store is not None:
+            self._apply_retention(orphans=True)  # before any clip is cut: a file with no row yet is not an orphan
+            self.store.start()
+            self._retention.start()
         self._thread.start()
         self._watch.start()
         self.ingest.start()
@@ -165,6 +198,8 @@ class SummaryService:
             for stream_id in self.collected:
                 self.pipeline.finish(stream_id)
         self.publisher.close()
+        if self.store is not None:
+            self.store.stop(timeout_s=0.5)
         if self.control is not None:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:
@@ -196,7 +231,13 @@ class SummaryService:
             "gaps": self.pipeline.gaps(stream_id),
             "queries": self.pipeline.queries.get(stream_id),
             "last_error": stats.last_error,
+            "store_dropped": None if self.store is None else self.store.dropped[stream_id],
+            "store_error": None if self.store is None else self.store.failure,
         }
+
+    def store_path(self) -> Path | None:
+        """The history database, or None when the store is off (control ops that read history say so)."""
+        return None if self.store is None else self.store.path
 
     # -- sinks -----------------------------------------------------------------------
     def _on_pipeline_failure(self, reason: str) -> None:
@@ -263,6 +304,8 @@ class SummaryService:
                 self.publisher.publish(HighlightMessage, stream_id, media_time=event.end, clip=clip, **fields)
         except RuntimeError:  # publisher closed during shutdown
             return
+        if self.store is not None and event.thumbnail is not None and event.phase != "update":
+            self.store.thumbnail(stream_id, event.id, event.thumbnail)  # after the event: its row exists
         if self.collect:
             collected = self.collected[stream_id]
             collected.alerts.setdefault(event.id, event.emitted_at)
@@ -274,13 +317,35 @@ class SummaryService:
         if self._print_highlight is not None:
             self._print_highlight(stream_id, event)
 
+    def _apply_retention(self, orphans: bool = False) -> None:
+        """One retention pass; a failure is logged, and scoring goes on."""
+        from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.store.retention import apply_retention
+
+        clips = {sid: Path(folder) for sid, folder in self._clips_dirs.items()}
+        try:
+            apply_retention(self.cfg.store, clips, orphans=orphans)
+        except (UserError, OSError, sqlite3.Error) as err:
+            log.warning("store: retention failed: %s", err)
+
+    def _retain(self) -> None:
+        """Retention every `retention_interval_s` while the daemon runs."""
+        while not self._stop.wait(self.cfg.store.retention_interval_s):
+            self._apply_retention()
+
     def _watch_streams(self) -> None:
         """Keep the per-stream gauges (state, fps in and out, drops, queue depth) current, once a second."""
         if self.metrics is None:
             return
         last: dict[str, tuple[float, int, int, int]] = {}  # stream -> (when, decoded, dropped, scored)
+        store_dropped: dict[str, int] = {}
         while not self._stop.wait(1.0):
             now = time.monotonic()
+            if self.store is not None:
+                for stream_id in self.collected:
+                    count = self.store.dropped[stream_id]
+                    self.metrics.add_store_drops(stream_id, count - store_dropped.get(stream_id, 0))
+                    store_dropped[stream_id] = count
             for stream_id, worker in self.ingest.workers.items():
                 stats = worker.stats()
                 scored = self.pipeline.frames_done(stream_id)

@@ -23,7 +23,7 @@ BAD_OPTIONS = [
     (("--threads", "0"), "vgsum run: --threads: Input should be greater than or equal to 1 (got 0)"),
     (("--sample-fps", "0"), "vgsum run: --sample-fps: Input should be greater than 0 (got 0.0)"),
     (("--sample-fps", "500"), "vgsum run: --sample-fps: Input should be less than or equal to 120 (got 500.0)"),
-    (("--query", "person", "--query", "  "), "vgsum run: --query: stream 'main': query 1 is empty"),
+    (("--query", "person", "--query", "  "), "vgsum run: --query: stream 'bikes': query 1 is empty"),
 ]
 
 
