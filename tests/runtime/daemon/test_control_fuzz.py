@@ -29,7 +29,9 @@ from vgsum.runtime.engines.loader import Engines
 pytestmark = pytest.mark.slow
 
 REPLY_TIMEOUT_MS = 5000
-OPS = ["set_queries", "get_queries", "status", "list_streams"]
+OPS = ["set_queries", "get_queries", "status", "list_streams", "highlights", "replay"]
+# the history ops' arguments, each fuzzed with any JSON value
+HISTORY_ARGS = ("since", "until", "query", "label", "limit", "before", "kind", "from_seq", "to_seq")
 FUZZ = settings(
     deadline=None,
     derandomize=True,
@@ -145,10 +147,14 @@ bad_requests = st.builds(
             "queries": json_values
             | st.lists(st.text(max_size=300), max_size=20)
             | st.lists(json_values, max_size=4),
+            **{name: json_values for name in HISTORY_ARGS},
         },
     ),
-    st.dictionaries(st.text(min_size=1, max_size=20).filter(lambda k: k not in ("op", "stream_id", "queries")),
-                    json_values, max_size=2),
+    st.dictionaries(
+        st.text(min_size=1, max_size=20).filter(lambda k: k not in ("op", "stream_id", "queries", *HISTORY_ARGS)),
+        json_values,
+        max_size=2,
+    ),
 )
 
 
