@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.web.config import WebConfig
 from vgsum.stream.config import StreamConfig
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class EdgeConfig(BaseModel):
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("streams")

@@ -13,10 +13,12 @@ It is also the control socket's handler: queries live in the pipeline's
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vgsum.runtime.daemon.config import EdgeConfig
@@ -43,6 +45,11 @@ class Collected:
 
 
 HighlightPrinter = Callable[[str, HighlightEvent], None]
+
+
+def _history_path() -> Path:
+    """The store file the history page reads: `$VGSUM_DATA/history.db` (VGSUM_DATA: ~/.local/share/vgsum)."""
+    return Path(os.environ.get("VGSUM_DATA") or "~/.local/share/vgsum").expanduser() / "history.db"
 
 
 def _pipeline_failed(reason: str) -> str:
@@ -78,6 +85,11 @@ class SummaryService:
 
             self.metrics = PipelineMetrics([s.stream_id for s in cfg.streams])
             self.metrics_server = MetricsServer(self.metrics, host=cfg.metrics.host, port=cfg.metrics.port)
+        self.web = None
+        if cfg.web.enabled:  # before any socket exists: a page off loopback without a token is refused
+            from vgsum.runtime.web.server import WebServer
+
+            self.web = WebServer(cfg.web, _history_path(), live_states=self.stream_states)
         self.pipeline = Pipeline(
             engines,
             cfg.summary,
@@ -113,6 +125,8 @@ class SummaryService:
         """Bind everything (errors are UserErrors), then start the threads."""
         if self.metrics_server is not None:
             self.metrics_server.start()
+        if self.web is not None:
+            self.web.start()
         if self.control is not None:
             self.control.start()
         self._thread.start()
@@ -169,6 +183,8 @@ class SummaryService:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:
             self.metrics_server.stop(timeout=0.5)
+        if self.web is not None:
+            self.web.stop(timeout=0.5)
 
     # -- ControlHandler (called from the control thread) ----------------------------
     def stream_ids(self) -> list[str]:

@@ -149,6 +149,7 @@ def fill_from_run(store: StoreFiller, run: RealRun, wall0: float, stream_id: str
     for h in run.highlights:
         store.highlight(
             h["id"], stream_id, start=h["start"], end=h["end"], wall0=wall0, score=h["score"], objects=h["objects"],
-            query=h.get("query"), clip=Path(h["clip"]), thumbnail=thumbnail_of(Path(h["clip"]), thumbs / f"{h['id']}.jpg"),
+            query=h.get("query"), clip=Path(h["clip"]),
+            thumbnail=thumbnail_of(Path(h["clip"]), thumbs / f"{h['id']}.jpg"),
         )
     return [h["id"] for h in run.highlights]

@@ -87,8 +87,9 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
 
         items[0].click()  # plays the clip the run wrote (H.264 MP4, served with Range)
         video = browser.find_element(By.ID, "player")
+        error = "return arguments[0].error && arguments[0].error.message"
         _wait(lambda: browser.execute_script("return arguments[0].currentTime", video) > 0.5, timeout=15,
-              what=f"the clip to play (error: {browser.execute_script('return arguments[0].error && arguments[0].error.message', video)})")
+              what=f"the clip to play (media error: {browser.execute_script(error, video)})")
         assert browser.execute_script("return arguments[0].videoWidth", video) == 640
 
         clip = Path(real_run.highlights[0]["clip"])  # a highlight written while the page is open
