@@ -93,7 +93,7 @@ def streams(access: StoreAccess, live: LiveStates | None) -> dict[str, Any]:
 
 def highlights(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str, Any]:
     """One page of highlights, newest first; `next` is the `before` of the following page."""
-    limit = int(_number(query, "limit") or PAGE_LIMIT)
+    limit = _integer(query, "limit", PAGE_LIMIT)
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be 1..{MAX_LIMIT}")
     before = _one(query, "before")
@@ -127,7 +127,7 @@ def scores(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str, Any
     stream_id = _one(query, "stream")
     if not stream_id:
         raise BadRequest("stream is required")
-    max_points = int(_number(query, "max_points") or 1500)
+    max_points = _integer(query, "max_points", 1500)
     if not 1 <= max_points <= MAX_SCORE_POINTS:
         raise BadRequest(f"max_points must be 1..{MAX_SCORE_POINTS}")
     with access.reader() as reader:
@@ -162,6 +162,11 @@ def _number(query: Mapping[str, list[str]], name: str) -> float | None:
         return float(value)
     except ValueError:
         raise BadRequest(f"{name} must be a number, not {value[:40]!r}") from None
+
+
+def _integer(query: Mapping[str, list[str]], name: str, default: int) -> int:
+    value = _number(query, name)
+    return default if value is None else int(value)
 
 
 def _time(query: Mapping[str, list[str]], name: str) -> float | None:
