@@ -1,4 +1,4 @@
-"""`vgsum bench {ingest,perception,pipeline,shots,gpu}`: each benchmark lives beside the code it measures."""
+"""`vgsum bench {ingest,perception,pipeline,shots,gpu,web}`: each benchmark lives beside the code it measures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ BENCHMARKS: dict[str, str] = {
     "pipeline": "vgsum.runtime.bench.pipeline",
     "shots": "vgsum.runtime.bench.shots",
     "gpu": "vgsum.runtime.bench.gpu.cli",
+    "web": "vgsum.runtime.bench.web",
 }
 
 

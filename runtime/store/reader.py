@@ -173,6 +173,35 @@ class StoreReader:
         step = len(points) / max_points  # keep each bucket's peak: highlights are peaks
         return [max(points[int(i * step) : int((i + 1) * step)], key=lambda p: p.score) for i in range(max_points)]
 
+    def score_peaks(
+        self, stream_id: str, *, since: float | None = None, until: float | None = None, buckets: int = 800
+    ) -> list[ScorePoint]:
+        """The highest final score in each of `buckets` equal slices of wall time: a timeline of any length.
+
+        Unlike `scores`, SQLite does the thinning (a day at 2 Hz is 170,000 rows), and
+        slices are of time, so a gap in the stream stays a gap.
+        """
+        where = "stream_id = ?"
+        args: list[Any] = [stream_id]
+        if since is not None:
+            where += " AND wall_time >= ?"
+            args.append(since)
+        if until is not None:
+            where += " AND wall_time < ?"
+            args.append(until)
+        first, last = self._conn.execute(f"SELECT MIN(wall_time), MAX(wall_time) FROM scores WHERE {where}",
+                                         args).fetchone()
+        if first is None:
+            return []
+        width = max((last - first) / max(1, int(buckets)), 1e-9)
+        # SQLite returns the other columns of the row that holds MAX(score)
+        rows = self._conn.execute(
+            f"SELECT wall_time, t, MAX(score) FROM scores WHERE {where} "
+            "GROUP BY MIN(CAST((wall_time - ?) / ? AS INTEGER), ?) ORDER BY wall_time",
+            [*args, first, width, max(1, int(buckets)) - 1],
+        ).fetchall()
+        return [ScorePoint(*r) for r in rows]
+
     def states(self, stream_id: str, *, since: float | None = None, until: float | None = None) -> list[StateRow]:
         sql = "SELECT stream_id, wall_time, state, last_error FROM stream_states WHERE stream_id = ?"
         args: list[Any] = [stream_id]

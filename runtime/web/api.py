@@ -123,7 +123,7 @@ def highlights(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str,
 
 
 def scores(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """A stream's final scores as [wall_time, t, score] triples, thinned to `max_points`."""
+    """A stream's final scores as [wall_time, t, score] triples: the peak of each of `max_points` time slices."""
     stream_id = _one(query, "stream")
     if not stream_id:
         raise BadRequest("stream is required")
@@ -131,8 +131,8 @@ def scores(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str, Any
     if not 1 <= max_points <= MAX_SCORE_POINTS:
         raise BadRequest(f"max_points must be 1..{MAX_SCORE_POINTS}")
     with access.reader() as reader:
-        points = [] if reader is None else reader.scores(
-            stream_id, since=_time(query, "since"), until=_time(query, "until"), max_points=max_points
+        points = [] if reader is None else reader.score_peaks(
+            stream_id, since=_time(query, "since"), until=_time(query, "until"), buckets=max_points
         )
     return {"stream": stream_id, "points": [[p.wall_time, p.t, p.score] for p in points]}
 

@@ -7,6 +7,8 @@ const PAGE = 50;
 const DAY = 86400;
 const SVG = "http://www.w3.org/2000/svg";
 const page = { next: null, asOf: null, rows: new Map(), streams: new Map(), timers: new Map() };
+// timelines wait for the first list: the list is what an owner looks at first
+page.firstList = new Promise((resolve) => (page.listed = resolve));
 const $ = (sel) => document.querySelector(sel);
 
 function el(tag, attrs = {}, ...children) {
@@ -141,6 +143,8 @@ async function loadHighlights(reset) {
   $("#more").hidden = !data.next;
   showProblem(data.history);
   updateCount();
+  if (!performance.getEntriesByName("list-rendered").length) performance.mark("list-rendered"); // vgsum bench web
+  page.listed();
   if (page.asOf === null) {
     page.asOf = data.as_of;
     openFeed();
@@ -204,6 +208,7 @@ function scheduleTimeline(streamId, delayMs) {
 }
 
 async function drawTimeline(streamId) {
+  await page.firstList;
   const card = page.streams.get(streamId);
   if (!card) return;
   const f = filters();
@@ -295,6 +300,9 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#filters").addEventListener("reset", () => setTimeout(reload, 0));
   $("#more").addEventListener("click", () => loadHighlights(false).catch((err) => showProblem(err.message)));
+  loadHighlights(true).catch((err) => {
+    showProblem(err.message);
+    page.listed();
+  });
   getJSON("/api/streams").then(renderStreams).catch((err) => showProblem(err.message));
-  loadHighlights(true).catch((err) => showProblem(err.message));
 });
