@@ -212,3 +212,14 @@ def test_a_token_is_required_on_every_request_and_stays_out_of_the_log(
         assert get(web, "/api/streams", {"Cookie": "vgsum_token=forged"})[0] == 401
     assert "/clips/a1" in caplog.text and TOKEN not in caplog.text
     assert TOKEN not in repr(WebConfig(token=TOKEN))
+
+
+def test_the_timeline_keeps_peaks_and_gaps(server: WebServer, store: StoreFiller):
+    wall0 = time.time() - DAY
+    burst = [(float(t), 0.1) for t in range(100)] + [(float(t), 0.1) for t in range(1000, 1100)]
+    burst[42] = (42.0, 0.95)
+    store.scores("gappy", wall0, burst)
+    points = get_json(server, "/api/scores", stream="gappy", max_points=11)["points"]
+    times = [p[1] for p in points]
+    assert all(t < 100 or t >= 1000 for t in times)  # nothing drawn where the stream was down
+    assert len(points) == 2 and points[0][1:] == [42.0, 0.95]  # the peak survives the thinning
