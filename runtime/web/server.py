@@ -116,10 +116,13 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
 
         def _file(self, highlight_id: str, kind: str, default_type: str) -> None:
             path = api.clip_path(web.access, highlight_id, kind)
-            if path is None:
+            try:
+                size = -1 if path is None else path.stat().st_size
+            except OSError:  # retention deleted it a moment ago
+                size = -1
+            if path is None or size < 0:
                 self._json(404, {"error": f"no {kind} stored for highlight {highlight_id[:80]!r}"})
                 return
-            size = path.stat().st_size
             try:
                 span = parse_range(self.headers.get("Range"), size)
             except Unsatisfiable:

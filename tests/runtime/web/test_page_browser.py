@@ -81,7 +81,9 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
         browser.get(web.url + "/")
         items = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight"), what="the list")
         assert sorted(i.get_attribute("data-id") for i in items) == sorted(ids)
-        assert "car" in items[0].text  # the run's detected objects, as the report listed them
+        for h in real_run.highlights:  # each shows the objects the run detected in it
+            text = next(i.text for i in items if i.get_attribute("data-id") == h["id"])
+            assert all(label in text for label in h["objects"]), (text, h["objects"])
         _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".stream svg.timeline rect.span"), what="the timeline")
         _wait(lambda: browser.find_element(By.ID, "feed").text == "live", what="the live feed")
 
