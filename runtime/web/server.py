@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
@@ -52,6 +53,13 @@ def _static(name: str) -> bytes:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that closes a connection (a seek in a clip, a closed tab) is routine, not a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("web: %s:%s went away", *client_address[:2])
+        else:
+            log.exception("web: request from %s failed", client_address[0])
 
 
 def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:

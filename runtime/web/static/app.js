@@ -186,12 +186,13 @@ function renderStreams(data) {
     }
     card.stream = s;
     const state = s.state || "unknown";
-    card.querySelector(".stream-head").replaceChildren(
+    const head = [
       el("span", { class: "stream-id", text: s.stream_id }),
       el("span", { class: `state ${state}`, text: s.live ? state : `${state} (last known)` }),
       s.url ? el("span", { class: "url", text: s.url }) : null,
       s.last_error ? el("span", { class: "url", text: s.last_error }) : null,
-    );
+    ];
+    card.querySelector(".stream-head").replaceChildren(...head.filter(Boolean));
   }
   if (!data.streams.length) box.replaceChildren(el("p", { class: "caption", text: "No streams yet." }));
 }

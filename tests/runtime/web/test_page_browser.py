@@ -86,6 +86,8 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
             assert all(label in text for label in h["objects"]), (text, h["objects"])
         _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".stream svg.timeline rect.span"), what="the timeline")
         _wait(lambda: browser.find_element(By.ID, "feed").text == "live", what="the live feed")
+        shown = browser.find_element(By.TAG_NAME, "main").text
+        assert "main" in shown and "ended" in shown and "null" not in shown and "undefined" not in shown
 
         items[0].click()  # plays the clip the run wrote (H.264 MP4, served with Range)
         video = browser.find_element(By.ID, "player")
