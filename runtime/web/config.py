@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from vgsum.stream.errors import UserError
 
@@ -20,6 +20,12 @@ class WebConfig(BaseModel):
     token: SecretStr | None = Field(
         None, description="required off loopback: `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (a cookie)"
     )
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _digits_are_text(cls, value: object) -> object:
+        """YAML reads `token: 83920174` as a number; refused, the config error line would print it."""
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
     def check_binding(self) -> None:
         """A UserError of one line when the page would be reachable from the network without a token."""

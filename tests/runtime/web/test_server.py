@@ -223,3 +223,13 @@ def test_the_timeline_keeps_peaks_and_gaps(server: WebServer, store: StoreFiller
     times = [p[1] for p in points]
     assert all(t < 100 or t >= 1000 for t in times)  # nothing drawn where the stream was down
     assert len(points) == 2 and points[0][1:] == [42.0, 0.95]  # the peak survives the thinning
+
+
+def test_a_numeric_token_in_yaml_is_a_token_not_an_error_that_prints_it():
+    from vgsum.runtime.common.configfile import parse_config
+
+    cfg = parse_config({"host": "0.0.0.0", "token": 83920174}, WebConfig)
+    assert cfg.token is not None and cfg.token.get_secret_value() == "83920174"
+    with pytest.raises(UserError) as err:
+        parse_config({"token": ["83920174"]}, WebConfig)
+    assert "83920174" not in str(err.value)
