@@ -1,4 +1,4 @@
-"""`vgsum bench {ingest,perception,pipeline,shots,gpu,store}`: each benchmark lives beside the code it measures."""
+"""`vgsum bench {ingest,perception,pipeline,shots,gpu,store,web}`: each benchmark lives beside the code it measures."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "shots": "vgsum.runtime.bench.shots",
     "gpu": "vgsum.runtime.bench.gpu.cli",
     "store": "vgsum.runtime.bench.store",
+    "web": "vgsum.runtime.bench.web",
 }
 
 

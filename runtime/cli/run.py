@@ -137,6 +137,7 @@ def run_config(
         "engines": {"dir": engines, "threads": threads},
         "control": {"enabled": False},
         "metrics": {"enabled": False},
+        "web": {"enabled": False},
     }
     return parse_config(data, EdgeConfig, where=None, key_names=OPTION_NAMES)
 

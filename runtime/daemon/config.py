@@ -16,6 +16,7 @@ from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.web.config import WebConfig
 from vgsum.stream.config import StreamConfig
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class EdgeConfig(BaseModel):
     control: ControlConfig = Field(default_factory=ControlConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("streams")

@@ -103,6 +103,11 @@ class SummaryService:
 
             self.metrics = PipelineMetrics([s.stream_id for s in cfg.streams])
             self.metrics_server = MetricsServer(self.metrics, host=cfg.metrics.host, port=cfg.metrics.port)
+        self.web = None
+        if cfg.web.enabled and cfg.store.enabled:  # before any socket exists: off loopback it needs a token
+            from vgsum.runtime.web.server import WebServer
+
+            self.web = WebServer(cfg.web, cfg.store.db_path, live_states=self.stream_states)
         self.pipeline = Pipeline(
             engines,
             cfg.summary,
@@ -142,6 +147,8 @@ class SummaryService:
         """Bind everything (errors are UserErrors), then start the threads."""
         if self.metrics_server is not None:
             self.metrics_server.start()
+        if self.web is not None:
+            self.web.start()
         if self.control is not None:
             self.control.start()
         if self.store is not None:
@@ -204,6 +211,8 @@ class SummaryService:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:
             self.metrics_server.stop(timeout=0.5)
+        if self.web is not None:
+            self.web.stop(timeout=0.5)
 
     # -- ControlHandler (called from the control thread) ----------------------------
     def stream_ids(self) -> list[str]:

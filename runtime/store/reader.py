@@ -139,6 +139,17 @@ class StoreReader:
         args.append(max(1, min(int(limit), MAX_LIMIT)))
         return [_highlight(r) for r in self._conn.execute(sql, args).fetchall()]
 
+    def highlights_changed(self, after: float, limit: int = DEFAULT_LIMIT) -> list[HighlightRow]:
+        """Highlights written or updated at or after `after` (unix seconds), oldest change first.
+
+        The web page's live feed: it asks again with the newest `updated_at` it saw.
+        """
+        rows = self._conn.execute(
+            "SELECT * FROM highlights WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?",
+            (after, max(1, min(int(limit), MAX_LIMIT))),
+        ).fetchall()
+        return [_highlight(r) for r in rows]
+
     def highlight(self, highlight_id: str) -> HighlightRow | None:
         row = self._conn.execute("SELECT * FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
         return None if row is None else _highlight(row)

@@ -233,6 +233,7 @@ def test_serve_exits_1_with_one_line_when_the_pipeline_fails(broken_engines: Eng
         engines={"dir": engine_folder},
         control={"endpoint": "tcp://127.0.0.1:0"},
         metrics={"port": 0},
+        web={"port": 0},
     )
     started = time.monotonic()
     assert serve(SummaryService(cfg, broken_engines)) == 1

@@ -48,6 +48,7 @@ def test_an_engine_failure_fails_every_stream_and_ends_the_service(
         engines={"dir": engine_folder},
         control={"enabled": False},
         metrics={"port": 0},
+        web={"port": 0},
     )
     service = SummaryService(cfg, broken_engines)
     statuses: list[StatusMessage] = []

@@ -86,6 +86,7 @@ def test_daemon_on_rtsp_publishes_highlights_survives_a_restart_and_serves_contr
                 },
                 "control": {"endpoint": f"tcp://127.0.0.1:{control_port}"},
                 "metrics": {"port": metrics_port},
+                "web": {"port": 0},
             }
         )
     )
