@@ -1,14 +1,16 @@
 """A real store file for the page's tests, filled as the daemon fills it, and a real run to fill it from.
 
-`StoreFiller` writes rows with plain SQL through `schema.connect`, the way the
-daemon's writer stores a highlight (its latest phase, clip and thumbnail paths,
-wall times) and downsampled final scores. It is the one place the page's tests
-write the store; once the writer is merged, `real_run_store` can switch to it.
+`real_run` is the real CLI on the bundled sample: it writes its own store through
+the daemon's writer (highlights with clips and thumbnails, final scores), which
+`fill_from_run` copies into a test's store. `StoreFiller` writes single rows with
+plain SQL through `schema.connect`, for the cases a test stages by hand (a
+highlight that appears while the page is open, gaps in a timeline).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from vgsum.runtime.store.reader import StoreReader
 from vgsum.runtime.store.schema import connect
 
 
@@ -102,25 +105,32 @@ class RealRun:
     """What one `vgsum run --clips` on the bundled sample wrote: its report folder and its highlights."""
 
     report: Path
+    store: Path
+    stream_id: str
     highlights: list[dict]
-    scores: list[dict]
 
 
 @pytest.fixture(scope="session")
 def real_run(tmp_path_factory: pytest.TempPathFactory, engine_folder: Path, bikes_mp4: Path) -> RealRun:
     """The real CLI on bikes.mp4 with clips: the highlights and H.264 clips the page shows."""
-    out = tmp_path_factory.mktemp("web-run") / "report"
+    root = tmp_path_factory.mktemp("web-run")
+    out = root / "report"
     code = "import sys; from vgsum.runtime.cli import main; sys.exit(main(sys.argv[1:]))"
     result = subprocess.run(
         [sys.executable, "-c", code, "run", str(bikes_mp4), "--engines", str(engine_folder), "--clips",
          "--out", str(out), "--no-png", "--quiet"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env={**os.environ, "VGSUM_DATA": str(root / "data")},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     highlights = json.loads((out / "highlights.json").read_text())["highlights"]
-    scores = json.loads((out / "scores.json").read_text())["scores"]
     assert highlights and all(Path(h["clip"]).is_file() for h in highlights)
-    return RealRun(out, highlights, scores)
+    store = root / "data" / "history.db"
+    with StoreReader(store) as reader:
+        (stream,) = reader.streams()
+        stored = reader.highlights(stream_id=stream.stream_id)
+    assert sorted(h.id for h in stored) == sorted(h["id"] for h in highlights)
+    assert all(h.thumbnail and Path(h.thumbnail).is_file() for h in stored)
+    return RealRun(out, store, stream.stream_id, highlights)
 
 
 @pytest.fixture
@@ -141,15 +151,13 @@ def store(data_dir: Path) -> Iterator[StoreFiller]:
         filler.close()
 
 
-def fill_from_run(store: StoreFiller, run: RealRun, wall0: float, stream_id: str = "main") -> list[str]:
-    """The run's stream, final scores and highlights (clip and a thumbnail each) in the store; their ids."""
-    store.stream(stream_id, str(run.report), "ended")
-    store.scores(stream_id, wall0, [(s["t"], s["score"]) for s in run.scores if s["final"]])
-    thumbs = store.path.parent / "thumbnails" / stream_id
-    for h in run.highlights:
-        store.highlight(
-            h["id"], stream_id, start=h["start"], end=h["end"], wall0=wall0, score=h["score"], objects=h["objects"],
-            query=h.get("query"), clip=Path(h["clip"]),
-            thumbnail=thumbnail_of(Path(h["clip"]), thumbs / f"{h['id']}.jpg"),
-        )
+def fill_from_run(store: StoreFiller, run: RealRun) -> list[str]:
+    """The run's stream, final scores and highlights, as its writer stored them, copied into `store`; their ids."""
+    conn = store.conn
+    conn.execute("ATTACH DATABASE ? AS run", (str(run.store),))
+    try:
+        for table in ("streams", "highlights", "scores"):
+            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM run.{table}")
+    finally:
+        conn.execute("DETACH DATABASE run")
     return [h["id"] for h in run.highlights]

@@ -76,8 +76,9 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
     from selenium.webdriver.common.by import By
 
     wall0 = time.time() - 600
-    ids = fill_from_run(store, real_run, wall0)
-    with WebServer(WebConfig(port=0), store.path, live_states=lambda: {"main": "ended"}, poll_s=0.2) as web:
+    ids = fill_from_run(store, real_run)
+    name = real_run.stream_id
+    with WebServer(WebConfig(port=0), store.path, live_states=lambda: {name: "ended"}, poll_s=0.2) as web:
         browser.get(web.url + "/")
         items = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight"), what="the list")
         assert sorted(i.get_attribute("data-id") for i in items) == sorted(ids)
@@ -87,7 +88,7 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
         _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".stream svg.timeline rect.span"), what="the timeline")
         _wait(lambda: browser.find_element(By.ID, "feed").text == "live", what="the live feed")
         shown = browser.find_element(By.TAG_NAME, "main").text
-        assert "main" in shown and "ended" in shown and "null" not in shown and "undefined" not in shown
+        assert name in shown and "ended" in shown and "null" not in shown and "undefined" not in shown
 
         items[0].click()  # plays the clip the run wrote (H.264 MP4, served with Range)
         video = browser.find_element(By.ID, "player")
@@ -97,13 +98,13 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
         assert browser.execute_script("return arguments[0].videoWidth", video) == 640
 
         clip = Path(real_run.highlights[0]["clip"])  # a highlight written while the page is open
-        store.highlight("live0001", "main", start=12.0, end=15.0, wall0=wall0, score=0.91,
+        store.highlight("live0001", name, start=12.0, end=15.0, wall0=wall0, score=0.91,
                         objects={"dog": 1}, query="a dog on the street", clip=clip,
                         thumbnail=thumbnail_of(clip, tmp_path / "live.jpg"), phase="start")
         fresh = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, 'li.highlight[data-id="live0001"]'),
                       what="the live highlight")
         assert "a dog on the street" in fresh[0].text and "still open" in fresh[0].text
-        store.highlight("live0001", "main", start=12.0, end=16.0, wall0=wall0, score=0.93,
+        store.highlight("live0001", name, start=12.0, end=16.0, wall0=wall0, score=0.93,
                         objects={"dog": 2}, query="a dog on the street", clip=clip, phase="end")
         _wait(lambda: "still open" not in browser.find_element(
             By.CSS_SELECTOR, 'li.highlight[data-id="live0001"]').text, what="the highlight's end")
