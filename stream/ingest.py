@@ -324,6 +324,7 @@ class StreamWorker:
                     pace_anchor = self._pace(pace_anchor, t)
                     if self._stop.is_set():
                         break
+                    watchdog.feed()
                 self._last_step = _frame_duration(frame, t - prev_t if prev_t is not None else None)
                 prev_t = t
                 self._pass_end = t + self._last_step
@@ -343,6 +344,9 @@ class StreamWorker:
                 self._update(frames_sampled=self._seq, last_media_time=media_time)
                 if not self._put(item):
                     break
+                # The watchdog measures the source's silence: time spent waiting for our own
+                # consumer (a full queue of a file) or for pacing is not the source's.
+                watchdog.feed()
         except SourceError as err:
             return last_media, last_wall, str(err)
         except Exception as err:  # noqa: BLE001 - a decoder error on one connection is a fault, not a crash

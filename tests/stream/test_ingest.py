@@ -93,6 +93,20 @@ def test_drop_oldest_when_consumer_is_slow(bikes_mp4):
     assert [f.seq for f in drain(worker)] == [97, 98, 99]  # the newest survived
 
 
+def test_a_slow_consumer_is_not_a_stalled_file(bikes_mp4):
+    # A file waits for its consumer (block policy): a pipeline slower than stall_after_s must
+    # not turn that wait into "stalled: no frame" and cut the file short.
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), queue_size=1, stall_after_s=0.3))
+    worker.start()
+    frames = [worker.queue.get(timeout=5)]
+    time.sleep(0.8)  # the consumer is busy; the reader waits on the full queue
+    frames += drain(worker)
+    assert worker.join(5)
+    stats = worker.stats()
+    assert (stats.state, stats.last_error, stats.stalls) == (StreamState.ENDED, None, 0)
+    assert len(frames) == stats.frames_sampled == 20
+
+
 def test_missing_file_fails_once_without_retry(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     worker = StreamWorker(StreamConfig(stream_id="f", url=str(tmp_path / "nope.mp4")))
