@@ -2,7 +2,7 @@
 
 Only this module touches containers. It turns every FFmpeg failure into a
 `SourceError` whose text is already redacted and which says whether retrying can
-help (`permanent`). Note two FFmpeg facts the worker relies on:
+help (`permanent`). Note three FFmpeg facts the worker relies on:
 - `timeout=(open, read)` is what bounds blocking calls (the RTSP `stimeout`
   option has no effect through PyAV);
 - over TCP a dropped RTSP server often just ends the packet loop without an
