@@ -92,7 +92,6 @@ class StreamWorker:
         self._clock: tuple[int, float] | None = None  # (epoch, media_time - pts) of the newest frame
         self._pass_end: float | None = None  # source time just past the last frame decoded on this connection
         self._last_step: float | None = None  # duration of that frame
-        self._warned_early = False
 
     # -- public -----------------------------------------------------------------
     @property
@@ -272,7 +271,9 @@ class StreamWorker:
         """Why a file pass stopped short of the end its header declares (truncated, damaged), or None.
 
         Up to two frames (at least 0.5 s) of difference is rounding between the header
-        and the frames' own durations, not a missing part.
+        and the frames' own durations, not a missing part. The reason is the stream's
+        last error and the reason of its move to `ended` (logged there, once); `vgsum run`
+        turns it into its warning line.
         """
         end = self._pass_end
         if declared_end is None or end is None:
@@ -281,11 +282,7 @@ class StreamWorker:
         if declared_end - end <= max(0.5, 2 * step):
             return None
         reason = f"file ended early at {end:.1f} s of {declared_end:.1f} s (truncated or damaged"
-        reason += f": {ended_by})" if ended_by else ")"
-        if not self._warned_early:  # a looped file would say it on every pass
-            self._warned_early = True
-            log.warning("stream %s (%s): %s", self.cfg.stream_id, self.cfg.safe_url, reason)
-        return reason
+        return reason + (f": {ended_by})" if ended_by else ")")
 
     def _read_epoch(
         self, source: VideoSource, media_base: float | None, last_wall: float | None

@@ -212,7 +212,7 @@ def test_variable_rate_file_ends_at_its_last_frame(tmp_path):
 
 
 def test_file_cut_in_half_ends_early_and_says_where(tmp_path, bikes_mp4, caplog):
-    caplog.set_level(logging.WARNING)
+    caplog.set_level(logging.INFO)
     path = cut_in_half(bikes_mp4, tmp_path / "half.mp4")
     worker = StreamWorker(StreamConfig(stream_id="f", url=str(path), sample_fps=2.0, long_side=64))
     worker.start()
@@ -223,8 +223,8 @@ def test_file_cut_in_half_ends_early_and_says_where(tmp_path, bikes_mp4, caplog)
     assert stats.state == StreamState.ENDED
     assert re.fullmatch(r"file ended early at 4\.\d s of 10\.0 s \(truncated or damaged.*\)", stats.last_error or "")
     assert 8 <= len(frames) <= 10 and stats.media_end == pytest.approx(float(stats.last_error.split()[4]), abs=0.05)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "ended early" in warnings[0]
+    said = [r.getMessage() for r in caplog.records if "ended early" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith(f"streaming -> ended: {stats.last_error}")
 
 
 def test_error_classification_retries_what_a_retry_can_fix():
