@@ -6,6 +6,12 @@ URL runs until Ctrl-C. The report folder gets `scores.json`, `highlights.json` a
 (`$VGSUM_DATA/history.db`, the daemon's default), under a stream named after the
 source, with its clips in `$VGSUM_DATA/clips/`: `vgsum highlights` and the daemon's
 page show it like a camera's.
+
+Exit status: 0 when a report was written, also when it covers only part of the
+source (a file that ended early, a source that broke after some frames): the part
+read is summarized correctly, so it is a result, not a failure; one `warning:` line
+on stderr and the report's `warnings` say what is missing. 2 when nothing could be
+read (a user error), 1 when the pipeline failed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from vgsum.runtime.daemon.config import EdgeConfig
     from vgsum.runtime.engines.loader import Engines
     from vgsum.runtime.summary.summarizer import HighlightEvent
+    from vgsum.stream.state import StreamState
 
 log = logging.getLogger(__name__)
 
@@ -231,18 +238,18 @@ def summarize(
     stats = service.ingest.workers[stream.stream_id].stats()
     if stats.state == StreamState.FAILED and not collected.scores:
         raise UserError(f"cannot read {stream.safe_url}: {stats.last_error or 'the source failed'}")
-    if stats.state == StreamState.FAILED:
-        print(
-            f"vgsum {label}: warning: {stream.safe_url} failed: {stats.last_error}; the report covers what came before",
-            file=sys.stderr,
-        )
+    warnings = [stats.last_error] if stats.last_error and _partial(stats.state, stream.is_live) else []
+    for warning in warnings:
+        print(f"vgsum {label}: warning: {warning}; the report covers only what was read", file=sys.stderr)
     files = write_report(
         out_dir,
         collected.scores,
         collected.highlights,
         source=stream.safe_url,
         queries=queries,
-        duration=duration,
+        # where the frames really end: a header's duration can be short of a variable-rate file's last frame
+        duration=stats.media_end if stats.media_end is not None else duration,
+        warnings=warnings,
         png=png,
     )
     frames = service.pipeline.frames_done(stream.stream_id)
@@ -271,6 +278,18 @@ def _failure_reported_by_run(record: logging.LogRecord) -> bool:
     from vgsum.stream.state import StreamState
 
     return getattr(record, STATE_LOG_FIELD, None) != StreamState.FAILED.value
+
+
+def _partial(state: StreamState, live: bool) -> bool:
+    """Whether the stream's last error means the report misses part of the source.
+
+    A file's stream keeps an error only when it failed or ended early; a live
+    source's error may be a fault it has since recovered from, so only a final
+    `failed` counts there.
+    """
+    from vgsum.stream.state import StreamState
+
+    return state == StreamState.FAILED or not live
 
 
 def main(argv: list[str]) -> int:

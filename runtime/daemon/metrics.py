@@ -9,16 +9,25 @@ Metrics (label `stream`, and `stage` for latencies):
     vgsum_stage_latency_seconds{stream,stage}   histogram; stage in STAGES
     vgsum_fps_in{stream} / vgsum_fps_out{stream} gauges: frames decoded / scored per second
     vgsum_frames_dropped_total{stream}         counter: frames dropped by the live queue
+    vgsum_reconnects_total{stream}             counter: connection attempts after a failure (a failed
+                                               open or a lost connection); the `reconnects` of `status`
+    vgsum_stalls_total{stream}                 counter: connections dropped because no frame came for
+                                               `stall_after_s`; the `stalls` of `status`
     vgsum_queue_depth{stream}                  gauge
     vgsum_stream_state{stream,vgsum_stream_state}  enum: one of STATES is 1
     vgsum_store_dropped_total{stream}          counter: history records lost (the store's queue was full)
 
-Health: `/healthz` answers JSON `{"ok": bool, "streams": {id: {"state", "live"}}}`.
-A stream is *live* when it is `streaming`. The answer is HTTP 200 when every
-configured stream is live or `ended` (a file that finished normally is not a
-fault) and 503 otherwise (connecting, reconnecting, failed), so a load balancer
-or systemd watchdog sees a daemon with a dead camera as unhealthy. A daemon with
-no streams is healthy.
+Errors are not metrics: label values are unbounded and an error text may name a
+host; the redacted `last_error` is in `status` messages and the control socket.
+
+Health: `/healthz` answers JSON `{"ok": bool, "down": [ids], "streams": {id: {"state", "live"}}}`.
+A stream is *live* when it is `streaming`; it is *down* when it is neither
+`streaming` nor `ended` (connecting, reconnecting, failed). The answer is HTTP 200
+when at least one stream is live, or when no stream is down (every stream ended
+normally: a finished file is not a fault; a daemon with no streams is healthy),
+and 503 otherwise: nothing is being served. One dead camera among live ones keeps
+the daemon healthy, since restarting it would interrupt the cameras that work; it
+is named in `down` (and its state in `vgsum_stream_state`) for alerting.
 
 prometheus-client is imported when a `PipelineMetrics` is made, so importing this
 module stays cheap.
@@ -65,6 +74,14 @@ class PipelineMetrics:
             "vgsum_frames_dropped", "Frames dropped by the live queue (drop oldest).", ("stream",),
             registry=self.registry,
         )
+        self.reconnects = Counter(
+            "vgsum_reconnects", "Connection attempts after a failed open or a lost connection.", ("stream",),
+            registry=self.registry,
+        )
+        self.stalls = Counter(
+            "vgsum_stalls", "Connections dropped because no frame came for stall_after_s.", ("stream",),
+            registry=self.registry,
+        )
         self.queue_depth = Gauge("vgsum_queue_depth", "Frames waiting in the stream's queue.", ("stream",),
                                  registry=self.registry)
         self.state = Enum("vgsum_stream_state", "Ingest state of the stream.", ("stream",), states=list(STATES),
@@ -84,6 +101,8 @@ class PipelineMetrics:
         self.fps_out.labels(stream_id).set(0)
         self.drops.labels(stream_id)
         self.store_dropped.labels(stream_id)
+        self.reconnects.labels(stream_id)
+        self.stalls.labels(stream_id)
         self.queue_depth.labels(stream_id).set(0)
         self.set_state(stream_id, state)
 
@@ -108,6 +127,16 @@ class PipelineMetrics:
         if count:
             self.store_dropped.labels(stream_id).inc(count)
 
+    def add_reconnects(self, stream_id: str, count: int = 1) -> None:
+        """Count reconnect attempts."""
+        if count:
+            self.reconnects.labels(stream_id).inc(count)
+
+    def add_stalls(self, stream_id: str, count: int = 1) -> None:
+        """Count stalls."""
+        if count:
+            self.stalls.labels(stream_id).inc(count)
+
     def set_queue_depth(self, stream_id: str, depth: int) -> None:
         """Frames currently waiting."""
         self.queue_depth.labels(stream_id).set(depth)
@@ -122,12 +151,13 @@ class PipelineMetrics:
             self._states[stream_id] = state
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, body) of /healthz: 200 when every stream is streaming or ended, else 503."""
+        """(HTTP status, body) of /healthz: 200 when a stream is live or none is down, else 503 (module doc)."""
         with self._lock:
             states = dict(self._states)
         streams = {sid: {"state": st, "live": st == "streaming"} for sid, st in states.items()}
-        ok = all(st in HEALTHY_STATES for st in states.values())
-        return (200 if ok else 503), {"ok": ok, "streams": streams}
+        down = sorted(sid for sid, st in states.items() if st not in HEALTHY_STATES)
+        ok = any(st == "streaming" for st in states.values()) or not down
+        return (200 if ok else 503), {"ok": ok, "down": down, "streams": streams}
 
     def exposition(self) -> bytes:
         """The Prometheus text format of this registry."""

@@ -34,7 +34,7 @@ from vgsum.runtime.daemon.pipeline import Pipeline, StreamSinks
 from vgsum.runtime.daemon.publisher import build_publisher
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
-from vgsum.stream.ingest import SampledFrame
+from vgsum.stream.ingest import SampledFrame, StreamStats
 from vgsum.stream.messages import EventMessage, HighlightMessage, ScoreMessage
 from vgsum.stream.state import StreamState
 
@@ -235,6 +235,7 @@ class SummaryService:
             "frames_sampled": stats.frames_sampled,
             "frames_dropped": stats.frames_dropped,
             "reconnects": stats.reconnects,
+            "stalls": stats.stalls,
             "epoch": stats.epoch,
             "frames_scored": self.pipeline.frames_done(stream_id),
             "gaps": self.pipeline.gaps(stream_id),
@@ -343,10 +344,14 @@ class SummaryService:
             self._apply_retention()
 
     def _watch_streams(self) -> None:
-        """Keep the per-stream gauges (state, fps in and out, drops, queue depth) current, once a second."""
+        """Keep the per-stream series (state, fps in and out, drops, reconnects, stalls, queue depth) current.
+
+        Once a second: counters move by what the worker counted since the last look.
+        """
         if self.metrics is None:
             return
-        last: dict[str, tuple[float, int, int, int]] = {}  # stream -> (when, decoded, dropped, scored)
+        seen: dict[str, StreamStats] = {}
+        last: dict[str, tuple[float, int]] = {}  # stream -> (when, scored)
         store_dropped: dict[str, int] = {}
         while not self._stop.wait(1.0):
             now = time.monotonic()
@@ -358,12 +363,18 @@ class SummaryService:
             for stream_id, worker in self.ingest.workers.items():
                 stats = worker.stats()
                 scored = self.pipeline.frames_done(stream_id)
-                then, decoded, dropped, done = last.get(stream_id, (now, stats.frames_decoded, 0, scored))
+                before = seen.get(stream_id, StreamStats(state=stats.state, frames_decoded=stats.frames_decoded))
+                then, done = last.get(stream_id, (now, scored))
                 self.metrics.set_state(stream_id, stats.state.value)
                 self.metrics.set_queue_depth(stream_id, len(worker.queue))
-                self.metrics.add_drops(stream_id, stats.frames_dropped - dropped)
+                self.metrics.add_drops(stream_id, stats.frames_dropped - before.frames_dropped)
+                self.metrics.add_reconnects(stream_id, stats.reconnects - before.reconnects)
+                self.metrics.add_stalls(stream_id, stats.stalls - before.stalls)
                 if now > then:
                     self.metrics.set_fps(
-                        stream_id, (stats.frames_decoded - decoded) / (now - then), (scored - done) / (now - then)
+                        stream_id,
+                        (stats.frames_decoded - before.frames_decoded) / (now - then),
+                        (scored - done) / (now - then),
                     )
-                last[stream_id] = (now, stats.frames_decoded, stats.frames_dropped, scored)
+                seen[stream_id] = stats
+                last[stream_id] = (now, scored)

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from damaged_videos import cut_in_half, variable_rate_ts
 
 from vgsum.runtime.cli.run import run_config, summarize
 from vgsum.runtime.engines.loader import Engines
@@ -100,3 +101,34 @@ def test_run_prints_highlights_and_writes_the_report(tmp_path, engine_folder, bi
             seconds = float(stream.duration * stream.time_base) if stream.duration else clip.duration / 1e6
         assert seconds >= highlight["end"] - highlight["start"] - 0.1
     assert (out / "timeline.png").stat().st_size > 10_000
+
+
+def test_a_file_cut_in_half_gives_its_partial_report_with_one_warning(tmp_path, engine_folder, bikes_mp4):
+    half = cut_in_half(bikes_mp4, tmp_path / "half.mp4")
+    result = _vgsum(
+        "run", str(half), "--engines", str(engine_folder), "--threads", "1", "--out", str(tmp_path / "report"),
+        "--no-png", "--quiet",
+    )  # fmt: skip
+    # exit 0: the part that was read is a valid summary; one line says what is missing
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.splitlines() == [
+        "vgsum run: warning: file ended early at 4.6 s of 10.0 s (truncated or damaged); "
+        "the report covers only what was read"
+    ]
+    assert "10 frames scored" in result.stdout
+    report = json.loads((tmp_path / "report" / "scores.json").read_text())
+    assert report["warnings"] == ["file ended early at 4.6 s of 10.0 s (truncated or damaged)"]
+    assert report["duration"] == pytest.approx(4.56)
+    assert 4.0 <= report["scores"][-1]["t"] < report["duration"]
+
+
+def test_the_report_of_a_variable_rate_file_lasts_to_its_last_frame(tmp_path, engine_folder, capsys):
+    vfr = variable_rate_ts(tmp_path / "vfr.ts")
+    cfg = run_config(str(vfr), tmp_path / "report", engines=engine_folder, threads=1)
+    assert summarize(cfg, Engines.load(cfg.engines), tmp_path / "report", png=False, quiet=True) == 0
+    assert "warning" not in capsys.readouterr().err
+    report = json.loads((tmp_path / "report" / "scores.json").read_text())
+    # the last frame is at 15.4 s (MPEG-TS starts at 1.4 s) and lasts 0.1 s; the header says 14.1 s
+    assert report["duration"] == pytest.approx(15.5)
+    assert report["warnings"] == []
+    assert report["scores"][-1]["t"] == pytest.approx(15.4)
