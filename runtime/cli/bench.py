@@ -1,4 +1,4 @@
-"""`vgsum bench {ingest,perception,pipeline,shots,gpu}`: each benchmark lives beside the code it measures."""
+"""`vgsum bench {ingest,perception,pipeline,shots,soak,gpu}`: each benchmark lives beside the code it measures."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "perception": "vgsum.export.perception.bench",
     "pipeline": "vgsum.runtime.bench.pipeline",
     "shots": "vgsum.runtime.bench.shots",
+    "soak": "vgsum.runtime.bench.soak",
     "gpu": "vgsum.runtime.bench.gpu.cli",
 }
 

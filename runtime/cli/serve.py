@@ -15,6 +15,7 @@ import argparse
 import logging
 import sys
 
+from vgsum.runtime.common.allocator import tune_for_daemon
 from vgsum.runtime.common.configfile import load_config
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.daemon.service import Service, build_service, run_until_done
@@ -39,6 +40,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum serve", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="YAML file (see configs/edge.yaml)")
     args = parser.parse_args(argv)
+    tune_for_daemon()  # before any thread starts: RSS stays flat over hours
     cfg = load_config(args.config, EdgeConfig)
     logging.getLogger().setLevel(cfg.log_level)
     service = build_service(cfg)

@@ -45,6 +45,7 @@ class Collected:
 PIPELINE_STOP_S = 1.0  # the engine call in progress is interrupted: the thread returns within milliseconds
 ENGINE_CALL_MAX_S = 30.0
 INGEST_STOP_S = 0.5  # readers and consumers only check flags by now
+STOP_STEPS = ("pipeline", "flush", "ingest", "publisher")
 PUBLISH_LINGER_S = 0.3  # the flushed final scores and highlight ends still have to leave the socket
 
 HighlightPrinter = Callable[[str, HighlightEvent], None]
@@ -169,6 +170,7 @@ class SummaryService:
         while the publisher is still open, and the publisher lingers on close so those
         last messages leave the process.
         """
+        marks = [time.monotonic()]
         self._stop.set()
         self.ingest.stop_reading()
         self.pipeline.stop()
@@ -177,12 +179,18 @@ class SummaryService:
             if self._thread.is_alive():  # a backend that cannot interrupt: late beats an abort at exit
                 log.warning("pipeline thread still inside an engine after %.1f s; waiting for it", PIPELINE_STOP_S)
                 self._thread.join(ENGINE_CALL_MAX_S)
+        marks.append(time.monotonic())
         if not self._thread.is_alive():
             self.pipeline.flush()  # nothing else touches the summaries now
+        marks.append(time.monotonic())
         self.ingest.stop(timeout_s=INGEST_STOP_S, close_publisher=False)
         if self._watch.ident is not None:
             self._watch.join(0.5)
+        marks.append(time.monotonic())
         self.publisher.close(linger_s=PUBLISH_LINGER_S)
+        marks.append(time.monotonic())
+        steps = (f"{name} {b - a:.2f} s" for name, a, b in zip(STOP_STEPS, marks, marks[1:], strict=True))
+        log.info("stop: %s", ", ".join(steps))
         if self.control is not None:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:
