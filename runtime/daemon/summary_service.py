@@ -189,7 +189,7 @@ class SummaryService:
         marks.append(time.monotonic())
         self.publisher.close(linger_s=PUBLISH_LINGER_S)
         marks.append(time.monotonic())
-        steps = (f"{name} {b - a:.2f} s" for name, a, b in zip(STOP_STEPS, marks, marks[1:], strict=True))
+        steps = (f"{name} {b - a:.2f} s" for name, a, b in zip(STOP_STEPS, marks[:-1], marks[1:], strict=True))
         log.info("stop: %s", ", ".join(steps))
         if self.control is not None:
             self.control.stop(timeout=0.5)
