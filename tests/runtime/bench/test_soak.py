@@ -16,8 +16,8 @@ def test_soak_smoke_run_reports_memory_threads_files_and_complete_messages(
 ):
     out = tmp_path / "soak.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "vgsum.runtime.cli", "bench", "soak", "--minutes", "0.5", "--streams", "2",
-         "--interval", "3", "--restart-every", "10", "--down-s", "2", "--engines", str(engine_folder),
+        [sys.executable, "-m", "vgsum.runtime.cli", "bench", "soak", "--minutes", "0.3", "--streams", "2",
+         "--interval", "2", "--restart-every", "7", "--down-s", "1.5", "--engines", str(engine_folder),
          "--json", str(out), "--log", str(tmp_path / "daemon.log")],
         capture_output=True, text=True, timeout=280,
     )
