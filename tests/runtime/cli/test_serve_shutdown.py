@@ -108,7 +108,9 @@ def test_twenty_signals_under_load_never_abort_and_exit_0_within_2s(tmp_path, en
     for _, _, err, _ in results:
         assert "terminate called" not in err and "Fatal Python error" not in err, err[-2000:]
         assert "Traceback" not in err, err[-2000:]
-    outcomes = [(signal.Signals(r[2]).name, code, round(took, 2)) for r, (code, took, _, _) in zip(runs, results, strict=True)]
+    outcomes = [
+        (signal.Signals(r[2]).name, code, round(took, 2)) for r, (code, took, _, _) in zip(runs, results, strict=True)
+    ]
     assert all(code == 0 for _, code, _ in outcomes), outcomes
     assert all(took < EXIT_BUDGET_S for _, _, took in outcomes), outcomes
     assert max(dropped for *_, dropped in results) > 0, "no stream dropped frames: the daemon was not under load"
