@@ -87,7 +87,7 @@ class IngestService:
         ticker.start()
         self._threads.append(ticker)
 
-    def stop(self, timeout_s: float = 1.5, close_publisher: bool = True) -> None:
+    def stop(self, timeout_s: float = 1.0, close_publisher: bool = True) -> None:
         """Stop all streams, wait up to `timeout_s` in all, send a last status each, close the publisher.
 
         `close_publisher=False` leaves it open for an owner that still has messages to flush.

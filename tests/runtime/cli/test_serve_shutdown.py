@@ -218,3 +218,24 @@ def test_stop_flushes_every_stream_across_a_reconnect_and_an_end_of_file(
         assert ledger.provisional["loop"], "no provisional score: the test checked nothing"
     else:
         assert any(p[0] == "start" for p in ledger.phases.values()), "no highlight started: the test checked nothing"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_signal_while_the_engines_load_is_a_clean_stop(tmp_path, engine_folder, bikes_mp4, free_tcp_port, signum):
+    """Loading takes seconds: a stop then must not kill the daemon (SIGTERM) or end it in a traceback (SIGINT)."""
+    streams = [{"stream_id": "cam", "url": str(bikes_mp4), "realtime": True, "loop": True}]
+    config = _write_config(tmp_path / "edge.yaml", streams, free_tcp_port(), engine_folder, {})
+    proc = _start(config)
+    try:
+        assert proc.stderr is not None
+        line = ""
+        while "engine" not in line and proc.poll() is None:  # the first engine is loaded, the others are loading
+            line = proc.stderr.readline()
+        assert proc.poll() is None, line
+        code, took, err = _stop(proc, signum)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    assert "cam=connecting" in err  # it never started reading
