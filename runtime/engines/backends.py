@@ -174,11 +174,18 @@ class OrtBackend(Backend):
                 f"rebuild it with `{export_command(_engine_name(sidecar, engine_file), engine_file.parent)}`"
             )
         self._output_names = [o.name for o in self.session.get_outputs()]
-        self._run_options = ort.RunOptions()  # its `terminate` flag cuts a running call short
+        self._run_options  # noqa: B018 - made now, before any thread can race to make it
         log.info(
             "engine %s on onnxruntime %s (device=%s, threads=%s)",
             *(engine_file.name, self.provider, device, threads or "default"),
         )
+
+    @cached_property
+    def _run_options(self) -> Any:
+        """The options of every call; their `terminate` flag cuts a running call short (also for subclasses)."""
+        import onnxruntime as ort
+
+        return ort.RunOptions()
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         results = self.session.run(self._output_names, self._prepare(feeds), self._run_options)
