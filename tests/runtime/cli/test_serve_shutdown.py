@@ -66,24 +66,34 @@ def _write_config(path: Path, streams: list[dict], port: int, engine_folder: Pat
 
 
 def _signal_a_busy_daemon(config: Path, port: int, signum: int, wait_s: float) -> tuple[int, float, str, int]:
-    """Start a daemon, wait for its first score and then `wait_s`, signal it; (status, seconds, stderr, drops)."""
+    """Start a daemon, wait for its first score and then `wait_s`, signal it; (status, seconds, stderr, drops).
+
+    Drops: the most frames any stream dropped, from status messages up to the last one sent at the stop.
+    """
     dropped = 0
     proc = _start(config)
     try:
         with Subscriber(f"tcp://127.0.0.1:{port}", kinds=["score", "status"]) as sub:
+
+            def pump(until: float) -> None:
+                nonlocal dropped
+                while time.monotonic() < until:
+                    received = sub.recv(0.05)
+                    if received is not None and isinstance(received.message, StatusMessage):
+                        dropped = max(dropped, received.message.frames_dropped)
+
             deadline = time.monotonic() + 90
             scored = False
             while time.monotonic() < deadline and not scored and proc.poll() is None:
                 received = sub.recv(0.2)
                 scored = received is not None and isinstance(received.message, ScoreMessage)
             assert scored, "the daemon scored nothing within 90 s"
-            moment = time.monotonic() + wait_s
-            while time.monotonic() < moment:
-                received = sub.recv(0.05)
-                if received is not None and isinstance(received.message, StatusMessage):
-                    dropped = max(dropped, received.message.frames_dropped)
+            pump(time.monotonic() + wait_s)
+            code, took, err = _stop(proc, signum)
+            pump(time.monotonic() + 0.3)  # the last status of each stream, sent while stopping
     finally:
-        code, took, err = _stop(proc, signum) if proc.poll() is None else (proc.returncode, 0.0, "")
+        if proc.poll() is None:
+            proc.kill()
     return code, took, err, dropped
 
 
@@ -94,8 +104,8 @@ def test_twenty_signals_under_load_never_abort_and_exit_0_within_2s(tmp_path, en
     """
     rng = random.Random(15)
     streams = [
-        {"stream_id": f"s{i}", "url": str(bikes_mp4), "realtime": True, "loop": True, "sample_fps": 4,
-         "queue_size": 2}
+        {"stream_id": f"s{i}", "url": str(bikes_mp4), "realtime": True, "loop": True, "sample_fps": 6,
+         "queue_size": 1}
         for i in range(3)
     ]
     runs = []
