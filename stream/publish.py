@@ -68,7 +68,9 @@ class Publisher:
         context: zmq.Context | None = None,
     ) -> None:
         parsed = [Endpoint.parse(text) for text in endpoints]
-        self._ctx = context or zmq.Context.instance()
+        # A context of its own unless given one: closing can then wait for the last messages to leave.
+        self._own_context = context is None
+        self._ctx = context or zmq.Context()
         self._socket = self._ctx.socket(zmq.PUB)
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.setsockopt(zmq.SNDHWM, sndhwm)
@@ -94,6 +96,8 @@ class Publisher:
                     self.endpoints.append(ep.address)
         except zmq.ZMQError as err:
             self._socket.close(0)
+            self._release()
+            self._term_context()
             raise UserError(f"publish endpoint {ep}: {err.strerror}") from None
 
     def publish(
@@ -121,11 +125,25 @@ class Publisher:
             for key, seq in last_seqs.items():
                 self._seq[key] = max(self._seq.get(key, 0), seq + 1)
 
-    def close(self) -> None:
-        """Close the socket (idempotent); unsent messages are dropped (LINGER 0) so shutdown is prompt."""
+    def close(self, linger_s: float = 0.0) -> None:
+        """Close the socket (idempotent); messages not yet sent get `linger_s` to leave, then are dropped.
+
+        0 makes shutdown immediate; a daemon that has just flushed its last scores passes
+        a fraction of a second. With its own context, close returns once they left.
+        """
         with self._lock:
-            if not self._socket.closed:
-                self._socket.close(0)
+            if self._socket.closed:
+                return
+            self._socket.close(linger=max(0, int(linger_s * 1000)))
+        self._release()
+        self._term_context()
+
+    def _release(self) -> None:
+        """What must close after the socket and before its context ends (a ZAP handler)."""
+
+    def _term_context(self) -> None:
+        if self._own_context and not self._ctx.closed:
+            self._ctx.term()
 
     def __enter__(self) -> Publisher:
         return self

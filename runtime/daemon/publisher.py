@@ -30,9 +30,8 @@ class CurvePublisher(Publisher):
             security.release()
             raise
 
-    def close(self) -> None:
-        """Close the socket, then release the ZAP handler (idempotent)."""
-        super().close()
+    def _release(self) -> None:
+        """The ZAP handler goes after the socket and before the context (idempotent)."""
         self._security.release()
 
 

@@ -51,6 +51,13 @@ class Collected:
     alerts: dict[str, float] = field(default_factory=dict)  # highlight id -> stream time of its first message
 
 
+PIPELINE_STOP_S = 1.0  # the engine call in progress is interrupted: the thread returns within milliseconds
+ENGINE_CALL_MAX_S = 30.0
+INGEST_STOP_S = 0.5  # readers and consumers only check flags by now
+STOP_STEPS = ("pipeline", "flush", "ingest", "publisher", "store")
+STORE_STOP_S = 0.5  # the writer commits what is queued; what does not fit is counted as dropped
+PUBLISH_LINGER_S = 0.3  # the flushed final scores and highlight ends still have to leave the socket
+
 HighlightPrinter = Callable[[str, HighlightEvent], None]
 
 
@@ -194,19 +201,40 @@ class SummaryService:
         self.ingest.request_stop()
 
     def stop(self) -> None:
-        """Stop everything within about 2 s (also after a `start` that failed half way)."""
+        """Stop everything within about 2 s (also after a `start` that failed half way), flushing every summary.
+
+        Order matters. The readers stop first and the pipeline right after (its engine
+        call interrupted), so no consumer waits on a full pipeline queue. The pipeline
+        thread is joined before anything else: it is the only thread inside the
+        engines, and one still there when the interpreter exits aborts the process.
+        Then every stream is flushed (its last scores final, its open highlight ended)
+        while the publisher is still open, and the publisher lingers on close so those
+        last messages leave the process.
+        """
+        marks = [time.monotonic()]
         self._stop.set()
-        self.ingest.stop(timeout_s=1.0, close_publisher=False)
+        self.ingest.stop_reading()
         self.pipeline.stop()
-        if self._thread.is_alive():
-            self._thread.join(0.5)
-        if not self._thread.is_alive() and self.pipeline.failure is None:
-            # nothing else touches the summaries now: end open highlights and make the last scores final
-            for stream_id in self.collected:
-                self.pipeline.finish(stream_id)
-        self.publisher.close()
-        if self.store is not None:
-            self.store.stop(timeout_s=0.5)
+        if self._thread.ident is not None:  # started
+            self._thread.join(PIPELINE_STOP_S)
+            if self._thread.is_alive():  # a backend that cannot interrupt: late beats an abort at exit
+                log.warning("pipeline thread still inside an engine after %.1f s; waiting for it", PIPELINE_STOP_S)
+                self._thread.join(ENGINE_CALL_MAX_S)
+        marks.append(time.monotonic())
+        if not self._thread.is_alive():
+            self.pipeline.flush()  # nothing else touches the summaries now
+        marks.append(time.monotonic())
+        self.ingest.stop(timeout_s=INGEST_STOP_S, close_publisher=False)
+        if self._watch.ident is not None:
+            self._watch.join(0.5)
+        marks.append(time.monotonic())
+        self.publisher.close(linger_s=PUBLISH_LINGER_S)
+        marks.append(time.monotonic())
+        if self.store is not None:  # after the publisher: the flushed messages reach the writer through it
+            self.store.stop(timeout_s=STORE_STOP_S)
+        marks.append(time.monotonic())
+        steps = (f"{name} {b - a:.2f} s" for name, a, b in zip(STOP_STEPS, marks[:-1], marks[1:], strict=True))
+        log.info("stop: %s", ", ".join(steps))
         if self.control is not None:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:

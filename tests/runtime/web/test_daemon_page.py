@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vgsum.runtime.store.reader import StoreReader
+
 
 def _config(tmp_path: Path, engine_folder: Path, bikes_mp4: Path, web: dict) -> Path:
     config = tmp_path / "edge.yaml"
@@ -55,14 +57,15 @@ def test_serve_logs_the_page_url_and_the_page_shows_live_states(tmp_path, engine
             streams = body["streams"]
             time.sleep(0.2)
         assert [(s["stream_id"], s["state"], s["live"]) for s in streams] == [("file", "streaming", True)]
-        assert "does not exist" in body["history"]  # no store file yet: the page says so, nothing is created
+        assert body["history"] is None  # the page reads the store this daemon writes: no complaint
         with urllib.request.urlopen(url, timeout=5) as reply:
             assert b"vgsum history" in reply.read()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=15)
     assert proc.returncode == 0
-    assert not (data_dir / "history.db").exists()
+    with StoreReader(data_dir / "history.db") as reader:  # the page's file is the daemon's own store
+        assert [s.stream_id for s in reader.streams()] == ["file"]
 
 
 def test_serve_refuses_a_page_off_loopback_without_a_token(tmp_path, engine_folder, bikes_mp4, data_dir):
