@@ -10,13 +10,16 @@ import vgsum.runtime
 import vgsum.stream
 
 FORBIDDEN = ("torch", "tensorflow", "transformers", "matplotlib", "tensorrt")
+# scripts that ship in the package but run under another interpreter, never imported by vgsum
+OTHER_INTERPRETER = {"vgsum.runtime.bench.rtsp_camera_server": "Debian's python3 with gi (GStreamer)"}
 
 
 def _edge_modules() -> list[str]:
     names: list[str] = []
     for package in (vgsum.stream, vgsum.runtime):
         for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + "."):
-            names.append(info.name)
+            if info.name not in OTHER_INTERPRETER:
+                names.append(info.name)
     return sorted(names)
 
 

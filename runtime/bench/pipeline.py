@@ -60,6 +60,7 @@ def _config(url: str, folder: Path, threads: int | None, **stream: object) -> Ed
         control={"enabled": False},
         metrics={"enabled": False},
         web={"enabled": False},
+        store={"enabled": False},  # a benchmark keeps no history in the user's store
     )
 
 

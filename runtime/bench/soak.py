@@ -102,6 +102,7 @@ def _config(streams: list[dict], port: int, engines: str | None, log_level: str)
         "engines": {"dir": engines, "threads": 1},
         "control": {"enabled": False},
         "metrics": {"enabled": False},
+        "web": {"port": 0},
         "log_level": log_level,
     }
 

@@ -84,6 +84,7 @@ def test_sigterm_ends_the_open_highlight_and_every_start_has_one_end(built, engi
                 "engines": {"dir": str(engine_folder), "threads": 1},
                 "control": {"enabled": False},
                 "metrics": {"enabled": False},
+                "web": {"port": 0},
             }
         )
     )

@@ -59,6 +59,8 @@ def _write_config(path: Path, streams: list[dict], port: int, engine_folder: Pat
                 "summary": summary,
                 "control": {"enabled": False},
                 "metrics": {"enabled": False},
+                "web": {"port": 0},
+                "store": {"path": str(path.with_suffix(".db"))},  # one history per daemon: two run side by side
             }
         )
     )

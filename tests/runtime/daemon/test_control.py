@@ -79,6 +79,7 @@ def daemon_config(engine_folder: Path, port: int, **control: object) -> EdgeConf
         engines={"dir": engine_folder, "threads": 1},
         control={"endpoint": "tcp://127.0.0.1:0", **control},
         metrics={"enabled": False},
+        web={"port": 0},
     )
 
 

@@ -56,6 +56,7 @@ def daemon(engine_folder: Path) -> Iterator[SummaryService]:
         engines={"dir": engine_folder, "threads": 1},
         control={"endpoint": "tcp://127.0.0.1:0"},
         metrics={"enabled": False},
+        web={"port": 0},
     )
     service = SummaryService(cfg, engines)
     service.start()

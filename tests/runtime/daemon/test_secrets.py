@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -93,6 +94,7 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
         engines={"dir": engine_folder, "threads": 1},
         control={"endpoint": "tcp://127.0.0.1:0"},
         metrics={"port": 0},
+        web={"port": 0},
     )
     service = SummaryService(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
     sub = zmq.Context.instance().socket(zmq.SUB)
@@ -110,6 +112,8 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
         assert service.metrics_server is not None and service.control is not None
         texts["/metrics"] = get(f"{service.metrics_server.url}/metrics")
         texts["/healthz"] = get(f"{service.metrics_server.url}/healthz")
+        assert service.web is not None
+        texts["history page /api/streams"] = get(f"{service.web.url}/api/streams")
         req = zmq.Context.instance().socket(zmq.REQ)
         req.linger = 0
         req.connect(service.control.bound_endpoint)
@@ -124,6 +128,11 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
         vgsum_log.setLevel(old_level)
     texts["messages"] = "\n".join(messages)
     texts["log"] = "\n".join(records)
+    history = service.store_path()
+    assert history is not None
+    with sqlite3.connect(history) as db:  # every row the store kept (stream URLs, states and their errors)
+        texts["history database"] = "\n".join(db.iterdump())
+    assert "rtsp://***@127.0.0.1:" in texts["history database"]  # the URLs were kept, masked
     return texts
 
 

@@ -206,6 +206,7 @@ def test_metrics_and_healthz_follow_a_dead_camera_next_to_a_live_one(engine_fold
         engines={"dir": engine_folder, "threads": 1},
         control={"enabled": False},
         metrics={"port": 0},
+        web={"port": 0},
     )
     service = SummaryService(cfg, Engines.load(cfg.engines))
     service.start()
@@ -250,6 +251,7 @@ def _run_summary(path: Path, engine_folder: Path, queries: list[str]):
         engines={"dir": engine_folder},
         control={"enabled": False},
         metrics={"enabled": False},
+        web={"port": 0},
     )
     service = SummaryService(cfg, Engines.load(cfg.engines), collect=True)
     service.start()

@@ -36,6 +36,7 @@ def _config(engine_folder: Path, video: Path, stream_id: str, db: Path, pub: int
         "engines": {"dir": str(engine_folder), "threads": 1},
         "control": {"enabled": control is not None, "endpoint": f"tcp://127.0.0.1:{control or 1}"},
         "metrics": {"enabled": False},
+        "web": {"port": 0},
         "store": {"path": str(db)},
     })
 
@@ -183,6 +184,7 @@ def test_history_requests_check_their_input_and_say_when_there_is_no_history(
         "engines": {"dir": str(engine_folder), "threads": 1},
         "control": {"endpoint": "tcp://127.0.0.1:0"},
         "metrics": {"enabled": False},
+        "web": {"port": 0},
         "store": {"enabled": store, "path": str(tmp_path / "h.db")},
     })
     service = SummaryService(cfg, Engines.load(cfg.engines))
