@@ -24,6 +24,9 @@ from vgsum.stream.state import Backoff, StateMachine, StreamState, Watchdog
 
 log = logging.getLogger(__name__)
 
+# The log record of a state change carries the new state under this attribute name.
+STATE_LOG_FIELD = "stream_state"
+
 
 @dataclass(frozen=True)
 class SampledFrame:
@@ -65,6 +68,7 @@ class StreamStats:
     epoch: int = -1
     last_error: str | None = None
     last_media_time: float | None = None
+    media_end: float | None = None  # media time just past the last decoded frame (its time + its duration)
     queue_lag_s: float = 0.0
 
 
@@ -89,6 +93,8 @@ class StreamWorker:
         self._out_size: tuple[int, int] | None = None
         self._packets = None  # PacketBuffer of the current connection, when clips are on
         self._clock: tuple[int, float] | None = None  # (epoch, media_time - pts) of the newest frame
+        self._pass_end: float | None = None  # source time just past the last frame decoded on this connection
+        self._last_step: float | None = None  # duration of that frame
 
     # -- public -----------------------------------------------------------------
     @property
@@ -161,12 +167,26 @@ class StreamWorker:
         with self._lock:
             self._stats = replace(self._stats, **{name: getattr(self._stats, name) + by})
 
+    def _decoded(self, media_end: float) -> None:
+        """Count one decoded frame and move the end of what was seen (one lock, once per frame)."""
+        with self._lock:
+            self._stats = replace(self._stats, frames_decoded=self._stats.frames_decoded + 1, media_end=media_end)
+
     def _state_changed(self, old: StreamState, new: StreamState, reason: str | None) -> None:
         level = logging.WARNING if new in (StreamState.RECONNECTING, StreamState.FAILED) else logging.INFO
         if new == StreamState.FAILED:
             level = logging.ERROR
         tail = f": {reason}" if reason else ""
-        log.log(level, "stream %s (%s): %s -> %s%s", self.cfg.stream_id, self.cfg.safe_url, old.value, new.value, tail)
+        log.log(
+            level,
+            "stream %s (%s): %s -> %s%s",
+            self.cfg.stream_id,
+            self.cfg.safe_url,
+            old.value,
+            new.value,
+            tail,
+            extra={STATE_LOG_FIELD: new.value},  # lets a command that reports failures itself filter this line
+        )
         if self._on_state is not None:
             try:
                 self._on_state(self, new, reason)
@@ -193,9 +213,12 @@ class StreamWorker:
         cfg = self.cfg
         backoff = Backoff(cfg.backoff_initial_s, cfg.backoff_max_s, cfg.backoff_jitter)
         failed_opens = 0
+        retrying = False  # the next attempt follows a failure: it counts as a reconnect
         media_base: float | None = None  # media time at which the current epoch starts
         last_wall: float | None = None
         while not self._stop.is_set():
+            if retrying:
+                self._bump("reconnects")
             source = VideoSource(cfg)
             try:
                 source.open()
@@ -208,13 +231,17 @@ class StreamWorker:
                 if give_up:
                     self._move(StreamState.FAILED, str(err))
                     return
+                retrying = True
+                self._move(StreamState.RECONNECTING, str(err))
                 delay = backoff.next_delay()
                 log.warning(
                     "stream %s (%s): %s; retry %d in %.1f s", cfg.stream_id, cfg.safe_url, err, failed_opens, delay
                 )
                 self._stop.wait(delay)
                 continue
+            declared_end = source.declared_end
             epoch_before = self._stats.epoch
+            self._pass_end = None
             try:
                 if cfg.clips_dir is not None:
                     from vgsum.stream.packet_buffer import PacketBuffer
@@ -227,27 +254,47 @@ class StreamWorker:
             got_frames = self._stats.epoch != epoch_before
             if self._stop.is_set():
                 break
-            if ended_by is None and not cfg.is_live:
+            if not cfg.is_live:
+                early = self._ended_early(declared_end, ended_by) if got_frames else None
+                if early is not None:  # everything there was has been read: the file's end, not a failure
+                    self._update(last_error=early)
+                    ended_by = None
+                if ended_by is not None:
+                    self._move(StreamState.FAILED, ended_by)
+                    return
                 if cfg.loop:
                     continue  # a new epoch from the start of the file
-                self._move(StreamState.ENDED, "end of file")
+                self._move(StreamState.ENDED, early or "end of file")
                 return
             # A live source that ended (TCP drop ends the loop cleanly) or broke: reconnect.
             reason = ended_by or "source closed the stream (disconnect)"
-            if not cfg.is_live:
-                self._move(StreamState.FAILED, reason)
-                return
             self._update(last_error=reason)
             if reason.startswith("stalled"):
                 self._bump("stalls")
-            if self._machine.state == StreamState.STREAMING:
-                self._bump("reconnects")
-                self._move(StreamState.RECONNECTING, reason)
+            retrying = True
+            self._move(StreamState.RECONNECTING, reason)
             if got_frames:
                 backoff.reset()  # the last connection worked: start the delays afresh
                 failed_opens = 0
             self._stop.wait(backoff.next_delay())
         self._move(StreamState.ENDED, "stopped")
+
+    def _ended_early(self, declared_end: float | None, ended_by: str | None) -> str | None:
+        """Why a file pass stopped short of the end its header declares (truncated, damaged), or None.
+
+        Up to two frames (at least 0.5 s) of difference is rounding between the header
+        and the frames' own durations, not a missing part. The reason is the stream's
+        last error and the reason of its move to `ended` (logged there, once); `vgsum run`
+        turns it into its warning line.
+        """
+        end = self._pass_end
+        if declared_end is None or end is None:
+            return None
+        step = self._last_step or 0.0
+        if declared_end - end <= max(0.5, 2 * step):
+            return None
+        reason = f"file ended early at {end:.1f} s of {declared_end:.1f} s (truncated or damaged"
+        return reason + (f": {ended_by})" if ended_by else ")")
 
     def _read_epoch(
         self, source: VideoSource, media_base: float | None, last_wall: float | None
@@ -260,6 +307,7 @@ class StreamWorker:
         wall0 = time.monotonic()
         pace_anchor: tuple[float, float] | None = None  # (monotonic, pts) for realtime pacing
         last_media: float | None = media_base
+        prev_t: float | None = None
         epoch = self._stats.epoch
         try:
             on_packet = self._packets.add if self._packets is not None else None
@@ -285,10 +333,14 @@ class StreamWorker:
                     pace_anchor = self._pace(pace_anchor, t)
                     if self._stop.is_set():
                         break
-                self._bump("frames_decoded")
+                    watchdog.feed()
+                self._last_step = _frame_duration(frame, t - prev_t if prev_t is not None else None)
+                prev_t = t
+                self._pass_end = t + self._last_step
+                assert media_base is not None
+                self._decoded(media_base + (self._pass_end - t0))
                 if not self._sampler.accept(t):
                     continue
-                assert media_base is not None
                 media_time = media_base + (t - t0)
                 self._clock = (epoch, media_time - t)
                 last_media, last_wall = media_time, now_wall
@@ -301,6 +353,9 @@ class StreamWorker:
                 self._update(frames_sampled=self._seq, last_media_time=media_time)
                 if not self._put(item):
                     break
+                # The watchdog measures the source's silence: time spent waiting for our own
+                # consumer (a full queue of a file) or for pacing is not the source's.
+                watchdog.feed()
         except SourceError as err:
             return last_media, last_wall, str(err)
         except Exception as err:  # noqa: BLE001 - a decoder error on one connection is a fault, not a crash
@@ -328,3 +383,15 @@ class StreamWorker:
             except QueueClosed:
                 return False
         return False
+
+
+def _frame_duration(frame: object, gap: float | None) -> float:
+    """How long a frame shows: its own duration when the container gives one, else the gap since the previous.
+
+    The last frame of a variable-rate file can last much longer than the nominal
+    1/fps, so a frame count times the rate is no measure of where a video ends.
+    """
+    duration, time_base = getattr(frame, "duration", None), getattr(frame, "time_base", None)
+    if duration and time_base:
+        return float(duration * time_base)
+    return max(0.0, gap) if gap is not None else 0.0

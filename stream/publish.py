@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,17 +68,23 @@ class Publisher:
         context: zmq.Context | None = None,
     ) -> None:
         parsed = [Endpoint.parse(text) for text in endpoints]
-        self._ctx = context or zmq.Context.instance()
+        # A context of its own unless given one: closing can then wait for the last messages to leave.
+        self._own_context = context is None
+        self._ctx = context or zmq.Context()
         self._socket = self._ctx.socket(zmq.PUB)
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.setsockopt(zmq.SNDHWM, sndhwm)
         if sndbuf is not None:
             self._socket.setsockopt(zmq.SNDBUF, sndbuf)
+        if any("://[" in ep.address for ep in parsed):  # libzmq is IPv4-only unless told (tcp://[::1]:5556)
+            self._socket.setsockopt(zmq.IPV6, 1)
         if security is not None:
             security.apply(self._socket, server=True)  # keys must be set before bind, or peers connect in plain text
         self._lock = threading.Lock()
         self._seq: dict[tuple[str, str], int] = {}
         self.sent = 0
+        # called with each message and its JSON, under the lock (so in seq order); they must not block
+        self.observers: list[Callable[[MessageBase, str], None]] = []
         self.endpoints: list[str] = []
         try:
             for ep in parsed:
@@ -90,6 +96,8 @@ class Publisher:
                     self.endpoints.append(ep.address)
         except zmq.ZMQError as err:
             self._socket.close(0)
+            self._release()
+            self._term_context()
             raise UserError(f"publish endpoint {ep}: {err.strerror}") from None
 
     def publish(
@@ -103,16 +111,39 @@ class Publisher:
             message = model(stream_id=stream_id, seq=seq, media_time=media_time, wall_time=time.time(), **fields)
             if self._socket.closed:
                 raise RuntimeError("publisher is closed")
-            self._socket.send_multipart([topic_for(kind, stream_id).encode(), message.model_dump_json().encode()])
+            payload = message.model_dump_json()
+            self._socket.send_multipart([topic_for(kind, stream_id).encode(), payload.encode()])
             self._seq[key] = seq + 1
             self.sent += 1
+            for observer in self.observers:
+                observer(message, payload)
         return message
 
-    def close(self) -> None:
-        """Close the socket (idempotent); unsent messages are dropped (LINGER 0) so shutdown is prompt."""
+    def resume(self, last_seqs: Mapping[tuple[str, str], int]) -> None:
+        """Continue each (stream, kind) after the seq a previous run ended on, so seqs stay unique across restarts."""
         with self._lock:
-            if not self._socket.closed:
-                self._socket.close(0)
+            for key, seq in last_seqs.items():
+                self._seq[key] = max(self._seq.get(key, 0), seq + 1)
+
+    def close(self, linger_s: float = 0.0) -> None:
+        """Close the socket (idempotent); messages not yet sent get `linger_s` to leave, then are dropped.
+
+        0 makes shutdown immediate; a daemon that has just flushed its last scores passes
+        a fraction of a second. With its own context, close returns once they left.
+        """
+        with self._lock:
+            if self._socket.closed:
+                return
+            self._socket.close(linger=max(0, int(linger_s * 1000)))
+        self._release()
+        self._term_context()
+
+    def _release(self) -> None:
+        """What must close after the socket and before its context ends (a ZAP handler)."""
+
+    def _term_context(self) -> None:
+        if self._own_context and not self._ctx.closed:
+            self._ctx.term()
 
     def __enter__(self) -> Publisher:
         return self

@@ -2,16 +2,20 @@
 
 Only this module touches containers. It turns every FFmpeg failure into a
 `SourceError` whose text is already redacted and which says whether retrying can
-help (`permanent`). Note two FFmpeg facts the worker relies on:
+help (`permanent`). Note three FFmpeg facts the worker relies on:
 - `timeout=(open, read)` is what bounds blocking calls (the RTSP `stimeout`
   option has no effect through PyAV);
 - over TCP a dropped RTSP server often just ends the packet loop without an
-  exception, so for a live source a clean end is a disconnect, not the end.
+  exception, so for a live source a clean end is a disconnect, not the end;
+- a timeout shows up as whatever FFmpeg's demuxer makes of the interrupt
+  (`ExitError`, and "Invalid data found" from an RTSP handshake cut short), so a
+  call that failed after waiting out its timeout is reported as a timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -62,10 +66,34 @@ def _permanent(err: BaseException, kind: str) -> bool:
     )
 
 
-def describe_error(err: BaseException, url: str) -> str:
-    """One redacted line for an FFmpeg/OS error: the reason without the (secret-bearing) URL."""
+def _timed_out(err: BaseException, waited: float | None, limit: float | None) -> bool:
+    """True when a call failed because it waited out its timeout, whatever FFmpeg named the failure.
+
+    The interrupt that enforces the timeout surfaces as `ExitError`, or as "Invalid
+    data" when it cuts an RTSP handshake short; only the time waited tells the two
+    "Invalid data" apart. 5 % of slack covers the interrupt's polling.
+    """
     import av.error as averr
 
+    if isinstance(err, averr.ExitError):
+        return True
+    if waited is None or limit is None or waited < 0.95 * limit:
+        return False
+    return isinstance(err, averr.InvalidDataError | averr.TimeoutError | TimeoutError)
+
+
+def describe_error(err: BaseException, url: str, waited: float | None = None, limit: float | None = None) -> str:
+    """One redacted line for an FFmpeg/OS error: the reason without the (secret-bearing) URL.
+
+    With `waited` (seconds the failed call took) and its timeout `limit`, a failure
+    that came from the timeout says so instead of repeating FFmpeg's misleading name.
+    """
+    import av.error as averr
+
+    if _timed_out(err, waited, limit):
+        if waited is not None:
+            return f"timed out: no answer in {waited:.1f} s"
+        return "timed out (no data)"
     if isinstance(err, averr.ExitError):
         reason = "timed out (no data)"
     elif isinstance(err, averr.FFmpegError | OSError) and getattr(err, "strerror", None):
@@ -86,6 +114,7 @@ class VideoSource:
         self.cfg = cfg
         self.container: av.container.InputContainer | None = None
         self.stream: av.video.VideoStream | None = None
+        self.read_timeout_s: float | None = None  # bound of one blocking read; None for files
 
     def open(self) -> None:
         """Open the container and its first video stream; raise SourceError (redacted) on failure."""
@@ -112,10 +141,17 @@ class VideoSource:
             timeout = (cfg.open_timeout_s, read_timeout)
         else:
             url = str(local_path(url))
+        started = time.monotonic()
         try:
             container = av.open(url, mode="r", format=fmt, options=options, timeout=timeout)
         except Exception as err:  # noqa: BLE001 - every open failure becomes a classified SourceError
-            raise SourceError(f"cannot open: {describe_error(err, cfg.url)}", permanent=_permanent(err, kind)) from None
+            waited = time.monotonic() - started
+            limit = timeout[0] if timeout is not None else None
+            timed_out = _timed_out(err, waited, limit)
+            raise SourceError(
+                f"cannot open: {describe_error(err, cfg.url, waited, limit)}",
+                permanent=not timed_out and _permanent(err, kind),
+            ) from None
         if not container.streams.video:
             container.close()
             raise SourceError("no video stream in source", permanent=True)
@@ -125,6 +161,7 @@ class VideoSource:
         if cfg.decode_threads:
             stream.codec_context.thread_count = cfg.decode_threads
         self.container, self.stream = container, stream
+        self.read_timeout_s = timeout[1] if timeout is not None else None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -142,10 +179,27 @@ class VideoSource:
         demuxed packet before it is decoded (the highlight-clip buffer keeps them).
         """
         assert self.container is not None and self.stream is not None, "open() first"
+        limit = self.read_timeout_s
+        packets = self.container.demux(self.stream)
+        # The last packet that came without the read timeout firing. FFmpeg's RTSP demuxer
+        # answers the first timeout of a silent connection with a packet it had queued, so
+        # a packet that took the whole timeout to come is no sign of life.
+        heard = asked = time.monotonic()
         try:
-            for packet in self.container.demux(self.stream):
+            while True:
+                asked = time.monotonic()
+                packet = next(packets, None)
+                if packet is None:
+                    return
+                now = time.monotonic()
+                if limit is None or now - asked < limit:
+                    heard = now
                 if watchdog is not None and watchdog.stalled():
-                    raise SourceError(f"stalled: no frame for {watchdog.silent_for():.1f} s", permanent=False)
+                    raise SourceError(
+                        f"stalled: no frame for {watchdog.silent_for():.1f} s "
+                        f"(stall_after_s {watchdog.stall_after_s:g})",
+                        permanent=False,
+                    )
                 if on_packet is not None:
                     on_packet(packet)
                 # demux yields a final empty packet that flushes the decoder.
@@ -157,9 +211,32 @@ class VideoSource:
 
             if isinstance(err, averr.EOFError):
                 return
-            if isinstance(err, averr.ExitError) and watchdog is not None:
-                raise SourceError(f"stalled: no data for {watchdog.silent_for():.1f} s", permanent=False) from None
+            now = time.monotonic()
+            if limit is not None and _timed_out(err, now - asked, limit):
+                raise SourceError(
+                    f"stalled: no data for {now - heard:.1f} s (stall_after_s {self.cfg.stall_after_s:g})",
+                    permanent=False,
+                ) from None
             raise SourceError(f"read failed: {describe_error(err, self.cfg.url)}", permanent=False) from None
+
+    @property
+    def declared_end(self) -> float | None:
+        """Where the container's header says the video ends (seconds, on the frames' clock), or None.
+
+        The video stream's own duration, not the container's: an audio track that runs
+        longer must not make a complete video look cut short. A container that gives
+        no per-stream duration is used only when the video is its one stream.
+        """
+        container, stream = self.container, self.stream
+        if container is None or stream is None:
+            return None
+        if stream.duration and stream.time_base:
+            start = stream.start_time if stream.start_time is not None else 0
+            return float((start + stream.duration) * stream.time_base)
+        if container.duration and len(container.streams) == 1:
+            start = container.start_time if container.start_time is not None else 0
+            return (start + container.duration) / 1_000_000
+        return None
 
     def close(self) -> None:
         """Close the container (idempotent); errors while closing a broken source are logged, not raised."""

@@ -1,7 +1,8 @@
 """Dependencies point down: no module under stream/ or runtime/ imports a layer above its own.
 
 The chain, top to bottom: runtime.cli and runtime.bench -> runtime.daemon ->
-runtime.web -> runtime.report and runtime.store (side by side) -> runtime.summary -> runtime.engines -> runtime.common -> stream.
+runtime.web -> runtime.report and runtime.store (side by side) -> runtime.summary ->
+runtime.engines -> runtime.common -> stream.
 Imports within one package are free. vgsum.models and vgsum.export (torch) may
 be imported only by runtime.cli and runtime.bench, and only inside a function, so
 the edge never loads them. Every import counts, including those inside functions.

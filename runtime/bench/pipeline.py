@@ -59,6 +59,7 @@ def _config(url: str, folder: Path, threads: int | None, **stream: object) -> Ed
         engines={"dir": folder, "threads": threads},
         control={"enabled": False},
         metrics={"enabled": False},
+        web={"enabled": False},
     )
 
 

@@ -1,4 +1,5 @@
-"""`vgsum bench {ingest,perception,pipeline,shots,gpu}`: each benchmark lives beside the code it measures."""
+"""`vgsum bench {ingest,perception,pipeline,shots,soak,gpu,store,web}`: each benchmark lives beside the
+code it measures."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ BENCHMARKS: dict[str, str] = {
     "perception": "vgsum.export.perception.bench",
     "pipeline": "vgsum.runtime.bench.pipeline",
     "shots": "vgsum.runtime.bench.shots",
+    "soak": "vgsum.runtime.bench.soak",
     "gpu": "vgsum.runtime.bench.gpu.cli",
+    "store": "vgsum.runtime.bench.store",
+    "web": "vgsum.runtime.bench.web",
 }
 
 

@@ -104,6 +104,8 @@ def main(argv: list[str]) -> int:
         json.loads(args.request)
     except json.JSONDecodeError as err:
         raise UserError(f"REQUEST_JSON is not JSON: {err.msg} at column {err.colno}") from None
+    except RecursionError:
+        raise UserError("REQUEST_JSON nests too deeply") from None
     try:
         payload = args.request.encode("utf-8")
     except UnicodeEncodeError:

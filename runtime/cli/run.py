@@ -2,7 +2,16 @@
 
 A file is processed as fast as the engines go (or paced with `--realtime`); a live
 URL runs until Ctrl-C. The report folder gets `scores.json`, `highlights.json` and
-`timeline.png`.
+`timeline.png`. Unless `--no-store`, the run is also kept in the history database
+(`$VGSUM_DATA/history.db`, the daemon's default), under a stream named after the
+source, with its clips in `$VGSUM_DATA/clips/`: `vgsum highlights` and the daemon's
+page show it like a camera's.
+
+Exit status: 0 when a report was written, also when it covers only part of the
+source (a file that ended early, a source that broke after some frames): the part
+read is summarized correctly, so it is a result, not a failure; one `warning:` line
+on stderr and the report's `warnings` say what is missing. 2 when nothing could be
+read (a user error), 1 when the pipeline failed.
 """
 
 from __future__ import annotations
@@ -21,10 +30,11 @@ if TYPE_CHECKING:
     from vgsum.runtime.daemon.config import EdgeConfig
     from vgsum.runtime.engines.loader import Engines
     from vgsum.runtime.summary.summarizer import HighlightEvent
+    from vgsum.stream.state import StreamState
 
 log = logging.getLogger(__name__)
 
-STREAM_ID = "main"
+STREAM_ID = "main"  # when the source's name makes no stream id
 # The config keys `vgsum run` fills from its options, named as the user typed them in error lines.
 OPTION_NAMES = {
     "streams.0.url": "SOURCE",
@@ -63,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads per engine")
     parser.add_argument("--clips", action="store_true", help="also write each highlight as an MP4 into OUT/clips")
     parser.add_argument("--no-png", action="store_true", help="skip the timeline picture")
+    parser.add_argument(
+        "--no-store", action="store_true", help="do not keep the run in the history database ($VGSUM_DATA)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", "-v", action="store_true", help="log what every part does")
     return parser
@@ -76,6 +89,13 @@ def report_dir(source: str, out: Path | None) -> Path:
     return Path("vgsum-report") / "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+def stream_id_for(source: str) -> str:
+    """The stream id a run is stored under: the source's name made a valid id (`bikes.mp4` -> `bikes`)."""
+    name = Path(source.rstrip("/")).stem
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).lstrip("-_")[:64]
+    return cleaned or STREAM_ID
+
+
 def run_config(
     source: str,
     out_dir: Path,
@@ -87,33 +107,44 @@ def run_config(
     sample_fps: float = 2.0,
     threads: int | None = None,
     clips: bool = False,
+    store: bool = True,
 ) -> EdgeConfig:
     """The daemon config of one `vgsum run`: one stream, no control socket, no metrics.
 
-    Validated once, here; a bad option is a UserError of one line naming the option.
+    With `store`, the history database keeps the run, and its clips go to the store's
+    clip folder (unless `clips` puts them in the report), so every stored highlight
+    has its clip. Validated once, here; a bad option is a UserError of one line naming the option.
     """
     from vgsum.runtime.common.configfile import parse_config
     from vgsum.runtime.daemon.config import EdgeConfig
+    from vgsum.runtime.store.config import StoreConfig
     from vgsum.stream.config import local_path
+    from vgsum.stream.redact import redact_url
 
     path = local_path(source)
+    shown = redact_url(source)
+    if path is not None and path.is_dir():
+        raise UserError(f"source {shown} is a directory (give a video file, an rtsp:// URL or /dev/videoN)")
     if path is not None and not path.is_file():
-        raise UserError(f"source {source} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+        raise UserError(f"source {shown} not found (give a video file, an rtsp:// URL or /dev/videoN)")
+    clips_dir = str(out_dir / "clips") if clips else (str(StoreConfig().clips_dir) if store else None)
     data = {
         "streams": [
             {
-                "stream_id": STREAM_ID,
+                "stream_id": stream_id_for(source),
                 "url": source,
                 "realtime": realtime,
                 "sample_fps": sample_fps,
                 "queries": list(queries),
-                "clips_dir": str(out_dir / "clips") if clips else None,
+                "clips_dir": clips_dir,
             }
         ],
+        "store": {"enabled": store},
         "publish": {"endpoints": list(publish), "frame_messages": False},
         "engines": {"dir": engines, "threads": threads},
         "control": {"enabled": False},
         "metrics": {"enabled": False},
+        "web": {"enabled": False},
     }
     return parse_config(data, EdgeConfig, where=None, key_names=OPTION_NAMES)
 
@@ -207,13 +238,18 @@ def summarize(
     stats = service.ingest.workers[stream.stream_id].stats()
     if stats.state == StreamState.FAILED and not collected.scores:
         raise UserError(f"cannot read {stream.safe_url}: {stats.last_error or 'the source failed'}")
+    warnings = [stats.last_error] if stats.last_error and _partial(stats.state, stream.is_live) else []
+    for warning in warnings:
+        print(f"vgsum {label}: warning: {warning}; the report covers only what was read", file=sys.stderr)
     files = write_report(
         out_dir,
         collected.scores,
         collected.highlights,
         source=stream.safe_url,
         queries=queries,
-        duration=duration,
+        # where the frames really end: a header's duration can be short of a variable-rate file's last frame
+        duration=stats.media_end if stats.media_end is not None else duration,
+        warnings=warnings,
         png=png,
     )
     frames = service.pipeline.frames_done(stream.stream_id)
@@ -225,7 +261,35 @@ def summarize(
         + (f" (timeline {files.timeline_png.name})" if files.timeline_png else ""),
         flush=True,
     )
+    if service.store is not None:
+        lost = sum(service.store.dropped.values())
+        print(
+            f"{label}: kept in {service.store.path} as stream {stream.stream_id!r}"
+            + (f" ({lost} records lost)" if lost else "")
+            + f"; list with `vgsum highlights --stream {stream.stream_id}`",
+            flush=True,
+        )
     return 0
+
+
+def _failure_reported_by_run(record: logging.LogRecord) -> bool:
+    """Drop the log line of the stream turning `failed`: `summarize` reports that as its own one line."""
+    from vgsum.stream.ingest import STATE_LOG_FIELD
+    from vgsum.stream.state import StreamState
+
+    return getattr(record, STATE_LOG_FIELD, None) != StreamState.FAILED.value
+
+
+def _partial(state: StreamState, live: bool) -> bool:
+    """Whether the stream's last error means the report misses part of the source.
+
+    A file's stream keeps an error only when it failed or ended early; a live
+    source's error may be a fault it has since recovered from, so only a final
+    `failed` counts there.
+    """
+    from vgsum.stream.state import StreamState
+
+    return state == StreamState.FAILED or not live
 
 
 def main(argv: list[str]) -> int:
@@ -234,6 +298,8 @@ def main(argv: list[str]) -> int:
 
     args = build_parser().parse_args(argv)
     logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:
+        logging.getLogger("vgsum.stream.ingest").addFilter(_failure_reported_by_run)
     source = str(args.source)
     out_dir = report_dir(source, args.out)
     cfg = run_config(
@@ -246,5 +312,6 @@ def main(argv: list[str]) -> int:
         sample_fps=args.sample_fps,
         threads=args.threads,
         clips=args.clips,
+        store=not args.no_store,
     )
     return summarize(cfg, Engines.load(cfg.engines), out_dir, png=not args.no_png, quiet=args.quiet)

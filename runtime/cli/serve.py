@@ -14,18 +14,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 
+from vgsum.runtime.common.allocator import tune_for_daemon
 from vgsum.runtime.common.configfile import load_config
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.service import Service, build_service, run_until_done
+from vgsum.runtime.daemon.service import Service, build_service, catch_stop_signals, run_until_done
 from vgsum.stream.state import StreamState
 
 log = logging.getLogger(__name__)
 
 
-def serve(service: Service, label: str = "serve") -> int:
-    """Run `service` until a signal or until it is done; its exit status (a failure is one line on stderr)."""
-    run_until_done(service)
+def serve(service: Service, label: str = "serve", stop: threading.Event | None = None) -> int:
+    """Run `service` until a signal or until it is done; its exit status (a failure is one line on stderr).
+
+    `stop`: set by a signal that came while the service was being built (see `catch_stop_signals`).
+    """
+    run_until_done(service, stop=stop)
     states = service.stream_states()
     log.info("stopped: %s", ", ".join(f"{sid}={state.value}" for sid, state in states.items()))
     if service.failure is not None:
@@ -39,8 +44,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum serve", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="YAML file (see configs/edge.yaml)")
     args = parser.parse_args(argv)
+    stop = threading.Event()
+    catch_stop_signals(stop)  # loading the engines takes seconds: a signal meanwhile is a clean stop too
+    tune_for_daemon()  # before any thread starts: RSS stays flat over hours
     cfg = load_config(args.config, EdgeConfig)
     logging.getLogger().setLevel(cfg.log_level)
     service = build_service(cfg)
     log.info("%s: %d streams", cfg.mode, len(cfg.streams))
-    return serve(service)
+    return serve(service, stop=stop)

@@ -1,17 +1,99 @@
-"""`vgsum subscribe ENDPOINT [--kind K]... [--stream S]... [--count N] [--json]`: watch a publisher.
+"""`vgsum subscribe ENDPOINT [--kind K]... [--stream S]... [--count N] [--json] [--catch-up]`: watch a publisher.
 
 Prints one line per message (or the raw JSON) and reports every seq gap, so a
-lossy link or a slow consumer is visible at once.
+lossy link or a slow consumer is visible at once. With `--catch-up`, a gap in the
+`highlight` or `event` messages is filled from the daemon's history over its
+control socket (`replay`): the missing messages are printed before the one that
+revealed the gap (`replayed` in front, or a note on stderr with `--json`), each
+(stream, kind, seq) once. `--from-seq N` also fetches what came before the first
+message received, from seq N on (a consumer that restarts passes its last seq + 1).
+Live plus catch-up deliver every highlight at least once.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from dataclasses import dataclass, field
 
-from vgsum.stream.messages import KINDS, FrameMessage, HeartbeatMessage, MessageBase, StatusMessage
+from vgsum.runtime.common.errors import UserError
+from vgsum.stream.messages import (
+    KINDS,
+    FrameMessage,
+    HeartbeatMessage,
+    MessageBase,
+    StatusMessage,
+    parse_message,
+)
 from vgsum.stream.subscribe import Received, Subscriber
+
+REPLAYED_KINDS = ("highlight", "event")  # what the daemon's store keeps by seq
+
+
+@dataclass
+class CatchUp:
+    """Fills seq gaps of the replayed kinds from a daemon's control socket, and drops what was already seen."""
+
+    control: str
+    from_seq: int | None = None
+    timeout_s: float = 5.0
+    resume: dict[tuple[str, str], int] = field(default_factory=dict)  # (stream, kind) -> first seq wanted
+    seen: set[tuple[str, str, int]] = field(default_factory=set)
+    started: set[tuple[str, str]] = field(default_factory=set)
+    replayed: int = 0
+    unrecovered: int = 0
+
+    def missing_before(self, received: Received) -> list[MessageBase]:
+        """The messages lost before `received` (fetched from the store), in seq order, not seen before."""
+        message = received.message
+        key = (message.stream_id, message.kind)
+        if message.kind not in REPLAYED_KINDS:
+            return []
+        span = None
+        first = self.resume.get(key, self.from_seq)
+        if received.gap is not None:
+            span = (received.gap.expected, received.gap.got - 1)
+        elif key not in self.started and first is not None and message.seq > first:
+            span = (first, message.seq - 1)
+        self.started.add(key)
+        if span is None:
+            return []
+        try:
+            fetched = [m for m in self.fetch(message.stream_id, message.kind, *span) if self.first_time(m)]
+        except UserError:
+            self.unrecovered += span[1] - span[0] + 1
+            raise
+        self.replayed += len(fetched)
+        self.unrecovered += (span[1] - span[0] + 1) - len({m.seq for m in fetched})
+        return fetched
+
+    def first_time(self, message: MessageBase) -> bool:
+        """True once per (stream, kind, seq) of the replayed kinds; other kinds always."""
+        if message.kind not in REPLAYED_KINDS:
+            return True
+        key = (message.stream_id, message.kind, message.seq)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def fetch(self, stream_id: str, kind: str, from_seq: int, to_seq: int) -> list[MessageBase]:
+        """Every stored message of the range, page by page."""
+        from vgsum.runtime.cli.ctl import request
+
+        out: list[MessageBase] = []
+        next_seq: int | None = from_seq
+        while next_seq is not None and next_seq <= to_seq:
+            ask = {"op": "replay", "stream_id": stream_id, "kind": kind, "from_seq": next_seq, "to_seq": to_seq}
+            reply = request(self.control, json.dumps(ask).encode(), self.timeout_s)
+            if not reply.get("ok"):
+                raise UserError(f"catch-up from {self.control}: {reply.get('error', 'refused')}")
+            result = reply["result"]
+            out += [parse_message(json.dumps(m)) for m in result["messages"]]
+            next_seq = result["next_seq"]
+        return out
 
 
 def format_message(message: MessageBase) -> str:
@@ -54,7 +136,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--count", type=int, default=0, help="stop after N messages (0: forever)")
     parser.add_argument("--timeout", type=float, default=0.0, help="stop after this many seconds (0: never)")
     parser.add_argument("--json", action="store_true", help="print each payload as JSON")
+    parser.add_argument(
+        "--catch-up", action="store_true", help="fetch highlight/event messages lost in a gap from the daemon's store"
+    )
+    parser.add_argument(
+        "--control", default="tcp://127.0.0.1:5571", help="the daemon's control socket, for --catch-up"
+    )
+    parser.add_argument(
+        "--from-seq", type=int, default=None, metavar="N",
+        help="with --catch-up: also fetch each highlight/event stream from seq N up to its first live message",
+    )
     args = parser.parse_args(argv)
+    if args.from_seq is not None and (args.from_seq < 0 or not args.catch_up):
+        raise UserError("--from-seq needs --catch-up and a seq >= 0")
+    catch_up = CatchUp(args.control, args.from_seq) if args.catch_up else None
+
+    def show(message: MessageBase, replayed: bool = False) -> None:
+        if args.json:
+            print(message.model_dump_json(), flush=True)
+        else:
+            print(("replayed " if replayed else "") + format_message(message), flush=True)
 
     received_n = 0
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
@@ -71,14 +172,30 @@ def main(argv: list[str]) -> int:
                 note = format_gap(received)
                 if note:
                     print(note, file=sys.stderr, flush=True)
-                line = received.message.model_dump_json() if args.json else format_message(received.message)
-                print(line, flush=True)
+                if catch_up is not None:
+                    try:
+                        missed = catch_up.missing_before(received)
+                    except UserError as err:  # the daemon's history is out of reach: say so, keep listening
+                        print(f"CATCH-UP FAILED: {err}", file=sys.stderr, flush=True)
+                        missed = []
+                    if missed:
+                        m = received.message
+                        print(f"REPLAYED {m.stream_id}/{m.kind}: {len(missed)} from the store (seq "
+                              f"{missed[0].seq}..{missed[-1].seq})", file=sys.stderr, flush=True)
+                    for message in missed:
+                        show(message, replayed=True)
+                    if not catch_up.first_time(received.message):
+                        continue
+                show(received.message)
         except KeyboardInterrupt:
             pass
         tracker = sub.tracker
+        recovered = "" if catch_up is None else f"; {catch_up.replayed} replayed, {catch_up.unrecovered} unrecovered"
         print(
-            f"received {received_n} messages; {len(tracker.gaps)} gaps, {tracker.missing} missing; "
+            f"received {received_n} messages; {len(tracker.gaps)} gaps, {tracker.missing} missing{recovered}; "
             f"{sub.invalid} invalid; {tracker.restarts} publisher restarts",
             file=sys.stderr,
         )
+        if catch_up is not None:
+            return 1 if catch_up.unrecovered else 0
         return 1 if tracker.gaps else 0

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from vgsum.runtime.common.errors import UserError
-from vgsum.stream.redact import redact_text
+from vgsum.stream.redact import redact_text, redact_url
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -35,6 +35,8 @@ def describe_validation_error(
     # a whole section (a model validator's input) is no help on one line and may hold a camera URL;
     # a scalar is shown with any credential masked before it is cut short
     quiet = first["type"] in ("extra_forbidden", "missing") or isinstance(got, dict | list)
+    if isinstance(got, str):
+        got = redact_url(got)  # read as a URL first: its user info may hold spaces, where free text stops
     shown = "" if quiet else f" (got {redact_text(repr(got))[:60]})"
     more = len(err.errors()) - 1
     tail = f" [+{more} more]" if more else ""
@@ -59,6 +61,10 @@ def load_config(path: str | Path, model: type[ModelT]) -> ModelT:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a config file") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: config is not UTF-8 text (byte {err.start})") from None
     except OSError as err:
         raise UserError(f"{path}: cannot read config ({err.strerror})") from None
     try:

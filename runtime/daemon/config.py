@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vgsum.runtime.engines.config import EngineConfig
+from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.web.config import WebConfig
 from vgsum.stream.config import StreamConfig
 
 if TYPE_CHECKING:
@@ -60,6 +62,22 @@ class ControlConfig(BaseModel):
     endpoint: str = "tcp://127.0.0.1:5571"
     curve: CurveKeysConfig | None = None
 
+    @model_validator(mode="after")
+    def _loopback_unless_curve(self) -> ControlConfig:
+        """The exposure rule, checked when the config loads, so every mode (ingest too) refuses the same configs."""
+        from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.daemon.exposure import control_refusal
+
+        if not self.enabled:
+            return self
+        try:
+            refusal = control_refusal(self.endpoint, self.curve is not None)
+        except UserError as err:
+            raise ValueError(str(err)) from None
+        if refusal is not None:
+            raise ValueError(refusal)
+        return self
+
     def curve_keys(self) -> CurveServerKeys | None:
         """Server keys when configured."""
         return None if self.curve is None else self.curve.keys()
@@ -89,6 +107,8 @@ class EdgeConfig(BaseModel):
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("streams")

@@ -15,23 +15,32 @@ Requests (field `op` picks the kind)::
     {"op": "status"}                      # all streams
     {"op": "status", "stream_id": "cam1"}
     {"op": "list_streams"}
+    {"op": "highlights", "stream_id": "cam1", "since": 1764000000, "query": "car", "limit": 50}
+    {"op": "replay", "stream_id": "cam1", "kind": "event", "from_seq": 12, "to_seq": 20}
+
+`highlights` and `replay` read the daemon's history store (`runtime/store/replay.py`:
+bounded replies, the at-least-once contract).
 
 The server dispatches to a `ControlHandler` (the daemon's `SummaryService`). It
 runs in its own thread and owns its socket; `stop()` returns within about a poll
 interval.
 
 Binding: 127.0.0.1 by default. Any address that is not loopback (or ipc://,
-inproc://) is refused unless CurveZMQ keys are configured (`runtime/daemon/curve.py`).
+inproc://) is refused unless CurveZMQ keys are configured (`runtime/daemon/curve.py`;
+the rule lives in `runtime/daemon/exposure.py`).
+
+Size: a request over MAX_REQUEST_BYTES gets a one-line size error. libzmq itself
+drops, unanswered, a peer whose message exceeds MAX_FRAME_BYTES (far above it).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 import zmq
@@ -39,16 +48,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.daemon.curve import CurveGuard, CurveServerKeys, configure_curve_server
+from vgsum.runtime.daemon.exposure import control_refusal
 from vgsum.runtime.summary.queries import MAX_QUERIES, clean_queries
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5571"
 MAX_REQUEST_BYTES = 16 * 1024
-# Past this, libzmq drops the connection without reading the message (memory bound);
-# between MAX_REQUEST_BYTES and this, the sender gets an error reply.
-HARD_LIMIT_FACTOR = 8
+# libzmq drops the connection of a peer whose message is larger than its MAXMSGSIZE
+# without reading it, so that peer never gets a reply. The socket limit therefore sits
+# far above MAX_REQUEST_BYTES: every request up to it is read and answered with a size
+# error. Memory stays bounded: at most RCVHWM messages of this size per peer.
+MAX_FRAME_BYTES = 4 * 1024 * 1024
+RCVHWM = 4
 MAX_STREAM_ID_CHARS = 128
+MAX_ERROR_CHARS = 300
 POLL_MS = 100
 
 
@@ -95,11 +109,43 @@ class ListStreams(_Request):
     op: Literal["list_streams"]
 
 
+class HighlightsRequest(_Request):
+    """Stored highlights, newest first; `before` ([wall_start, id] from the last reply) pages on."""
+
+    op: Literal["highlights"]
+    stream_id: StreamId | None = None
+    since: float | None = Field(None, description="unix seconds")
+    until: float | None = Field(None, description="unix seconds")
+    query: str | None = Field(None, max_length=200)
+    label: str | None = Field(None, max_length=64)
+    limit: int = Field(100, ge=1, le=500)
+    before: list[float | Annotated[str, Field(max_length=64)]] | None = Field(None, min_length=2, max_length=2)
+
+    @field_validator("before")
+    @classmethod
+    def _key(cls, before: list[float | str] | None) -> list[float | str] | None:
+        if before is not None and not (isinstance(before[0], int | float) and isinstance(before[1], str)):
+            raise ValueError("before must be [wall_start, id] from the previous reply")
+        return before
+
+
+class ReplayRequest(_Request):
+    """Published `highlight`/`event` messages of one stream by seq range (catch-up after a gap)."""
+
+    op: Literal["replay"]
+    stream_id: StreamId
+    kind: Literal["highlight", "event"]
+    from_seq: int = Field(ge=0)
+    to_seq: int | None = Field(None, ge=0)
+
+
 REQUESTS: dict[str, type[_Request]] = {
     "set_queries": SetQueries,
     "get_queries": GetQueries,
     "status": StatusRequest,
     "list_streams": ListStreams,
+    "highlights": HighlightsRequest,
+    "replay": ReplayRequest,
 }
 
 
@@ -129,6 +175,8 @@ def parse_request(raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> _Request:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise RequestError(f"request is not JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except RecursionError:
+        raise RequestError("request nests too deeply") from None
     if not isinstance(data, dict):
         raise RequestError("request must be a JSON object with an 'op' field")
     op = data.get("op")
@@ -139,6 +187,8 @@ def parse_request(raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> _Request:
         return REQUESTS[op].model_validate(data)
     except ValidationError as err:
         raise RequestError(f"{op}: {_validation_message(err)}") from None
+    except RecursionError:
+        raise RequestError(f"{op}: request nests too deeply") from None
 
 
 # ---------------------------------------------------------------- handlers
@@ -167,6 +217,10 @@ class ControlHandler(Protocol):
         """A JSON-able status of the stream (state, fps, drops, ...)."""
         ...
 
+    def store_path(self) -> Path | None:
+        """The history database, or None when this daemon keeps no history."""
+        ...
+
 
 def _require_stream(handler: ControlHandler, stream_id: str) -> None:
     ids = handler.stream_ids()
@@ -191,7 +245,30 @@ def dispatch(handler: ControlHandler, request: _Request) -> Any:
         _require_stream(handler, request.stream_id)
         handler.set_queries(request.stream_id, list(request.queries))
         return {"stream_id": request.stream_id, "queries": handler.get_queries(request.stream_id)}
+    if isinstance(request, HighlightsRequest | ReplayRequest):
+        return _history(handler, request)
     raise AssertionError(f"unhandled request {type(request).__name__}")
+
+
+def one_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """`text` as one printable line of at most `limit` characters: an error reply echoes client input (keys)."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _history(handler: ControlHandler, request: HighlightsRequest | ReplayRequest) -> Any:
+    from vgsum.runtime.store.reader import StoreReader
+    from vgsum.runtime.store.replay import highlights_reply, replay_reply
+
+    path = handler.store_path()
+    if path is None:
+        raise RequestError(f"{request.op}: this daemon keeps no history (store.enabled is false)")
+    with StoreReader(path) as reader:
+        if isinstance(request, ReplayRequest):
+            return replay_reply(reader, request.stream_id, request.kind, request.from_seq, request.to_seq)
+        filters = request.model_dump(exclude={"op", "limit", "before"})
+        before = None if request.before is None else (float(request.before[0]), str(request.before[1]))
+        return highlights_reply(reader, limit=request.limit, before=before, **filters)
 
 
 def handle_message(handler: ControlHandler, raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> dict[str, Any]:
@@ -202,9 +279,9 @@ def handle_message(handler: ControlHandler, raw: bytes, max_bytes: int = MAX_REQ
         op = getattr(request, "op", op)
         return {"ok": True, "result": dispatch(handler, request)}
     except RequestError as err:
-        return {"ok": False, "error": str(err)}
+        return {"ok": False, "error": one_line(str(err))}
     except UserError as err:
-        return {"ok": False, "error": str(err).splitlines()[0] if str(err) else "rejected"}
+        return {"ok": False, "error": one_line(str(err)) if str(err) else "rejected"}
     except Exception:
         log.exception("control: handler failed on %s", op)
         return {"ok": False, "error": f"internal error while handling {op}; see the daemon log"}
@@ -218,25 +295,10 @@ def encode_reply(reply: Mapping[str, Any]) -> bytes:
 # ---------------------------------------------------------------- binding policy
 
 
-def is_local_endpoint(endpoint: str) -> bool:
-    """True for ipc://, inproc:// and tcp:// on a loopback address (127.0.0.0/8, ::1, localhost)."""
-    scheme, sep, rest = endpoint.partition("://")
-    if not sep:
-        raise UserError(f"control endpoint {endpoint!r} must look like tcp://127.0.0.1:5571")
-    if scheme in ("ipc", "inproc"):
-        return True
-    if scheme != "tcp":
-        raise UserError(f"control endpoint {endpoint!r}: only tcp://, ipc:// and inproc:// are supported")
-    host, colon, port = rest.rpartition(":")
-    if not colon or not host or not port:
-        raise UserError(f"control endpoint {endpoint!r} needs a host and a port, e.g. tcp://127.0.0.1:5571")
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # '*', an interface name or a host name: not provably loopback
+def enable_ipv6(sock: zmq.Socket, endpoint: str) -> None:
+    """libzmq binds and connects IPv4 only unless told: turn IPv6 on for a bracketed address (tcp://[::1]:5571)."""
+    if "://[" in endpoint:
+        sock.setsockopt(zmq.IPV6, 1)
 
 
 def _bind_address(endpoint: str) -> str:
@@ -270,11 +332,9 @@ class ControlServer:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         context: zmq.Context | None = None,
     ) -> None:
-        if not is_local_endpoint(endpoint) and curve is None:
-            raise UserError(
-                f"control socket: refusing to bind {endpoint} without CurveZMQ keys; "
-                "bind 127.0.0.1 or configure curve secret_key_file and client_keys_dir"
-            )
+        refusal = control_refusal(endpoint, curve is not None)
+        if refusal is not None:
+            raise UserError(refusal)
         self.handler = handler
         self.endpoint = endpoint
         self.curve = curve
@@ -314,7 +374,9 @@ class ControlServer:
         sock = self._context.socket(zmq.REP)
         try:
             sock.linger = 0
-            sock.setsockopt(zmq.MAXMSGSIZE, self.max_request_bytes * HARD_LIMIT_FACTOR)
+            sock.setsockopt(zmq.MAXMSGSIZE, max(MAX_FRAME_BYTES, self.max_request_bytes))
+            sock.setsockopt(zmq.RCVHWM, RCVHWM)
+            enable_ipv6(sock, self.endpoint)
             if self.curve is not None:
                 guard = configure_curve_server(sock, self.curve)
             sock.bind(_bind_address(self.endpoint))

@@ -87,14 +87,12 @@ class IngestService:
         ticker.start()
         self._threads.append(ticker)
 
-    def stop(self, timeout_s: float = 1.5, close_publisher: bool = True) -> None:
+    def stop(self, timeout_s: float = 1.0, close_publisher: bool = True) -> None:
         """Stop all streams, wait up to `timeout_s` in all, send a last status each, close the publisher.
 
         `close_publisher=False` leaves it open for an owner that still has messages to flush.
         """
-        self._stop.set()
-        for worker in self.workers.values():
-            worker.stop()
+        self.stop_reading()
         deadline = time.monotonic() + timeout_s
         for worker in self.workers.values():
             if not worker.join(max(0.0, deadline - time.monotonic())):
@@ -105,6 +103,12 @@ class IngestService:
             self._safe_status(worker)
         if close_publisher:
             self.publisher.close()
+
+    def stop_reading(self) -> None:
+        """Tell every reader and consumer to finish, without waiting (`stop()` waits for them)."""
+        self._stop.set()
+        for worker in self.workers.values():
+            worker.stop()
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """True once every stream is final (ended/failed) and its queue drained; False on timeout or stop."""

@@ -9,15 +9,25 @@ Metrics (label `stream`, and `stage` for latencies):
     vgsum_stage_latency_seconds{stream,stage}   histogram; stage in STAGES
     vgsum_fps_in{stream} / vgsum_fps_out{stream} gauges: frames decoded / scored per second
     vgsum_frames_dropped_total{stream}         counter: frames dropped by the live queue
+    vgsum_reconnects_total{stream}             counter: connection attempts after a failure (a failed
+                                               open or a lost connection); the `reconnects` of `status`
+    vgsum_stalls_total{stream}                 counter: connections dropped because no frame came for
+                                               `stall_after_s`; the `stalls` of `status`
     vgsum_queue_depth{stream}                  gauge
     vgsum_stream_state{stream,vgsum_stream_state}  enum: one of STATES is 1
+    vgsum_store_dropped_total{stream}          counter: history records lost (the store's queue was full)
 
-Health: `/healthz` answers JSON `{"ok": bool, "streams": {id: {"state", "live"}}}`.
-A stream is *live* when it is `streaming`. The answer is HTTP 200 when every
-configured stream is live or `ended` (a file that finished normally is not a
-fault) and 503 otherwise (connecting, reconnecting, failed), so a load balancer
-or systemd watchdog sees a daemon with a dead camera as unhealthy. A daemon with
-no streams is healthy.
+Errors are not metrics: label values are unbounded and an error text may name a
+host; the redacted `last_error` is in `status` messages and the control socket.
+
+Health: `/healthz` answers JSON `{"ok": bool, "down": [ids], "streams": {id: {"state", "live"}}}`.
+A stream is *live* when it is `streaming`; it is *down* when it is neither
+`streaming` nor `ended` (connecting, reconnecting, failed). The answer is HTTP 200
+when at least one stream is live, or when no stream is down (every stream ended
+normally: a finished file is not a fault; a daemon with no streams is healthy),
+and 503 otherwise: nothing is being served. One dead camera among live ones keeps
+the daemon healthy, since restarting it would interrupt the cameras that work; it
+is named in `down` (and its state in `vgsum_stream_state`) for alerting.
 
 prometheus-client is imported when a `PipelineMetrics` is made, so importing this
 module stays cheap.
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,10 +74,22 @@ class PipelineMetrics:
             "vgsum_frames_dropped", "Frames dropped by the live queue (drop oldest).", ("stream",),
             registry=self.registry,
         )
+        self.reconnects = Counter(
+            "vgsum_reconnects", "Connection attempts after a failed open or a lost connection.", ("stream",),
+            registry=self.registry,
+        )
+        self.stalls = Counter(
+            "vgsum_stalls", "Connections dropped because no frame came for stall_after_s.", ("stream",),
+            registry=self.registry,
+        )
         self.queue_depth = Gauge("vgsum_queue_depth", "Frames waiting in the stream's queue.", ("stream",),
                                  registry=self.registry)
         self.state = Enum("vgsum_stream_state", "Ingest state of the stream.", ("stream",), states=list(STATES),
                           registry=self.registry)
+        self.store_dropped = Counter(
+            "vgsum_store_dropped", "History records the store could not keep (its queue was full).", ("stream",),
+            registry=self.registry,
+        )
         for stream_id in streams:
             self.add_stream(stream_id)
 
@@ -77,6 +100,9 @@ class PipelineMetrics:
         self.fps_in.labels(stream_id).set(0)
         self.fps_out.labels(stream_id).set(0)
         self.drops.labels(stream_id)
+        self.store_dropped.labels(stream_id)
+        self.reconnects.labels(stream_id)
+        self.stalls.labels(stream_id)
         self.queue_depth.labels(stream_id).set(0)
         self.set_state(stream_id, state)
 
@@ -96,6 +122,21 @@ class PipelineMetrics:
         if count:
             self.drops.labels(stream_id).inc(count)
 
+    def add_store_drops(self, stream_id: str, count: int) -> None:
+        """Count history records the store dropped."""
+        if count:
+            self.store_dropped.labels(stream_id).inc(count)
+
+    def add_reconnects(self, stream_id: str, count: int = 1) -> None:
+        """Count reconnect attempts."""
+        if count:
+            self.reconnects.labels(stream_id).inc(count)
+
+    def add_stalls(self, stream_id: str, count: int = 1) -> None:
+        """Count stalls."""
+        if count:
+            self.stalls.labels(stream_id).inc(count)
+
     def set_queue_depth(self, stream_id: str, depth: int) -> None:
         """Frames currently waiting."""
         self.queue_depth.labels(stream_id).set(depth)
@@ -110,12 +151,13 @@ class PipelineMetrics:
             self._states[stream_id] = state
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, body) of /healthz: 200 when every stream is streaming or ended, else 503."""
+        """(HTTP status, body) of /healthz: 200 when a stream is live or none is down, else 503 (module doc)."""
         with self._lock:
             states = dict(self._states)
         streams = {sid: {"state": st, "live": st == "streaming"} for sid, st in states.items()}
-        ok = all(st in HEALTHY_STATES for st in states.values())
-        return (200 if ok else 503), {"ok": ok, "streams": streams}
+        down = sorted(sid for sid, st in states.items() if st not in HEALTHY_STATES)
+        ok = any(st == "streaming" for st in states.values()) or not down
+        return (200 if ok else 503), {"ok": ok, "down": down, "streams": streams}
 
     def exposition(self) -> bytes:
         """The Prometheus text format of this registry."""
@@ -153,6 +195,12 @@ def _handler_class(metrics: PipelineMetrics) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _IPv6HTTPServer(ThreadingHTTPServer):
+    """The same server on an IPv6 host (`::1`): http.server binds IPv4 unless the class says otherwise."""
+
+    address_family = socket.AF_INET6
+
+
 class MetricsServer:
     """`/metrics` and `/healthz` over HTTP in a background thread. Port 0 picks a free port (see `port`)."""
 
@@ -167,11 +215,14 @@ class MetricsServer:
     def start(self) -> int:
         """Bind and serve; returns the real port. Raises UserError when the port cannot be bound."""
         from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.daemon.exposure import warn_public_metrics
 
+        server_class = _IPv6HTTPServer if ":" in self.host else ThreadingHTTPServer
         try:
-            server = ThreadingHTTPServer((self.host, self.requested_port), _handler_class(self.metrics))
+            server = server_class((self.host.strip("[]"), self.requested_port), _handler_class(self.metrics))
         except OSError as err:
             raise UserError(f"metrics: cannot listen on {self.host}:{self.requested_port}: {err.strerror}") from None
+        warn_public_metrics(self.host, int(server.server_address[1]))
         server.daemon_threads = True
         self._server = server
         self.port = int(server.server_address[1])
@@ -185,7 +236,8 @@ class MetricsServer:
     @property
     def url(self) -> str:
         """Base URL of the server (after `start`)."""
-        return f"http://{self.host}:{self.port}"
+        host = self.host.strip("[]")
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving and close the port. Idempotent."""

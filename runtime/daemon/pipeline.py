@@ -7,6 +7,12 @@ perception engine once for the batch, `refiner.frame` once for the batch, and
 then hands each frame to its stream's `StreamSummarizer`, which runs
 `refiner.window` every S frames and emits scores and highlights.
 
+`stop()` is prompt: it interrupts the engine call in progress (ONNX Runtime's
+terminate flag) and the thread drops the frames it has not scored yet (they never
+got a score, so nothing a subscriber saw is left open). The owner joins the thread
+before anything else, since a thread still inside an engine when the interpreter
+exits is torn down inside C++ and aborts the process, and then calls `flush()`.
+
 An exception in that thread is a bug (an engine or the summarizer broke), and
 every stream depends on the thread: it is recorded in `failure`, the thread
 stops, blocked submitters are released, and `StreamSinks.on_failure` lets the
@@ -156,11 +162,26 @@ class Pipeline:
                     continue
                 self._handle(self._take_ready(first))
         except Exception as err:  # a bug anywhere below ends every stream: record it, release the waiters
+            if self._stop.is_set():  # the engine call that `stop()` interrupted
+                log.debug("pipeline stopped inside %s", type(err).__name__)
+                return
             self._fail(err)
 
     def stop(self) -> None:
-        """Ask `run` to return."""
+        """Make `run` return now: the engine call in progress is interrupted, unscored frames are dropped."""
         self._stop.set()
+        self.engines.interrupt()
+
+    def flush(self) -> None:
+        """After `run` returned (or without it): every stream's last scores final, its open highlight ended.
+
+        Not after a failure: the summaries may be half updated, and nothing is scored any more.
+        """
+        self.engines.resume()
+        if self._failure is not None:
+            return
+        for stream_id in self._streams:
+            self.finish(stream_id)
 
     def finished(self, stream_id: str) -> bool:
         """True once the stream's end was processed (all its scores final, all its shots decided)."""
@@ -190,6 +211,8 @@ class Pipeline:
             return
         engines = self.engines
         for start in range(0, len(frames), self.max_batch):
+            if self._stop.is_set():
+                return
             chunk = frames[start : start + self.max_batch]
             t0 = time.perf_counter()
             seen = engines.perception([f.rgb for f in chunk])
@@ -199,6 +222,8 @@ class Pipeline:
             nodes = engines.refiner.nodes(inputs)
             t2 = time.perf_counter()
             for frame, perceived, stream, node in zip(chunk, seen, streams, nodes, strict=True):
+                if self._stop.is_set():  # every frame runs refiner.window: stop between them
+                    return
                 self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(chunk))
                 self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(chunk))
                 stream.frames += 1
@@ -238,6 +263,8 @@ class Pipeline:
         """Process frames in batches, flushing a stream where its end marker sits."""
         batch: list[SampledFrame] = []
         for item in items:
+            if self._stop.is_set():
+                return
             if isinstance(item, tuple):
                 self.process(batch)
                 batch = []

@@ -2,7 +2,8 @@
 
 Every mode (`vgsum serve` summarizing or only ingesting, `vgsum run`) builds its
 publisher here, so the section is read in one place: CurveZMQ keys that are
-configured always secure the socket, whatever mode asked for it.
+configured always secure the socket, whatever mode asked for it, and a bind off
+loopback without them is always logged as a warning (`exposure.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import zmq
 
 from vgsum.runtime.daemon.config import PublishConfig
 from vgsum.runtime.daemon.curve import CurveSecurity
-from vgsum.stream.publish import Publisher
+from vgsum.runtime.daemon.exposure import warn_public_pub
+from vgsum.stream.publish import Endpoint, Publisher
 
 
 class CurvePublisher(Publisher):
@@ -28,9 +30,8 @@ class CurvePublisher(Publisher):
             security.release()
             raise
 
-    def close(self) -> None:
-        """Close the socket, then release the ZAP handler (idempotent)."""
-        super().close()
+    def _release(self) -> None:
+        """The ZAP handler goes after the socket and before the context (idempotent)."""
         self._security.release()
 
 
@@ -41,5 +42,9 @@ def build_publisher(cfg: PublishConfig, *, sndbuf: int | None = None, context: z
     """
     options: dict[str, Any] = {"sndhwm": cfg.sndhwm, "sndbuf": sndbuf, "context": context}
     if cfg.curve is None:
-        return Publisher(cfg.endpoints, **options)
-    return CurvePublisher(cfg.endpoints, security=CurveSecurity(server=cfg.curve.keys()), **options)
+        publisher = Publisher(cfg.endpoints, **options)
+    else:
+        publisher = CurvePublisher(cfg.endpoints, security=CurveSecurity(server=cfg.curve.keys()), **options)
+    binds = [ep.address for ep in map(Endpoint.parse, cfg.endpoints) if ep.mode == "bind"]
+    warn_public_pub(binds, has_curve=cfg.curve is not None)
+    return publisher

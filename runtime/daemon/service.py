@@ -61,13 +61,32 @@ def build_service(cfg: EdgeConfig) -> Service:
     return SummaryService(cfg, Engines.load(cfg.engines))
 
 
-def run_until_done(service: Service, *, on_tick: Callable[[], None] | None = None, tick_s: float = 0.2) -> None:
+def catch_stop_signals(stop: threading.Event) -> None:
+    """From now on SIGINT and SIGTERM only set `stop` (main thread only; elsewhere Python cannot catch them).
+
+    A daemon calls this first thing, so that a signal while it loads its engines
+    ends it cleanly (exit 0, no KeyboardInterrupt traceback) instead of killing it.
+    """
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda _signum, _frame: stop.set())
+
+
+def run_until_done(
+    service: Service,
+    *,
+    on_tick: Callable[[], None] | None = None,
+    tick_s: float = 0.2,
+    stop: threading.Event | None = None,
+) -> None:
     """Start `service` and wait until it is done or SIGINT/SIGTERM arrives; always stop it.
 
     `on_tick` runs every `tick_s` while waiting (a progress bar). Signals are caught
     only where Python allows it (the main thread); elsewhere the caller stops the service.
+    `stop` is the event `catch_stop_signals` set up earlier: a signal that came
+    before this call means the service is not started at all.
     """
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:
         stop.set()
@@ -76,6 +95,8 @@ def run_until_done(service: Service, *, on_tick: Callable[[], None] | None = Non
     in_main = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     try:
+        if stop.is_set():
+            return
         service.start()
         while not stop.is_set():
             if service.wait(timeout_s=tick_s):

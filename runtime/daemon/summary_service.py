@@ -7,16 +7,25 @@ shared, so when it fails (a bug) every stream is marked failed at once (status,
 metrics, /healthz) and the service is done, with the reason in `failure`.
 
 It is also the control socket's handler: queries live in the pipeline's
-`StreamQueries`, status comes from the ingest workers and the pipeline counters.
+`StreamQueries`, status comes from the ingest workers and the pipeline counters,
+and history (highlights, replay by seq) from the store.
+
+With `store.enabled` every published message also goes to the `StoreWriter`
+(`Publisher.observers`: a put into a bounded queue, never a wait on SQLite), and
+the publisher's seq of `highlight` and `event` continues after the store's last
+one, so a seq names one message across restarts and catch-up by seq range is
+well defined.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vgsum.runtime.daemon.config import EdgeConfig
@@ -25,7 +34,7 @@ from vgsum.runtime.daemon.pipeline import Pipeline, StreamSinks
 from vgsum.runtime.daemon.publisher import build_publisher
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
-from vgsum.stream.ingest import SampledFrame
+from vgsum.stream.ingest import SampledFrame, StreamStats
 from vgsum.stream.messages import EventMessage, HighlightMessage, ScoreMessage
 from vgsum.stream.state import StreamState
 
@@ -41,6 +50,13 @@ class Collected:
     highlights: list[dict[str, Any]] = field(default_factory=list)  # finished ones, with id and alert time
     alerts: dict[str, float] = field(default_factory=dict)  # highlight id -> stream time of its first message
 
+
+PIPELINE_STOP_S = 1.0  # the engine call in progress is interrupted: the thread returns within milliseconds
+ENGINE_CALL_MAX_S = 30.0
+INGEST_STOP_S = 0.5  # readers and consumers only check flags by now
+STOP_STEPS = ("pipeline", "flush", "ingest", "publisher", "store")
+STORE_STOP_S = 0.5  # the writer commits what is queued; what does not fit is counted as dropped
+PUBLISH_LINGER_S = 0.3  # the flushed final scores and highlight ends still have to leave the socket
 
 HighlightPrinter = Callable[[str, HighlightEvent], None]
 
@@ -64,7 +80,23 @@ class SummaryService:
         self.cfg = cfg
         self.collect = collect
         self.collected: dict[str, Collected] = {s.stream_id: Collected() for s in cfg.streams}
-        self._clips_dirs = {s.stream_id: s.clips_dir for s in cfg.streams if s.clips_dir is not None}
+        self._clips_dirs = {
+            s.stream_id: str(Path(s.clips_dir).expanduser().resolve()) for s in cfg.streams if s.clips_dir is not None
+        }
+        self.store = None
+        if cfg.store.enabled:  # before any socket: a file that is not a usable store refuses the start
+            from vgsum.runtime.store.writer import StoreWriter
+
+            self.store = StoreWriter(
+                cfg.store.db_path,
+                thumbnails_dir=cfg.store.thumbnails_dir,
+                queue_size=cfg.store.queue_size,
+                batch=cfg.store.batch,
+                flush_s=cfg.store.flush_s,
+            ).open()
+            for stream in cfg.streams:
+                if not (stream.is_live or stream.realtime):
+                    self.store.anchor(stream.stream_id)
         self._print_highlight = on_highlight
         self.control = None
         if cfg.control.enabled:  # before any socket exists: its binding policy may refuse the config
@@ -78,6 +110,11 @@ class SummaryService:
 
             self.metrics = PipelineMetrics([s.stream_id for s in cfg.streams])
             self.metrics_server = MetricsServer(self.metrics, host=cfg.metrics.host, port=cfg.metrics.port)
+        self.web = None
+        if cfg.web.enabled and cfg.store.enabled:  # before any socket exists: off loopback it needs a token
+            from vgsum.runtime.web.server import WebServer
+
+            self.web = WebServer(cfg.web, cfg.store.db_path, live_states=self.stream_states)
         self.pipeline = Pipeline(
             engines,
             cfg.summary,
@@ -89,13 +126,16 @@ class SummaryService:
                 on_failure=self._on_pipeline_failure,
             ),
             max_batch=cfg.engines.max_batch,
-            thumbnails=collect,
+            thumbnails=collect or self.store is not None,
         )
         for stream in cfg.streams:
             self.pipeline.add_stream(stream.stream_id, stream.sample_fps, stream.queries)
         self._latency_sums: dict[tuple[str, str], list[float]] = {}  # (stream, stage) -> [seconds, count]
         self._latency_lock = threading.Lock()
         self.publisher = build_publisher(cfg.publish)
+        if self.store is not None:
+            self.publisher.resume(self.store.max_seqs())
+            self.publisher.observers.append(self.store.record)
         self.ingest = IngestService(
             cfg,
             self.publisher,
@@ -105,6 +145,7 @@ class SummaryService:
         )
         self._thread = threading.Thread(target=self.pipeline.run, name="pipeline", daemon=True)
         self._watch = threading.Thread(target=self._watch_streams, name="metrics-watch", daemon=True)
+        self._retention = threading.Thread(target=self._retain, name="store-retention", daemon=True)
         self._stop = threading.Event()
         self._failed_streams_marked = threading.Event()
 
@@ -113,8 +154,14 @@ class SummaryService:
         """Bind everything (errors are UserErrors), then start the threads."""
         if self.metrics_server is not None:
             self.metrics_server.start()
+        if self.web is not None:
+            self.web.start()
         if self.control is not None:
             self.control.start()
+        if self.store is not None:
+            self._apply_retention(orphans=True)  # before any clip is cut: a file with no row yet is not an orphan
+            self.store.start()
+            self._retention.start()
         self._thread.start()
         self._watch.start()
         self.ingest.start()
@@ -154,21 +201,46 @@ class SummaryService:
         self.ingest.request_stop()
 
     def stop(self) -> None:
-        """Stop everything within about 2 s (also after a `start` that failed half way)."""
+        """Stop everything within about 2 s (also after a `start` that failed half way), flushing every summary.
+
+        Order matters. The readers stop first and the pipeline right after (its engine
+        call interrupted), so no consumer waits on a full pipeline queue. The pipeline
+        thread is joined before anything else: it is the only thread inside the
+        engines, and one still there when the interpreter exits aborts the process.
+        Then every stream is flushed (its last scores final, its open highlight ended)
+        while the publisher is still open, and the publisher lingers on close so those
+        last messages leave the process.
+        """
+        marks = [time.monotonic()]
         self._stop.set()
-        self.ingest.stop(timeout_s=1.0, close_publisher=False)
+        self.ingest.stop_reading()
         self.pipeline.stop()
-        if self._thread.is_alive():
-            self._thread.join(0.5)
-        if not self._thread.is_alive() and self.pipeline.failure is None:
-            # nothing else touches the summaries now: end open highlights and make the last scores final
-            for stream_id in self.collected:
-                self.pipeline.finish(stream_id)
-        self.publisher.close()
+        if self._thread.ident is not None:  # started
+            self._thread.join(PIPELINE_STOP_S)
+            if self._thread.is_alive():  # a backend that cannot interrupt: late beats an abort at exit
+                log.warning("pipeline thread still inside an engine after %.1f s; waiting for it", PIPELINE_STOP_S)
+                self._thread.join(ENGINE_CALL_MAX_S)
+        marks.append(time.monotonic())
+        if not self._thread.is_alive():
+            self.pipeline.flush()  # nothing else touches the summaries now
+        marks.append(time.monotonic())
+        self.ingest.stop(timeout_s=INGEST_STOP_S, close_publisher=False)
+        if self._watch.ident is not None:
+            self._watch.join(0.5)
+        marks.append(time.monotonic())
+        self.publisher.close(linger_s=PUBLISH_LINGER_S)
+        marks.append(time.monotonic())
+        if self.store is not None:  # after the publisher: the flushed messages reach the writer through it
+            self.store.stop(timeout_s=STORE_STOP_S)
+        marks.append(time.monotonic())
+        steps = (f"{name} {b - a:.2f} s" for name, a, b in zip(STOP_STEPS, marks[:-1], marks[1:], strict=True))
+        log.info("stop: %s", ", ".join(steps))
         if self.control is not None:
             self.control.stop(timeout=0.5)
         if self.metrics_server is not None:
             self.metrics_server.stop(timeout=0.5)
+        if self.web is not None:
+            self.web.stop(timeout=0.5)
 
     # -- ControlHandler (called from the control thread) ----------------------------
     def stream_ids(self) -> list[str]:
@@ -191,12 +263,19 @@ class SummaryService:
             "frames_sampled": stats.frames_sampled,
             "frames_dropped": stats.frames_dropped,
             "reconnects": stats.reconnects,
+            "stalls": stats.stalls,
             "epoch": stats.epoch,
             "frames_scored": self.pipeline.frames_done(stream_id),
             "gaps": self.pipeline.gaps(stream_id),
             "queries": self.pipeline.queries.get(stream_id),
             "last_error": stats.last_error,
+            "store_dropped": None if self.store is None else self.store.dropped[stream_id],
+            "store_error": None if self.store is None else self.store.failure,
         }
+
+    def store_path(self) -> Path | None:
+        """The history database, or None when the store is off (control ops that read history say so)."""
+        return None if self.store is None else self.store.path
 
     # -- sinks -----------------------------------------------------------------------
     def _on_pipeline_failure(self, reason: str) -> None:
@@ -263,6 +342,8 @@ class SummaryService:
                 self.publisher.publish(HighlightMessage, stream_id, media_time=event.end, clip=clip, **fields)
         except RuntimeError:  # publisher closed during shutdown
             return
+        if self.store is not None and event.thumbnail is not None and event.phase != "update":
+            self.store.thumbnail(stream_id, event.id, event.thumbnail)  # after the event: its row exists
         if self.collect:
             collected = self.collected[stream_id]
             collected.alerts.setdefault(event.id, event.emitted_at)
@@ -274,22 +355,54 @@ class SummaryService:
         if self._print_highlight is not None:
             self._print_highlight(stream_id, event)
 
+    def _apply_retention(self, orphans: bool = False) -> None:
+        """One retention pass; a failure is logged, and scoring goes on."""
+        from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.store.retention import apply_retention
+
+        clips = {sid: Path(folder) for sid, folder in self._clips_dirs.items()}
+        try:
+            apply_retention(self.cfg.store, clips, orphans=orphans)
+        except (UserError, OSError, sqlite3.Error) as err:
+            log.warning("store: retention failed: %s", err)
+
+    def _retain(self) -> None:
+        """Retention every `retention_interval_s` while the daemon runs."""
+        while not self._stop.wait(self.cfg.store.retention_interval_s):
+            self._apply_retention()
+
     def _watch_streams(self) -> None:
-        """Keep the per-stream gauges (state, fps in and out, drops, queue depth) current, once a second."""
+        """Keep the per-stream series (state, fps in and out, drops, reconnects, stalls, queue depth) current.
+
+        Once a second: counters move by what the worker counted since the last look.
+        """
         if self.metrics is None:
             return
-        last: dict[str, tuple[float, int, int, int]] = {}  # stream -> (when, decoded, dropped, scored)
+        seen: dict[str, StreamStats] = {}
+        last: dict[str, tuple[float, int]] = {}  # stream -> (when, scored)
+        store_dropped: dict[str, int] = {}
         while not self._stop.wait(1.0):
             now = time.monotonic()
+            if self.store is not None:
+                for stream_id in self.collected:
+                    count = self.store.dropped[stream_id]
+                    self.metrics.add_store_drops(stream_id, count - store_dropped.get(stream_id, 0))
+                    store_dropped[stream_id] = count
             for stream_id, worker in self.ingest.workers.items():
                 stats = worker.stats()
                 scored = self.pipeline.frames_done(stream_id)
-                then, decoded, dropped, done = last.get(stream_id, (now, stats.frames_decoded, 0, scored))
+                before = seen.get(stream_id, StreamStats(state=stats.state, frames_decoded=stats.frames_decoded))
+                then, done = last.get(stream_id, (now, scored))
                 self.metrics.set_state(stream_id, stats.state.value)
                 self.metrics.set_queue_depth(stream_id, len(worker.queue))
-                self.metrics.add_drops(stream_id, stats.frames_dropped - dropped)
+                self.metrics.add_drops(stream_id, stats.frames_dropped - before.frames_dropped)
+                self.metrics.add_reconnects(stream_id, stats.reconnects - before.reconnects)
+                self.metrics.add_stalls(stream_id, stats.stalls - before.stalls)
                 if now > then:
                     self.metrics.set_fps(
-                        stream_id, (stats.frames_decoded - decoded) / (now - then), (scored - done) / (now - then)
+                        stream_id,
+                        (stats.frames_decoded - before.frames_decoded) / (now - then),
+                        (scored - done) / (now - then),
                     )
-                last[stream_id] = (now, stats.frames_decoded, stats.frames_dropped, scored)
+                seen[stream_id] = stats
+                last[stream_id] = (now, scored)

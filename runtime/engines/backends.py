@@ -122,6 +122,15 @@ class Backend(ABC):
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run once; `feeds` maps every input name to an array of the declared dtype."""
 
+    def interrupt(self) -> None:  # noqa: B027 - optional: a backend that cannot interrupt does nothing
+        """Make the call in progress, and every later one until `resume()`, raise at once (for a prompt stop).
+
+        A backend that cannot cut a call short lets it finish.
+        """
+
+    def resume(self) -> None:  # noqa: B027 - optional, as `interrupt`
+        """Undo `interrupt()`: calls run again."""
+
     def _prepare(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # A missing or unexpected name is a caller bug (the runtime builds feeds), so it raises.
         names = {spec.name for spec in self.inputs}
@@ -165,14 +174,30 @@ class OrtBackend(Backend):
                 f"rebuild it with `{export_command(_engine_name(sidecar, engine_file), engine_file.parent)}`"
             )
         self._output_names = [o.name for o in self.session.get_outputs()]
+        self._run_options  # noqa: B018 - made now, before any thread can race to make it
         log.info(
             "engine %s on onnxruntime %s (device=%s, threads=%s)",
             *(engine_file.name, self.provider, device, threads or "default"),
         )
 
+    @cached_property
+    def _run_options(self) -> Any:
+        """The options of every call; their `terminate` flag cuts a running call short (also for subclasses)."""
+        import onnxruntime as ort
+
+        return ort.RunOptions()
+
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        results = self.session.run(self._output_names, self._prepare(feeds))
+        results = self.session.run(self._output_names, self._prepare(feeds), self._run_options)
         return dict(zip(self._output_names, results, strict=True))
+
+    def interrupt(self) -> None:
+        """ONNX Runtime checks the flag between kernels: a running call raises within milliseconds."""
+        self._run_options.terminate = True
+
+    def resume(self) -> None:
+        """Calls run again."""
+        self._run_options.terminate = False
 
 
 def _cudart() -> Any:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.engines.backends import Backend
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.perception import PerceptionEngine
 from vgsum.runtime.engines.refiner import RefinerEngines
@@ -55,3 +56,21 @@ class Engines:
             "trained" if engines.refiner.trained else "UNTRAINED: random weights",
         )
         return engines
+
+    def backends(self) -> list[Backend]:
+        """Every loaded engine file's backend."""
+        return [self.perception.backend, self.text.engine, self.refiner.frame_engine, self.refiner.window_engine]
+
+    def interrupt(self) -> None:
+        """Cut the engine calls in progress short (they raise) and refuse new ones until `resume()`.
+
+        A daemon that is stopping must not wait seconds for a batch on a busy CPU, and
+        cannot leave a thread inside an engine when the interpreter exits.
+        """
+        for backend in self.backends():
+            backend.interrupt()
+
+    def resume(self) -> None:
+        """Engine calls run again."""
+        for backend in self.backends():
+            backend.resume()

@@ -6,6 +6,11 @@ over media time (m:ss), each highlight's span shaded and numbered, and above the
 plot a thumbnail per highlight, joined to its span by a line; the title names the
 source and the queries. The JSON files are the same data for programs.
 
+Both JSON files open with the run's `source`, `queries`, `duration` (the media time at
+which the last frame read ends, on the scores' clock) and `warnings` (one line each:
+why the report covers less than the source, e.g. a file that ended early; empty
+when it covers all of it).
+
 Input is plain data, so the pipeline (or a test) needs nothing else:
 - scores: `(t, score, final)` triples, t in seconds of media time, score in [0, 1];
   when a time appears twice (provisional, then final) the last one wins.
@@ -90,6 +95,7 @@ def write_report(
     source: str = "",
     queries: Sequence[str] = (),
     duration: float | None = None,
+    warnings: Sequence[str] = (),
     png: bool = True,
 ) -> ReportFiles:
     """Write scores.json, highlights.json and (unless `png=False`) timeline.png into `out_dir`."""
@@ -102,7 +108,7 @@ def write_report(
     records = sorted((_highlight_record(h) for h in highlights), key=lambda r: r["start"])
     scores_path = out / "scores.json"
     highlights_path = out / "highlights.json"
-    meta = {"source": source, "queries": list(queries), "duration": duration}
+    meta = {"source": source, "queries": list(queries), "duration": duration, "warnings": list(warnings)}
     scores_path.write_text(
         json.dumps({**meta, "scores": [{"t": t, "score": s, "final": f} for t, s, f in points]}, default=_jsonable)
         + "\n"

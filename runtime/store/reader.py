@@ -139,6 +139,17 @@ class StoreReader:
         args.append(max(1, min(int(limit), MAX_LIMIT)))
         return [_highlight(r) for r in self._conn.execute(sql, args).fetchall()]
 
+    def highlights_changed(self, after: float, limit: int = DEFAULT_LIMIT) -> list[HighlightRow]:
+        """Highlights written or updated at or after `after` (unix seconds), oldest change first.
+
+        The web page's live feed: it asks again with the newest `updated_at` it saw.
+        """
+        rows = self._conn.execute(
+            "SELECT * FROM highlights WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?",
+            (after, max(1, min(int(limit), MAX_LIMIT))),
+        ).fetchall()
+        return [_highlight(r) for r in rows]
+
     def highlight(self, highlight_id: str) -> HighlightRow | None:
         row = self._conn.execute("SELECT * FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
         return None if row is None else _highlight(row)
@@ -146,21 +157,36 @@ class StoreReader:
     def scores(
         self, stream_id: str, *, since: float | None = None, until: float | None = None, max_points: int = 2000
     ) -> list[ScorePoint]:
-        """Final scores of one stream in wall-time order, thinned to at most `max_points` by bucket maxima."""
-        sql = "SELECT wall_time, t, score FROM scores WHERE stream_id = ?"
+        """Final scores of one stream in wall-time order, thinned to at most `max_points` by bucket maxima.
+
+        Buckets are equal spans of wall time, each kept as its peak (highlights are
+        peaks), computed by SQLite so a day of points never crosses into Python.
+        """
+        where = "stream_id = ?"
         args: list[Any] = [stream_id]
         if since is not None:
-            sql += " AND wall_time >= ?"
+            where += " AND wall_time >= ?"
             args.append(since)
         if until is not None:
-            sql += " AND wall_time < ?"
+            where += " AND wall_time < ?"
             args.append(until)
-        rows = self._conn.execute(sql + " ORDER BY wall_time", args).fetchall()
-        points = [ScorePoint(*r) for r in rows]
-        if len(points) <= max_points:
-            return points
-        step = len(points) / max_points  # keep each bucket's peak: highlights are peaks
-        return [max(points[int(i * step) : int((i + 1) * step)], key=lambda p: p.score) for i in range(max_points)]
+        max_points = max(1, int(max_points))
+        count, low, high = self._conn.execute(
+            f"SELECT COUNT(*), MIN(wall_time), MAX(wall_time) FROM scores WHERE {where}", args
+        ).fetchone()
+        if count <= max_points:
+            rows = self._conn.execute(
+                f"SELECT wall_time, t, score FROM scores WHERE {where} ORDER BY wall_time", args
+            ).fetchall()
+            return [ScorePoint(*r) for r in rows]
+        scale = max_points / max(high - low, 1e-9)
+        # SQLite returns the other columns of the row that holds MAX(score) (its documented bare-column rule)
+        rows = self._conn.execute(
+            f"SELECT wall_time, t, MAX(score) FROM scores WHERE {where} "
+            "GROUP BY MIN(CAST((wall_time - ?) * ? AS INTEGER), ?) ORDER BY wall_time",
+            [*args, low, scale, max_points - 1],
+        ).fetchall()
+        return [ScorePoint(*r) for r in rows]
 
     def states(self, stream_id: str, *, since: float | None = None, until: float | None = None) -> list[StateRow]:
         sql = "SELECT stream_id, wall_time, state, last_error FROM stream_states WHERE stream_id = ?"

@@ -5,7 +5,7 @@ it while it lasts, and to hear nothing while nothing happens. So, per stream and
 each frame's score as it arrives (no look-ahead):
 
 - a highlight **starts** once the score has stayed at or above `start_above` for `min_s`; its
-  span reaches back over the frames just before that were already above `end_below`;
+  span reaches back over the frames just before that were already above `end_below` (at most `max_s`);
 - while it lasts it sends an **update** every `update_s` with its span so far;
 - it **ends** when the score has stayed below `end_below` for `end_s` (a short dip does not
   split one visit into two), or at `max_s`, or when the stream breaks (a reconnect,
@@ -128,7 +128,9 @@ class EventTracker:
             self._recent.clear()
             return out
         self._recent.append(frame)
-        run = [f for f in self._recent]
+        while frame.t - self._recent[0].t > self.cfg.max_s:  # no span is longer: a lukewarm hour is not kept whole
+            self._recent.popleft()
+        run = list(self._recent)
         strong = 0.0
         for f in reversed(run):  # how long the score has stayed at or above `start_above` up to now
             if f.score < self.cfg.start_above:

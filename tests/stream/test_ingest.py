@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+
+import pytest
+from damaged_videos import cut_in_half, variable_rate_ts
 
 from vgsum.stream.config import StreamConfig
 from vgsum.stream.frame_queue import QueueClosed
@@ -89,6 +93,20 @@ def test_drop_oldest_when_consumer_is_slow(bikes_mp4):
     assert [f.seq for f in drain(worker)] == [97, 98, 99]  # the newest survived
 
 
+def test_a_slow_consumer_is_not_a_stalled_file(bikes_mp4):
+    # A file waits for its consumer (block policy): a pipeline slower than stall_after_s must
+    # not turn that wait into "stalled: no frame" and cut the file short.
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), queue_size=1, stall_after_s=0.3))
+    worker.start()
+    frames = [worker.queue.get(timeout=5)]
+    time.sleep(0.8)  # the consumer is busy; the reader waits on the full queue
+    frames += drain(worker)
+    assert worker.join(5)
+    stats = worker.stats()
+    assert (stats.state, stats.last_error, stats.stalls) == (StreamState.ENDED, None, 0)
+    assert len(frames) == stats.frames_sampled == 20
+
+
 def test_missing_file_fails_once_without_retry(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     worker = StreamWorker(StreamConfig(stream_id="f", url=str(tmp_path / "nope.mp4")))
@@ -111,8 +129,9 @@ def test_not_a_video_fails(tmp_path):
     assert "Invalid data" in worker.stats().last_error
 
 
-def test_unreachable_live_source_retries_forever(caplog):
+def test_unreachable_live_source_retries_forever_and_says_so(caplog):
     # Nothing listens on the port: a transient error, retried with backoff however small max_retries is.
+    # Status must show it: `reconnecting` from the first failure, every retry counted, the reason kept.
     import socket
 
     with socket.socket() as s:
@@ -120,23 +139,92 @@ def test_unreachable_live_source_retries_forever(caplog):
         port = s.getsockname()[1]
     cfg = StreamConfig(
         stream_id="cam",
-        url=f"rtsp://127.0.0.1:{port}/live",
+        url=f"rtsp://user:secret@127.0.0.1:{port}/live",
         max_retries=0,
         backoff_initial_s=0.05,
         backoff_max_s=0.2,
         open_timeout_s=1,
     )
     caplog.set_level(logging.WARNING)
-    worker = StreamWorker(cfg)
+    changes: list[tuple[StreamState, str | None]] = []
+    worker = StreamWorker(cfg, on_state=lambda _w, state, reason: changes.append((state, reason)))
     worker.start()
     time.sleep(1.5)
-    assert worker.state == StreamState.CONNECTING
+    stats = worker.stats()
     retries = [r for r in caplog.records if "retry" in r.getMessage()]
-    assert len(retries) >= 5  # capped backoff: 0.05, 0.1, 0.2, 0.2, ...
-    assert "Connection refused" in worker.stats().last_error
     worker.stop()
     assert worker.join(2)
+    assert len(retries) >= 5  # capped backoff: 0.05, 0.1, 0.2, 0.2, ...
+    assert stats.state == StreamState.RECONNECTING
+    assert changes[0] == (StreamState.RECONNECTING, "cannot open: Connection refused (ConnectionRefusedError)")
+    # every attempt after the first is a reconnect: the one logged retry may still be waiting its turn
+    assert len(retries) - 1 <= stats.reconnects <= len(retries), (stats.reconnects, len(retries))
+    assert stats.last_error == "cannot open: Connection refused (ConnectionRefusedError)"
     assert worker.state == StreamState.ENDED
+    assert "secret" not in caplog.text
+
+
+def test_server_that_never_answers_is_a_timeout_not_invalid_data():
+    # A real TCP listener that accepts and stays silent, like a hung camera: FFmpeg's RTSP
+    # handshake is cut by the open timeout and calls that "Invalid data found".
+    import socket
+
+    from vgsum.stream.source import SourceError, VideoSource
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        port = server.getsockname()[1]
+        source = VideoSource(StreamConfig(stream_id="cam", url=f"rtsp://127.0.0.1:{port}/live", open_timeout_s=1.0))
+        with pytest.raises(SourceError) as failed:
+            source.open()
+    assert re.fullmatch(r"cannot open: timed out: no answer in 1\.\d s", str(failed.value)), str(failed.value)
+    assert not failed.value.permanent  # a hung camera is retried
+
+
+@pytest.mark.parametrize("name", ["bikes.mp4", "parking-lot-cars.mp4", "person-bicycle-car-detection.gif"])
+def test_a_complete_file_ends_where_its_header_says_without_a_warning(name, bikes_mp4, request):
+    # Real clips (one with a longer audio track, a GIF): no false "ended early".
+    path = bikes_mp4 if name == "bikes.mp4" else request.getfixturevalue("shared_videos") / name
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(path), sample_fps=0.5, long_side=64, queue_size=1000))
+    worker.start()
+    assert worker.join(60)
+    stats = worker.stats()
+    assert (stats.state, stats.last_error) == (StreamState.ENDED, None)
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        *_, last = container.decode(stream)
+    assert stats.media_end == pytest.approx(float(last.time + last.duration * last.time_base))
+
+
+def test_variable_rate_file_ends_at_its_last_frame(tmp_path):
+    path = variable_rate_ts(tmp_path / "vfr.ts")
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(path), sample_fps=2.0, long_side=64, queue_size=100))
+    worker.start()
+    frames = drain(worker)
+    assert worker.join(5)
+    stats = worker.stats()
+    assert (stats.state, stats.last_error, stats.frames_decoded) == (StreamState.ENDED, None, 60)
+    assert frames[-1].media_time == pytest.approx(15.4)  # the last frame (MPEG-TS clocks start at 1.4 s) ...
+    assert stats.media_end == pytest.approx(15.5)  # ... and it lasts 0.1 s: not 60 frames / 10 fps, nor 14.1
+
+
+def test_file_cut_in_half_ends_early_and_says_where(tmp_path, bikes_mp4, caplog):
+    caplog.set_level(logging.INFO)
+    path = cut_in_half(bikes_mp4, tmp_path / "half.mp4")
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(path), sample_fps=2.0, long_side=64))
+    worker.start()
+    frames = drain(worker)
+    assert worker.join(5)
+    stats = worker.stats()
+    # everything readable was read: the stream ended, and its error says what is missing
+    assert stats.state == StreamState.ENDED
+    assert re.fullmatch(r"file ended early at 4\.\d s of 10\.0 s \(truncated or damaged.*\)", stats.last_error or "")
+    assert 8 <= len(frames) <= 10 and stats.media_end == pytest.approx(float(stats.last_error.split()[4]), abs=0.05)
+    said = [r.getMessage() for r in caplog.records if "ended early" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith(f"streaming -> ended: {stats.last_error}")
 
 
 def test_error_classification_retries_what_a_retry_can_fix():

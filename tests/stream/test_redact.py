@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from vgsum.stream.config import StreamConfig
 from vgsum.stream.redact import redact_text, redact_url, url_secrets
 
@@ -31,3 +35,58 @@ def test_stream_config_safe_url():
     cfg = StreamConfig(stream_id="c", url="rtsp://u:secret@h/p")
     assert cfg.safe_url == "rtsp://***@h/p"
     assert "secret" not in cfg.safe_url
+
+
+# ---------------------------------------------------------------- reserved characters in credentials
+
+RESERVED = ":/?#[]@!$&'()*+,;=% "
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret as written, percent-decoded and percent-encoded: none of them may be shown."""
+    from urllib.parse import quote, unquote
+
+    return {secret, unquote(secret), quote(secret, safe=""), quote(unquote(secret), safe="")}
+
+
+@pytest.mark.parametrize("char", list(RESERVED))
+def test_every_reserved_character_in_the_password_is_masked(char: str) -> None:
+    password = f"p4ss{char}secret"
+    url = f"rtsp://user:{password}@127.0.0.1:1/x"
+    shown = [redact_url(url), redact_text(f"cannot open '{url}': 401", url_secrets(url))]
+    for out in shown:
+        for form in _forms(password):
+            assert form not in out, (char, out)
+    assert redact_url(url) == "rtsp://***@127.0.0.1:1/x"
+
+
+def test_the_issue_examples() -> None:
+    for url in (
+        "rtsp://user:p4ss/secret@127.0.0.1:1/x",
+        "rtsp://user:p4ss#secret@127.0.0.1:1/x",
+        "rtsp://user:p4ss?secret@127.0.0.1:1/x",
+    ):
+        assert redact_url(url) == "rtsp://***@127.0.0.1:1/x"
+        assert "secret" not in redact_text(f"error: {url}")
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(
+    user=st.text(alphabet=RESERVED + "abcXYZ019", min_size=1, max_size=8),
+    password=st.text(alphabet=RESERVED + "abcXYZ019", min_size=1, max_size=12),
+    path=st.sampled_from(["", "/", "/live", "/a/b?channel=1", "/x?password=zz&token=tt9"]),
+)
+def test_generated_credentials_never_survive(user: str, password: str, path: str) -> None:
+    password = f"Pw{password}Q"  # long and distinctive enough that it cannot occur by chance in the rest
+    user = f"Us{user}"
+    url = f"rtsp://{user}:{password}@cam.example:554{path}"
+    secrets = url_secrets(url)
+    texts = [
+        redact_url(url),
+        redact_text(f"Server returned 401 Unauthorized for '{url}'", secrets),
+        redact_text(f"cannot open {url}: Connection refused", secrets),
+    ]
+    for out in texts:
+        for form in _forms(password):
+            assert form not in out, (url, out)
+        assert "=zz" not in out and "=tt9" not in out, out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -56,7 +57,7 @@ def test_server_killed_then_restarted_frames_resume(rtsp_server, ingest, fast_st
     assert times == sorted(times)  # media time stays monotonic across the gap
 
 
-def test_frozen_server_is_detected_as_stall_within_bound(rtsp_server, ingest, fast_stream):
+def test_frozen_server_is_detected_as_stall_within_bound_and_said_honestly(rtsp_server, ingest, fast_stream):
     stall_after = 2.0
     h = ingest(
         [
@@ -65,6 +66,7 @@ def test_frozen_server_is_detected_as_stall_within_bound(rtsp_server, ingest, fa
                 rtsp_server.url("live", "user:secret"),
                 stall_after_s=stall_after,
                 read_timeout_s=10.0,
+                open_timeout_s=1.5,
                 long_side=160,
             )
         ]
@@ -78,7 +80,16 @@ def test_frozen_server_is_detected_as_stall_within_bound(rtsp_server, ingest, fa
         # The last frame came just before the freeze: detection within the bound plus scheduling slack.
         assert detected <= stall_after + 1.5, detected
         status = [m for m in h.of("status", "cam") if m.state.value == "reconnecting"][0]
-        assert status.last_error and "stall" in status.last_error
+        assert status.stalls == 1 and status.reconnects == 0  # the reconnect attempt waits for its backoff
+        # the silence it reports is the real one: the whole bound, not the half a read timeout lasts
+        found = re.fullmatch(r"stalled: no data for (\d+\.\d) s \(stall_after_s 2\)", status.last_error or "")
+        assert found, status.last_error
+        assert stall_after - 0.2 <= float(found[1]) <= detected + 0.1, (found[1], detected)
+        # the frozen server accepts the reconnect and never answers: a timeout, not "Invalid data"
+        assert h.collect(lambda _: "cannot open" in (_last_status(h, "cam").last_error or ""), timeout_s=6)
+        status = _last_status(h, "cam")
+        assert re.fullmatch(r"cannot open: timed out: no answer in 1\.\d s", status.last_error), status.last_error
+        assert status.state.value == "reconnecting" and status.reconnects >= 1
     finally:
         rtsp_server.thaw()
 

@@ -233,9 +233,64 @@ def test_serve_exits_1_with_one_line_when_the_pipeline_fails(broken_engines: Eng
         engines={"dir": engine_folder},
         control={"endpoint": "tcp://127.0.0.1:0"},
         metrics={"port": 0},
+        web={"port": 0},
     )
     started = time.monotonic()
     assert serve(SummaryService(cfg, broken_engines)) == 1
     assert time.monotonic() - started < 30
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vgsum")]
     assert lines == ["vgsum serve: pipeline failed: RuntimeError: refiner exploded; see the log for the traceback"]
+
+
+def test_a_config_that_is_a_directory_or_not_utf8_is_one_line_exit_2(tmp_path):
+    latin = tmp_path / "latin1.yaml"
+    latin.write_bytes("streams:\n  - {stream_id: caf\xe9, url: x.mp4}\n".encode("latin-1"))
+    for config, expect in ((latin, "not UTF-8"), (tmp_path, "is a directory")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"vgsum serve: {config}: ") and expect in lines[0], lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("section", "expect"),
+    [
+        ("control: {{endpoint: 'tcp://127.0.0.1:{port}'}}\nmetrics: {{enabled: false}}\n",
+         "control socket: cannot bind"),
+        ("control: {{endpoint: 'tcp://127.0.0.1:0'}}\nmetrics: {{port: {port}}}\n", "metrics: cannot listen"),
+        # metrics bind first, then the control socket fails: what started must be stopped, without a traceback
+        ("control: {{endpoint: 'tcp://127.0.0.1:{port}'}}\nmetrics: {{port: 0}}\n", "control socket: cannot bind"),
+        ("publish: {{endpoints: ['pub+bind:tcp://127.0.0.1:{port}']}}\nmetrics: {{enabled: false}}\n"
+         "control: {{enabled: false}}\n", "publish endpoint"),
+    ],
+    ids=["control", "metrics", "metrics-then-control", "publish"],
+)
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path, engine_folder, section, expect):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "edge.yaml"
+        config.write_text(
+            f"streams: [{{stream_id: a, url: 'rtsp://127.0.0.1:{port}/x'}}]\n"
+            f"engines: {{dir: '{engine_folder}', threads: 1}}\n" + section.format(port=port)
+        )
+        if "publish" not in section:
+            config.write_text(config.read_text() + "publish: {endpoints: []}\n")
+        proc = subprocess.run(
+            [sys.executable, "-m", "vgsum.runtime.cli", "serve", "--config", str(config)],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "Error:" not in proc.stderr, proc.stderr[-2000:]
+    ours = [line for line in proc.stderr.splitlines() if line.startswith("vgsum")]
+    assert len(ours) == 1 and ours[0].startswith("vgsum serve: ") and expect in ours[0], proc.stderr[-2000:]
+    assert ours[0] == proc.stderr.strip().splitlines()[-1]  # the last word, after the log of what started

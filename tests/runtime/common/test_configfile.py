@@ -54,3 +54,30 @@ def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml", Outer)
     with pytest.raises(UserError, match="mapping"):
         load_config(_write(tmp_path, "- 1\n- 2\n"), Outer)
+
+
+class Camera(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    port: int = 554
+
+
+@pytest.mark.parametrize("password", ["p4ss word", "p4ss/se#cr?et", "p4ss@x y:z"])
+def test_a_rejected_value_that_is_a_camera_url_never_shows_its_password(tmp_path: Path, password: str) -> None:
+    path = _write(tmp_path, f"port: 'rtsp://admin:{password}@cam/1'\n")
+    with pytest.raises(UserError) as err:
+        load_config(path, Camera)
+    message = str(err.value)
+    assert "port" in message and "rtsp://***@cam/1" in message
+    for part in password.split():
+        assert part not in message
+
+
+def test_a_directory_and_a_file_that_is_not_utf8_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="is a directory") as err:
+        load_config(tmp_path, Outer)
+    assert "\n" not in str(err.value)
+    latin = tmp_path / "latin1.yaml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UserError, match="not UTF-8") as err:
+        load_config(latin, Outer)
+    assert "\n" not in str(err.value) and str(latin) in str(err.value)

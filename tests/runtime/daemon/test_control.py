@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 import zmq
 import zmq.auth
+from pydantic import ValidationError
 
 from vgsum.runtime.cli import ctl as ctl_cli
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.control import ControlServer, is_local_endpoint
+from vgsum.runtime.daemon.control import ControlServer
 from vgsum.runtime.daemon.curve import CurveServerKeys
+from vgsum.runtime.daemon.exposure import is_local_endpoint
 from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
@@ -232,11 +234,11 @@ def test_binding_policy(daemon: SummaryService) -> None:
 
 
 def test_a_daemon_configured_to_listen_off_loopback_without_keys_is_refused_before_binding(
-    engines: Engines, engine_folder: Path, free_tcp_port
+    engine_folder: Path, free_tcp_port
 ) -> None:
-    cfg = daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://0.0.0.0:0")
-    with pytest.raises(UserError, match="refusing to bind tcp://0.0.0.0:0 without CurveZMQ keys"):
-        SummaryService(cfg, engines)
+    # refused when the config loads, before any service or socket exists (see test_exposure.py for every mode)
+    with pytest.raises(ValidationError, match="refusing to bind tcp://0.0.0.0:0 without CurveZMQ keys"):
+        daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://0.0.0.0:0")
 
 
 @pytest.fixture()
@@ -340,3 +342,26 @@ def test_ctl_cli_unreachable_daemon_is_one_line_after_the_timeout() -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [f"vgsum ctl: no reply from tcp://127.0.0.1:{port} within 0.5 s (is the daemon running?)"]
     assert elapsed < 10
+
+
+def test_an_ipv6_loopback_endpoint_binds_and_answers(engines: Engines, engine_folder: Path, free_tcp_port) -> None:
+    service = SummaryService(daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://[::1]:0"), engines)
+    service.start()
+    try:
+        assert service.control is not None and service.control.bound_endpoint
+        assert service.control.bound_endpoint.startswith("tcp://[::1]:")
+        sock = zmq.Context.instance().socket(zmq.REQ)
+        sock.linger = 0
+        sock.ipv6 = True
+        sock.connect(service.control.bound_endpoint)
+        sock.send(b'{"op": "list_streams"}')
+        assert sock.poll(3000)
+        assert json.loads(sock.recv()) == {"ok": True, "result": {"streams": ["cam1", "cam2"]}}
+        sock.close(0)
+    finally:
+        service.stop()
+
+
+def test_ctl_refuses_deep_nesting_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UserError, match="nests too deeply"):
+        ctl_cli.main(["tcp://127.0.0.1:1", "[" * 100_000 + "]" * 100_000])

@@ -41,6 +41,9 @@ def test_metrics_endpoint_exposes_per_stream_series() -> None:
         metrics.add_drops("cam1")
         metrics.set_queue_depth("cam2", 7)
         metrics.set_state("cam1", "streaming")
+        metrics.add_reconnects("cam1", 8)
+        metrics.add_reconnects("cam1", 0)
+        metrics.add_stalls("cam1")
 
         code, ctype, body = _get(server.url + "/metrics")
         assert code == 200 and ctype.startswith("text/plain")
@@ -58,6 +61,11 @@ def test_metrics_endpoint_exposes_per_stream_series() -> None:
         assert s[("vgsum_frames_dropped_total", (("stream", "cam1"),))] == 4
         assert s[("vgsum_frames_dropped_total", (("stream", "cam2"),))] == 0
         assert s[("vgsum_queue_depth", (("stream", "cam2"),))] == 7
+        assert s[("vgsum_reconnects_total", (("stream", "cam1"),))] == 8
+        assert s[("vgsum_stalls_total", (("stream", "cam1"),))] == 1
+        # counters of a stream with no fault exist at zero, so a dashboard's rate() works from the start
+        assert s[("vgsum_reconnects_total", (("stream", "cam2"),))] == 0
+        assert s[("vgsum_stalls_total", (("stream", "cam2"),))] == 0
         assert s[("vgsum_stream_state", (("stream", "cam1"), ("vgsum_stream_state", "streaming")))] == 1
         assert s[("vgsum_stream_state", (("stream", "cam1"), ("vgsum_stream_state", "connecting")))] == 0
         assert s[("vgsum_stream_state", (("stream", "cam2"), ("vgsum_stream_state", "connecting")))] == 1
@@ -65,26 +73,44 @@ def test_metrics_endpoint_exposes_per_stream_series() -> None:
         assert _get(server.url + "/nope")[0] == 404
 
 
-def test_healthz_says_which_streams_are_live() -> None:
-    metrics = PipelineMetrics(["cam1", "file1"])
+def test_healthz_is_healthy_while_one_stream_serves_and_names_those_down() -> None:
+    metrics = PipelineMetrics(["cam1", "cam2", "file1"])
     with MetricsServer(metrics, port=0) as server:
+        # at start nothing serves yet
         code, ctype, body = _get(server.url + "/healthz")
         assert (code, ctype) == (503, "application/json")
         assert json.loads(body)["streams"]["cam1"] == {"state": "connecting", "live": False}
+        assert json.loads(body)["down"] == ["cam1", "cam2", "file1"]
 
+        # one dead camera next to a live one: healthy (restarting would cut the live one), and named
         metrics.set_state("cam1", "streaming")
+        metrics.set_state("cam2", "failed")
         metrics.set_state("file1", "ended")
         code, _, body = _get(server.url + "/healthz")
         assert code == 200
         assert json.loads(body) == {
             "ok": True,
-            "streams": {"cam1": {"state": "streaming", "live": True}, "file1": {"state": "ended", "live": False}},
+            "down": ["cam2"],
+            "streams": {
+                "cam1": {"state": "streaming", "live": True},
+                "cam2": {"state": "failed", "live": False},
+                "file1": {"state": "ended", "live": False},
+            },
         }
 
+        # nothing serves: the live camera reconnects, the other failed, the file is over
         metrics.set_state("cam1", "reconnecting")
-        assert _get(server.url + "/healthz")[0] == 503
-        metrics.set_state("cam1", "failed")
-        assert json.loads(_get(server.url + "/healthz")[2])["ok"] is False
+        code, _, body = _get(server.url + "/healthz")
+        assert code == 503 and json.loads(body)["ok"] is False
+        assert json.loads(body)["down"] == ["cam1", "cam2"]
+
+
+def test_healthz_when_every_stream_ended_normally() -> None:
+    metrics = PipelineMetrics(["a", "b"])
+    metrics.set_state("a", "ended")
+    metrics.set_state("b", "ended")
+    ended = {"state": "ended", "live": False}
+    assert metrics.health() == (200, {"ok": True, "down": [], "streams": {"a": ended, "b": ended}})
 
 
 def test_two_servers_have_separate_registries_and_stop_closes_the_port() -> None:
@@ -114,7 +140,7 @@ def test_bad_stage_or_state_is_a_bug() -> None:
         metrics.observe("s", "decoding", 0.1)
     with pytest.raises(ValueError):
         metrics.set_state("s", "dead")
-    assert metrics.health() == (200, {"ok": True, "streams": {}})
+    assert metrics.health() == (200, {"ok": True, "down": [], "streams": {}})
 
 
 def test_ingest_state_enum_is_accepted() -> None:
@@ -122,5 +148,7 @@ def test_ingest_state_enum_is_accepted() -> None:
 
     metrics = PipelineMetrics(["cam1"])
     metrics.set_state("cam1", StreamState.STREAMING)
-    assert metrics.health() == (200, {"ok": True, "streams": {"cam1": {"state": "streaming", "live": True}}})
+    assert metrics.health() == (
+        200, {"ok": True, "down": [], "streams": {"cam1": {"state": "streaming", "live": True}}}
+    )
     assert 'vgsum_stream_state{stream="cam1",vgsum_stream_state="streaming"} 1.0' in metrics.exposition().decode()

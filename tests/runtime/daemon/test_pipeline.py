@@ -48,6 +48,7 @@ def test_an_engine_failure_fails_every_stream_and_ends_the_service(
         engines={"dir": engine_folder},
         control={"enabled": False},
         metrics={"port": 0},
+        web={"port": 0},
     )
     service = SummaryService(cfg, broken_engines)
     statuses: list[StatusMessage] = []
@@ -90,3 +91,38 @@ def test_an_engine_failure_fails_every_stream_and_ends_the_service(
     tracebacks = [r for r in caplog.records if r.exc_info and r.levelno == logging.ERROR]
     assert len(tracebacks) == 1 and tracebacks[0].name == "vgsum.runtime.daemon.pipeline"
     assert "refiner exploded" in caplog.text
+
+
+def test_interrupt_cuts_a_running_engine_call_short_and_resume_undoes_it(engine_folder: Path) -> None:
+    """Stop must not wait for a batch on a busy CPU: the call in progress raises at once, later calls run again."""
+    import threading
+
+    from vgsum.runtime.engines.config import EngineConfig
+
+    engines = Engines.load(EngineConfig(dir=engine_folder, threads=1))
+    frames = [np.random.default_rng(i).integers(0, 255, (272, 640, 3), np.uint8) for i in range(8)]
+    calls: list[str] = []
+    started = threading.Event()
+
+    def keep_perceiving() -> None:
+        while True:
+            started.set()
+            try:
+                engines.perception(frames)
+            except Exception as err:  # onnxruntime's Fail: "terminate flag being set"
+                calls.append(str(err))
+                return
+            calls.append("ok")
+
+    worker = threading.Thread(target=keep_perceiving, daemon=True)
+    worker.start()
+    assert started.wait(30)
+    time.sleep(0.2)  # inside a batch of 8 by now (one takes about 0.5 s on a quiet 2-core CPU)
+    interrupted_at = time.monotonic()
+    engines.interrupt()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert time.monotonic() - interrupted_at < 0.5
+    assert "terminate" in calls[-1]
+    engines.resume()
+    assert len(engines.perception(frames[:1])) == 1

@@ -18,6 +18,7 @@ def _config(tmp_path, bikes_mp4, mode: str) -> EdgeConfig:
         publish={"endpoints": ["pub+bind:tcp://127.0.0.1:*"]},
         engines={"dir": tmp_path / "no-engines"},
         metrics={"port": 0},
+        web={"port": 0},
         control={"endpoint": "tcp://127.0.0.1:0"},
     )
 

@@ -145,3 +145,13 @@ def test_the_summarizer_ends_open_highlights_on_a_reconnect_and_at_the_end() -> 
     assert ends[0].end <= 25.0 + 1e-9 and ends[0].epoch == 0  # never spans the reconnect
     assert ends[1].epoch == 1 and ends[2].end == pytest.approx(60.0)  # the end of the stream closes the last
     assert len({e.id for e in ends}) == 3
+
+
+def test_a_long_lukewarm_stretch_is_not_kept_whole_a_start_reaches_back_at_most_max_s():
+    """Hours between the two bars keep the lead-in bounded: memory and per-frame work stay flat, spans stay legal."""
+    cfg = EventRuleConfig(max_s=10.0)
+    scores = [0.5] * 4000 + [0.9] * 3  # 2000 s between end_below and start_above, then a strong moment
+    phases = _run(scores, cfg, close=False)
+    starts = [p for p in phases if p.phase == "start"]
+    assert len(starts) == 1
+    assert starts[0].emitted_at - starts[0].start <= cfg.max_s

@@ -1,0 +1,103 @@
+"""`vgsum highlights`: what the history database holds, filtered by stream, time, query text and object.
+
+It reads the store file directly (no daemon needed; WAL lets it read while a daemon
+writes). Times are ISO (`2026-11-29T18:00`, local unless it says its zone), unix
+seconds, `now`, or relative to now (`-2h`, `-30m`, `-1d`, `-1w`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+
+from vgsum.runtime.common.errors import UserError
+
+_RELATIVE = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_when(text: str, option: str, now: float | None = None) -> float:
+    """Unix seconds of a time given on the command line; UserError naming `option` when it is none."""
+    now = time.time() if now is None else now
+    value = text.strip()
+    if value == "now":
+        return now
+    relative = _RELATIVE.fullmatch(value)
+    if relative:
+        return now - float(relative.group(1)) * _UNITS[relative.group(2)]
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+        return float(value)
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise UserError(
+            f"{option} {text!r}: give an ISO time (2026-11-29T18:00), unix seconds, now, or -2h / -30m / -1d"
+        ) from None
+
+
+def _join_times(argv: list[str]) -> list[str]:
+    """`--since -2h` as `--since=-2h`: argparse would read `-2h` as an option."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in ("--since", "--until"):
+            value = next(args, None)
+            out.append(arg if value is None else f"{arg}={value}")
+        else:
+            out.append(arg)
+    return out
+
+
+def _clock(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def main(argv: list[str]) -> int:
+    """List matching highlights, newest first; exit 0 (also when none match)."""
+    from vgsum.runtime.store.config import StoreConfig
+    from vgsum.runtime.store.reader import MAX_LIMIT, StoreReader
+
+    parser = argparse.ArgumentParser(prog="vgsum highlights", description=__doc__.splitlines()[0])
+    parser.add_argument("--stream", help="only this stream id")
+    parser.add_argument("--since", help="from this time (e.g. -2h, 2026-11-29T18:00)")
+    parser.add_argument("--until", help="up to this time")
+    parser.add_argument("--query", help="only highlights whose matched query contains this text")
+    parser.add_argument("--object", dest="label", metavar="LABEL", help="only highlights where LABEL was seen")
+    parser.add_argument("--limit", type=int, default=200, help=f"at most this many (1..{MAX_LIMIT}, default 200)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--db", type=Path, help="the history database (default: $VGSUM_DATA/history.db)")
+    args = parser.parse_args(_join_times(argv))
+
+    now = time.time()
+    since = None if args.since is None else parse_when(args.since, "--since", now)
+    until = None if args.until is None else parse_when(args.until, "--until", now)
+    if since is not None and until is not None and until <= since:
+        raise UserError("--until must be after --since")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise UserError(f"--limit must be between 1 and {MAX_LIMIT}")
+    path = args.db.expanduser() if args.db is not None else StoreConfig().db_path
+    if not path.is_file():
+        raise UserError(f"no history database at {path} (run `vgsum run` or `vgsum serve` first, or give --db)")
+    with StoreReader(path) as reader:
+        rows = reader.highlights(
+            stream_id=args.stream, since=since, until=until, query=args.query, label=args.label, limit=args.limit
+        )
+    for row in rows:
+        if args.json:
+            print(json.dumps(row.as_dict(), ensure_ascii=False), flush=False)
+            continue
+        objects = ", ".join(f"{label} x{count}" for label, count in row.objects.items()) or "no objects"
+        query = f"  query: {row.query}" if row.query else ""
+        state = "" if row.closed else "  (open)"
+        clip = f"  clip: {row.clip}" if row.clip else ""
+        print(
+            f"{_clock(row.wall_start)}  {row.stream_id:<12} {row.wall_end - row.wall_start:5.1f} s  "
+            f"score {row.score:.2f}  {objects}{query}{state}{clip}"
+        )
+    if not args.json:
+        print(f"{len(rows)} highlights" + (" (--limit reached)" if len(rows) == args.limit else ""))
+    return 0

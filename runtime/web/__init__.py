@@ -1,0 +1,8 @@
+"""The history page: one HTML page and a JSON API over the store, served by the daemon.
+
+`server` binds the HTTP port and routes requests, `api` answers the JSON questions
+through `StoreReader`, `files` sends clips and thumbnails (with HTTP Range, which
+browsers need to play and seek an MP4), `auth` holds the token rule, `live` the
+server-sent events, `static/` the page itself (no build step, nothing fetched from
+the internet).
+"""

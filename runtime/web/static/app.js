@@ -1,0 +1,309 @@
+// The history page: streams with live state and a score timeline each, a filterable
+// highlight list, a clip player, and live updates over server-sent events.
+// Plain DOM, no build step. Text goes in through textContent only (stored fields are data).
+"use strict";
+
+const PAGE = 50;
+const DAY = 86400;
+const SVG = "http://www.w3.org/2000/svg";
+const page = { next: null, asOf: null, rows: new Map(), streams: new Map(), timers: new Map() };
+// timelines wait for the first list: the list is what an owner looks at first
+page.firstList = new Promise((resolve) => (page.listed = resolve));
+const $ = (sel) => document.querySelector(sel);
+
+function el(tag, attrs = {}, ...children) {
+  const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined) continue;
+    if (key === "class") node.setAttribute("class", value);
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+async function getJSON(url) {
+  const reply = await fetch(url, { headers: { Accept: "application/json" } });
+  const body = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(body.error || `${url}: HTTP ${reply.status}`);
+  return body;
+}
+
+function showProblem(text) {
+  const box = $("#problem");
+  box.hidden = !text;
+  box.textContent = text || "";
+}
+
+const clock = (wall) => new Date(wall * 1000).toLocaleString();
+const seconds = (s) => `${s.toFixed(1)} s`;
+
+// ---------------------------------------------------------------- filters
+
+function filters() {
+  const form = new FormData($("#filters"));
+  const out = {};
+  for (const key of ["stream", "object", "query"]) {
+    const value = String(form.get(key) || "").trim();
+    if (value) out[key] = value;
+  }
+  for (const key of ["since", "until"]) {
+    const value = String(form.get(key) || "");
+    if (value) out[key] = new Date(value).getTime() / 1000;
+  }
+  return out;
+}
+
+function matches(h, f) {
+  if (f.stream && h.stream_id !== f.stream) return false;
+  if (f.since !== undefined && h.wall_end < f.since) return false;
+  if (f.until !== undefined && h.wall_start >= f.until) return false;
+  if (f.object && !(f.object in (h.objects || {}))) return false;
+  if (f.query && !(h.query || "").toLowerCase().includes(f.query.toLowerCase())) return false;
+  return true;
+}
+
+// newest first, ties by id (the server's order)
+const newer = (a, b) => a.wall_start > b.wall_start || (a.wall_start === b.wall_start && a.id > b.id);
+
+function withinLoaded(h) {
+  if (!page.next) return true;
+  const comma = page.next.indexOf(",");
+  return newer(h, { wall_start: Number(page.next.slice(0, comma)), id: page.next.slice(comma + 1) });
+}
+
+// ---------------------------------------------------------------- highlight list
+
+function objectsText(objects) {
+  return Object.entries(objects || {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, n]) => (n > 1 ? `${label} ×${n}` : label))
+    .join(", ");
+}
+
+function renderItem(h) {
+  const picture = h.thumbnail_url
+    ? el("img", { src: h.thumbnail_url, alt: "", loading: "lazy" })
+    : el("span", { class: "noimg" });
+  const item = el(
+    "li",
+    { class: "highlight", "data-id": h.id, "data-stream": h.stream_id, onclick: () => play(h) },
+    picture,
+    el(
+      "div",
+      {},
+      el("div", { class: "when", text: `${clock(h.wall_start)} · ${h.stream_id}` }),
+      el("div", {
+        class: "objects",
+        text: `${seconds(h.end - h.start)} at ${seconds(h.start)} · ${objectsText(h.objects) || "no objects"}`,
+      }),
+      h.query ? el("div", { class: "query", text: `“${h.query}”` }) : null,
+      h.closed ? null : el("div", { class: "open", text: "still open" }),
+    ),
+    el("span", { class: "score-badge", text: h.score.toFixed(2) }),
+  );
+  item.highlight = h;
+  return item;
+}
+
+function upsert(h, live) {
+  const list = $("#highlights");
+  const old = page.rows.get(h.id);
+  if (old && old.highlight.updated_at === h.updated_at) return; // the feed sends at least once
+  if (!old && live && !(matches(h, filters()) && withinLoaded(h))) return;
+  const item = renderItem(h);
+  if (live) item.classList.add("fresh");
+  if (old) {
+    if (old.classList.contains("playing")) item.classList.add("playing");
+    old.replaceWith(item);
+  } else {
+    const after = [...list.children].find((child) => newer(h, child.highlight));
+    list.insertBefore(item, after || null);
+  }
+  page.rows.set(h.id, item);
+}
+
+function updateCount() {
+  const n = page.rows.size;
+  $("#count").textContent = n ? `${n} highlight${n > 1 ? "s" : ""}${page.next ? " (more below)" : ""}` : "No highlights.";
+}
+
+async function loadHighlights(reset) {
+  const params = new URLSearchParams({ ...filters(), limit: String(PAGE) });
+  if (!reset && page.next) params.set("before", page.next);
+  const data = await getJSON(`/api/highlights?${params}`);
+  if (reset) {
+    $("#highlights").replaceChildren();
+    page.rows.clear();
+  }
+  for (const h of data.highlights) upsert(h, false);
+  page.next = data.next;
+  $("#more").hidden = !data.next;
+  showProblem(data.history);
+  updateCount();
+  if (!performance.getEntriesByName("list-rendered").length) performance.mark("list-rendered"); // vgsum bench web
+  page.listed();
+  if (page.asOf === null) {
+    page.asOf = data.as_of;
+    openFeed();
+  }
+}
+
+function play(h) {
+  const player = $("#player");
+  const caption = $("#player-caption");
+  document.querySelectorAll(".highlight.playing").forEach((n) => n.classList.remove("playing"));
+  page.rows.get(h.id)?.classList.add("playing");
+  const text = `${h.stream_id} · ${clock(h.wall_start)} · ${seconds(h.end - h.start)} · score ${h.score.toFixed(2)}`;
+  if (!h.clip_url) {
+    player.removeAttribute("src");
+    player.load();
+    caption.textContent = `${text} — no clip stored for this highlight`;
+    return;
+  }
+  player.src = h.clip_url;
+  caption.textContent = text;
+  player.play().catch((err) => (caption.textContent = `${text} — cannot play: ${err.message}`));
+}
+
+// ---------------------------------------------------------------- streams and timelines
+
+function renderStreams(data) {
+  showProblem(data.history);
+  const box = $("#streams");
+  const select = $("#filters select[name=stream]");
+  for (const s of data.streams) {
+    let card = page.streams.get(s.stream_id);
+    if (!card) {
+      card = el("div", { class: "stream", "data-stream": s.stream_id });
+      box.append(card);
+      page.streams.set(s.stream_id, card);
+      select.append(el("option", { value: s.stream_id, text: s.stream_id }));
+      card.append(el("div", { class: "stream-head" }), el("div", { class: "timeline-box" }));
+      scheduleTimeline(s.stream_id, 0);
+    }
+    card.stream = s;
+    const state = s.state || "unknown";
+    const head = [
+      el("span", { class: "stream-id", text: s.stream_id }),
+      el("span", { class: `state ${state}`, text: s.live ? state : `${state} (last known)` }),
+      s.url ? el("span", { class: "url", text: s.url }) : null,
+      s.last_error ? el("span", { class: "url", text: s.last_error }) : null,
+    ];
+    card.querySelector(".stream-head").replaceChildren(...head.filter(Boolean));
+  }
+  if (!data.streams.length) box.replaceChildren(el("p", { class: "caption", text: "No streams yet." }));
+}
+
+function scheduleTimeline(streamId, delayMs) {
+  if (page.timers.has(streamId)) return;
+  page.timers.set(
+    streamId,
+    setTimeout(() => {
+      page.timers.delete(streamId);
+      drawTimeline(streamId).catch((err) => console.error(err));
+    }, delayMs),
+  );
+}
+
+async function drawTimeline(streamId) {
+  await page.firstList;
+  const card = page.streams.get(streamId);
+  if (!card) return;
+  const f = filters();
+  const s = card.stream || {};
+  const until = f.until ?? (s.live ? Date.now() / 1000 + 60 : (s.updated_at ?? Date.now() / 1000) + 60);
+  const since = f.since ?? until - DAY;
+  const range = new URLSearchParams({ stream: streamId, since, until });
+  const [scores, spans] = await Promise.all([
+    getJSON(`/api/scores?${range}&max_points=800`),
+    getJSON(`/api/highlights?${range}&limit=500`),
+  ]);
+  const points = scores.points;
+  const highlights = spans.highlights;
+  const box = card.querySelector(".timeline-box");
+  if (!points.length && !highlights.length) {
+    box.replaceChildren(el("p", { class: "caption", text: "No scores in the last day of this stream." }));
+    return;
+  }
+  const walls = [...points.map((p) => p[0]), ...highlights.flatMap((h) => [h.wall_start, h.wall_end])];
+  const x0 = Math.min(...walls);
+  const x1 = Math.max(...walls, x0 + 1);
+  const W = 800, TOP = 6, H = 70, THUMB = 36;
+  const x = (wall) => ((wall - x0) / (x1 - x0)) * W;
+  const y = (score) => TOP + (1 - score) * H;
+  const svg = el("svg:svg", { class: "timeline", viewBox: `0 0 ${W} 120`, preserveAspectRatio: "none" });
+  svg.append(el("svg:line", { class: "base", x1: 0, x2: W, y1: TOP + H, y2: TOP + H }));
+  let lastThumb = -Infinity;
+  for (const h of [...highlights].reverse()) {
+    const left = x(h.wall_start);
+    const rect = el("svg:rect", {
+      class: "span", x: left, y: TOP, width: Math.max(2, x(h.wall_end) - left), height: H,
+      "data-id": h.id, onclick: () => play(h),
+    });
+    rect.append(el("svg:title", { text: `${clock(h.wall_start)} · ${objectsText(h.objects)} · ${h.score.toFixed(2)}` }));
+    svg.append(rect);
+    if (h.thumbnail_url && left - lastThumb >= THUMB * 1.8) {
+      svg.append(el("svg:image", {
+        href: h.thumbnail_url, x: left, y: TOP + H + 4, width: THUMB * 1.7, height: THUMB,
+        preserveAspectRatio: "xMidYMid slice", onclick: () => play(h),
+      }));
+      lastThumb = left;
+    }
+  }
+  if (points.length) {
+    svg.append(el("svg:polyline", { class: "score", points: points.map((p) => `${x(p[0])},${y(p[2])}`).join(" ") }));
+  }
+  svg.append(el("svg:text", { class: "axis", x: 2, y: 118, text: clock(x0) }));
+  svg.append(el("svg:text", { class: "axis", x: W - 2, y: 118, "text-anchor": "end", text: clock(x1) }));
+  box.replaceChildren(svg);
+}
+
+// ---------------------------------------------------------------- live feed
+
+function openFeed() {
+  const feed = $("#feed");
+  const source = new EventSource(`/api/events?after=${page.asOf}`);
+  source.addEventListener("open", () => {
+    feed.textContent = "live";
+    feed.classList.add("on");
+  });
+  source.addEventListener("error", () => {
+    feed.textContent = "reconnecting…";
+    feed.classList.remove("on");
+  });
+  source.addEventListener("streams", (e) => renderStreams(JSON.parse(e.data)));
+  source.addEventListener("highlight", (e) => {
+    const h = JSON.parse(e.data);
+    upsert(h, true);
+    updateCount();
+    scheduleTimeline(h.stream_id, 1000);
+  });
+  // scores arrive without highlights: redraw the timelines of live streams now and then
+  setInterval(() => {
+    for (const [id, card] of page.streams) if (card.stream && card.stream.live) scheduleTimeline(id, 0);
+  }, 15000);
+}
+
+// ---------------------------------------------------------------- start
+
+function reload() {
+  loadHighlights(true).catch((err) => showProblem(err.message));
+  for (const id of page.streams.keys()) scheduleTimeline(id, 0);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#filters").addEventListener("submit", (e) => {
+    e.preventDefault();
+    reload();
+  });
+  $("#filters").addEventListener("reset", () => setTimeout(reload, 0));
+  $("#more").addEventListener("click", () => loadHighlights(false).catch((err) => showProblem(err.message)));
+  loadHighlights(true).catch((err) => {
+    showProblem(err.message);
+    page.listed();
+  });
+  getJSON("/api/streams").then(renderStreams).catch((err) => showProblem(err.message));
+});

@@ -1,0 +1,117 @@
+"""The history page in a real headless browser (Debian's chromium via Selenium) over a real run's store.
+
+One test walks what an owner does: the page lists the run's highlight, its clip
+plays, a highlight written while the page is open appears without a reload, and
+the screenshot is a picture, not a blank page. Skips when chromium or its driver
+is absent, except under CI (`CI=true`, where .ci/run installs them).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import RealRun, StoreFiller, fill_from_run, thumbnail_of
+
+from vgsum.runtime.web.config import WebConfig
+from vgsum.runtime.web.server import WebServer
+
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+
+
+def _absent() -> str | None:
+    missing = [p for p in CHROMIUM if not os.path.exists(p)]
+    if missing:
+        return f"{', '.join(missing)} absent (apt: chromium chromium-driver)"
+    if shutil.which("chromedriver") is None and not os.path.exists(CHROMIUM[1]):
+        return "chromedriver absent"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (the dev extra)"
+    return None
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    reason = _absent()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser test cannot run in CI: {reason}")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM[0]
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required", "--mute-audio"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMIUM[1]), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait(predicate, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+@pytest.mark.slow
+def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, real_run: RealRun, tmp_path: Path):
+    from PIL import Image, ImageStat
+    from selenium.webdriver.common.by import By
+
+    wall0 = time.time() - 600
+    ids = fill_from_run(store, real_run)
+    name = real_run.stream_id
+    with WebServer(WebConfig(port=0), store.path, live_states=lambda: {name: "ended"}, poll_s=0.2) as web:
+        browser.get(web.url + "/")
+        items = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight"), what="the list")
+        assert sorted(i.get_attribute("data-id") for i in items) == sorted(ids)
+        for h in real_run.highlights:  # each shows the objects the run detected in it
+            text = next(i.text for i in items if i.get_attribute("data-id") == h["id"])
+            assert all(label in text for label in h["objects"]), (text, h["objects"])
+        _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".stream svg.timeline rect.span"), what="the timeline")
+        _wait(lambda: browser.find_element(By.ID, "feed").text == "live", what="the live feed")
+        shown = browser.find_element(By.TAG_NAME, "main").text
+        assert name in shown and "ended" in shown and "null" not in shown and "undefined" not in shown
+
+        items[0].click()  # plays the clip the run wrote (H.264 MP4, served with Range)
+        video = browser.find_element(By.ID, "player")
+        error = "return arguments[0].error && arguments[0].error.message"
+        _wait(lambda: browser.execute_script("return arguments[0].currentTime", video) > 0.5, timeout=15,
+              what=f"the clip to play (media error: {browser.execute_script(error, video)})")
+        assert browser.execute_script("return arguments[0].videoWidth", video) == 640
+
+        clip = Path(real_run.highlights[0]["clip"])  # a highlight written while the page is open
+        store.highlight("live0001", name, start=12.0, end=15.0, wall0=wall0, score=0.91,
+                        objects={"dog": 1}, query="a dog on the street", clip=clip,
+                        thumbnail=thumbnail_of(clip, tmp_path / "live.jpg"), phase="start")
+        fresh = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, 'li.highlight[data-id="live0001"]'),
+                      what="the live highlight")
+        assert "a dog on the street" in fresh[0].text and "still open" in fresh[0].text
+        store.highlight("live0001", name, start=12.0, end=16.0, wall0=wall0, score=0.93,
+                        objects={"dog": 2}, query="a dog on the street", clip=clip, phase="end")
+        _wait(lambda: "still open" not in browser.find_element(
+            By.CSS_SELECTOR, 'li.highlight[data-id="live0001"]').text, what="the highlight's end")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight")) == len(ids) + 1
+
+        png = browser.get_screenshot_as_png()
+        (tmp_path / "page.png").write_bytes(png)
+        image = Image.open(io.BytesIO(png)).convert("L")
+        assert image.size[0] >= 1000
+        assert ImageStat.Stat(image).stddev[0] > 20, "the screenshot is (nearly) one colour"
