@@ -74,7 +74,10 @@ def sampled_frames(path: Path | str, fps: float = SAMPLE_FPS) -> Iterator[tuple[
     path = Path(path).expanduser()
     if not path.is_file():
         raise UserError(f"{path}: no such video file")
-    worker = StreamWorker(StreamConfig(stream_id="eval", url=str(path), sample_fps=fps, max_retries=0))
+    # The reader waits while the consumer is behind (a full queue); on a loaded machine one batch
+    # through every row can take longer than the stall bound meant for cameras, which a file never needs.
+    config = StreamConfig(stream_id="eval", url=str(path), sample_fps=fps, max_retries=0, stall_after_s=3600.0)
+    worker = StreamWorker(config)
     worker.start()
     try:
         while True:

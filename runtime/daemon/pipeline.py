@@ -241,7 +241,9 @@ class Pipeline:
                         appearance=perceived.frame_feature,
                         labels=perceived.labels,
                         activity=activity,
-                        motion=stream.activity.motion,
+                        motion=stream.activity.moving,
+                        cut=stream.activity.cut,
+                        steady_motion=stream.activity.steady,
                         query_match=self._query_match(perceived, stream),
                         thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
                     )

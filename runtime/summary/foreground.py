@@ -21,11 +21,21 @@ falls silent. Three choices make it hold up on real footage:
   going on), that is a new scene, not something in it: the model starts over from
   that frame.
 
-The score is the share of the view that is foreground, squashed to [0, 1]. Beside it,
-`motion` is the plain frame difference (mean absolute change of the grey image since the
-last sampled frame, squashed): presence says *something is there*, motion says *it is
-moving now*, and the summarizer weighs the two. Plain numpy on a frame about 128 pixels
-wide: well under a millisecond per frame.
+The score is the share of the view that is foreground, squashed to [0, 1]. Beside it:
+
+- `moving`: the share of the view that is foreground *and* changed since the last sampled
+  frame, squashed. Presence says *something is there*, moving says *it is moving now*;
+  where something is always in view (a hand holding a box, a mouse in an arena) only the
+  second tells the stand-out moments from the rest;
+- `cut`: this frame started a new scene (see above). Several cuts a minute mean edited
+  video, where every shot is too short for a background to settle and the camera moves;
+- `steady`: the frame difference after undoing the global shift between the two frames
+  (phase correlation, the textbook camera-motion compensation), squashed: what moves
+  against the background when the camera pans or drifts;
+- `motion`: the plain frame difference (mean absolute change of the grey image since the
+  last sampled frame, squashed), the teacher signal of the activity training recipe.
+
+Plain numpy on a frame about 128 pixels wide: well under a millisecond per frame.
 """
 
 from __future__ import annotations
@@ -50,6 +60,9 @@ class ForegroundSettings:
     half_share: float = 0.01  # the foreground share that scores 0.5
     new_scene_share: float = 0.6  # this much of the view departing at once is a new scene
     motion_scale: float = 4.0  # a mean frame difference of this many grey levels scores 1 - 1/e
+    moving_half_share: float = 0.003  # the share of the view foreground and changing that scores `moving` 0.5
+    steady_scale: float = 8.0  # a camera-compensated mean difference of this many grey levels scores 1 - 1/e
+    max_shift: int = 16  # the largest camera shift (analysis pixels per sampled frame) compensated
 
 
 def grey_small(rgb: np.ndarray, width: int) -> np.ndarray:
@@ -78,19 +91,27 @@ class ForegroundModel:
         self._still: np.ndarray | None = None  # frames each pixel has been foreground and unchanged
         self.share = 0.0
         self.motion = 0.0  # the last frame's difference from the one before, squashed to [0, 1]
+        self.moving = 0.0  # the last frame's foreground that changed since the one before, squashed to [0, 1]
+        self.steady = 0.0  # the last frame's camera-compensated difference from the one before, squashed
+        self.cut = False  # the last frame started a new scene
         self.mask: np.ndarray | None = None  # the last frame's foreground pixels (analysis resolution)
 
     def reset(self) -> None:
         """Forget the scene (a reconnect may bring another view)."""
         self._mean = self._var = self._last = self._still = self.mask = None
-        self.share = self.motion = 0.0
+        self.share = self.motion = self.moving = self.steady = 0.0
+        self.cut = False
 
     def update(self, rgb: np.ndarray) -> float:
         """Take the next sampled frame; return its score in [0, 1] (0 on the first frame)."""
+        return self.update_grey(grey_small(rgb, self.settings.width))
+
+    def update_grey(self, grey: np.ndarray) -> float:
+        """`update` on a frame already reduced by `grey_small` (float32, analysis width)."""
         s = self.settings
-        grey = grey_small(rgb, s.width)
+        self.cut = False
         if self._mean is None or self._mean.shape != grey.shape:
-            self._mean = grey
+            self._mean = grey.copy()  # updated in place below; the caller keeps its frame
             self._var = np.full_like(grey, s.initial_sigma**2)
             self._last = grey
             self._still = np.zeros(grey.shape, np.int32)
@@ -104,12 +125,17 @@ class ForegroundModel:
         mask = _majority3(raw)  # isolated pixels are noise, not objects
         if mask.mean() >= s.new_scene_share:
             self.reset()
-            return self.update(rgb)
+            score = self.update_grey(grey)
+            self.cut = True
+            return score
         self.mask = mask
         self.share = float(mask.mean())
         change = np.abs(grey - self._last)
         self.motion = float(1.0 - np.exp(-float(change.mean()) / s.motion_scale))
         unchanged = change < s.still_diff
+        self.moving = share_score(float((mask & ~unchanged).mean()), s.moving_half_share)
+        steady = steady_difference(grey, self._last, s.max_shift)
+        self.steady = float(1.0 - np.exp(-steady / s.steady_scale))
         self._last = grey
         self._still = np.where(mask & unchanged, self._still + 1, 0)
         absorbed = self._still >= s.absorb_s * self.fps
@@ -127,6 +153,27 @@ class ForegroundModel:
 def share_score(share: float, half_share: float) -> float:
     """A foreground share squashed to [0, 1]: `half_share` of the view scores 0.5."""
     return float(share / (share + half_share)) if share > 0 else 0.0
+
+
+def steady_difference(grey: np.ndarray, last: np.ndarray, max_shift: int) -> float:
+    """Mean absolute difference of two grey frames after undoing the whole-frame shift between them.
+
+    The shift is the peak of their phase correlation (whole pixels); a peak farther than
+    `max_shift` is not a camera move the frames can be aligned by, so the frames are
+    compared as they are. Only the overlap of the aligned frames counts.
+    """
+    a = np.fft.rfft2(grey - grey.mean())
+    b = np.fft.rfft2(last - last.mean())
+    cross = a * np.conj(b)
+    cross /= np.abs(cross) + 1e-9
+    peak = np.unravel_index(int(np.argmax(np.fft.irfft2(cross, s=grey.shape))), grey.shape)
+    dy, dx = (int(p) if p <= n // 2 else int(p) - n for p, n in zip(peak, grey.shape, strict=True))
+    if max(abs(dy), abs(dx)) > max_shift:
+        dy = dx = 0
+    h, w = grey.shape
+    now = grey[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)]
+    before = last[max(0, -dy) : h + min(0, -dy), max(0, -dx) : w + min(0, -dx)]
+    return float(np.abs(now - before).mean())
 
 
 def _majority3(mask: np.ndarray) -> np.ndarray:

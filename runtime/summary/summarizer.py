@@ -61,10 +61,19 @@ class SummaryConfig(BaseModel):
         "from the learned background, raised while it moves) and the rest the graph model's score",
     )
     motion_gain: float = Field(
-        0.5, ge=0, le=1,
-        description="events: how much of the activity signal waits for motion: 0 counts presence alone, 1 only "
-        "presence that moves (a person standing still then scores as little as an empty room)",
+        0.4, ge=0, le=1,
+        description="events: the activity signal is the larger of presence (how much of the view departs from "
+        "the background) times 1 - motion_gain, and moving presence (the part of it that changed since the last "
+        "frame): a person standing still keeps a highlight open, and where something is always in view (a busy "
+        "scene) the moving moments stand out; 0 counts presence alone, 1 only presence that moves",
     )
+    edited_cuts: int = Field(
+        3, ge=0, le=1000,
+        description="events: this many new scenes (cuts: most of the view changing at once) within edited_window_s "
+        "mark the input as edited video, not a fixed camera; there the activity signal is the camera-compensated "
+        "frame difference, since no shot lasts long enough for a background to settle (0: never)",
+    )
+    edited_window_s: float = Field(60.0, gt=0, le=3600, description="events: how far back edited_cuts counts")
     window: int = Field(64, ge=2, le=1024, description="W: frames the temporal graph sees (64 = 32 s at 2 fps)")
     stride: int = Field(8, ge=1, le=1024, description="S: a window every S frames")
     budget: float = Field(0.15, gt=0, lt=1, description="share of recent time kept as highlights")
@@ -170,7 +179,9 @@ class FrameInput:
     thumbnail: np.ndarray | None = None  # small RGB, kept until its shot is decided
     appearance: np.ndarray | None = None  # the frame's visual feature alone: is the scene still? (see min_change)
     activity: float = 0.0  # share of the view departing from the scene's background, squashed (foreground.py)
-    motion: float = 0.0  # change since the previous sampled frame, squashed (foreground.py)
+    motion: float = 0.0  # share of the view departing and changed since the previous sampled frame, squashed
+    cut: bool = False  # the frame starts a new scene (foreground.py)
+    steady_motion: float = 0.0  # camera-compensated change since the previous sampled frame, squashed
 
 
 @dataclass
@@ -250,6 +261,8 @@ class StreamSummarizer:
         self.windows = 0
         self.events = EventTracker(cfg.events, self.frame_s, cfg.top_objects) if cfg.selection == "events" else None
         self._thumbs: deque[tuple[float, np.ndarray]] = deque(maxlen=8)  # events: recent thumbnails
+        self._cuts: deque[float] = deque()  # events: media times of recent new scenes
+        self._activity = 0.0  # events: the last frame's activity signal
 
     # -- per frame ----------------------------------------------------------------
     def add(self, frame: FrameInput) -> None:
@@ -297,14 +310,16 @@ class StreamSummarizer:
         if self._epoch is not None and frame.epoch != self._epoch:
             self._emit_phases(self.events.close())  # a highlight never spans a reconnect
             self.ring.gap(f"epoch {self._epoch} -> {frame.epoch}")
+            self._cuts.clear()
+            self._activity = 0.0
         self._epoch = frame.epoch
         index = self._next
         self._next += 1
         self.ring.push(frame.node, index, frame.media_time)
         graph = float(np.clip(np.asarray(self.window_fn(self.ring.peek().nodes), np.float64).ravel()[-1], 0, 1))
         self.windows += 1
-        w, gain = self.cfg.activity_weight, self.cfg.motion_gain
-        score = w * frame.activity * (1.0 - gain + gain * frame.motion) + (1.0 - w) * graph
+        w = self.cfg.activity_weight
+        score = w * self._scene_activity(frame) + (1.0 - w) * graph
         match = max(frame.query_match.values(), default=0.0)
         score = float(np.clip(score + self.cfg.query_boost * match * (1.0 - score), 0.0, 1.0))
         self.on_score(ScoreEvent(frame.media_time, score, True))
@@ -312,6 +327,27 @@ class StreamSummarizer:
             self._thumbs.append((frame.media_time, frame.thumbnail))
         activity = FrameActivity(frame.media_time, score, Counter(frame.labels), dict(frame.query_match))
         self._emit_phases(self.events.push(activity, frame.epoch))
+
+    def _scene_activity(self, frame: FrameInput) -> float:
+        """The activity half of the score: presence and moving presence on a fixed camera, the
+        camera-compensated difference on edited video, the last value on a cut (a cut tells nothing
+        about what happens in either shot)."""
+        cfg = self.cfg
+        if frame.cut:
+            self._cuts.append(frame.media_time)
+        while self._cuts and frame.media_time - self._cuts[0] > cfg.edited_window_s:
+            self._cuts.popleft()
+        if not frame.cut:
+            if self.edited:
+                self._activity = frame.steady_motion
+            else:
+                self._activity = max((1.0 - cfg.motion_gain) * frame.activity, frame.motion)
+        return self._activity
+
+    @property
+    def edited(self) -> bool:
+        """True while the recent cut rate says the input is edited video, not a fixed camera."""
+        return 0 < self.cfg.edited_cuts <= len(self._cuts)
 
     def _emit_phases(self, phases: list[HighlightPhase]) -> None:
         for p in phases:
