@@ -20,7 +20,7 @@ def test_a_bad_demo_option_is_one_line_before_any_engine_is_built(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr[-2000:]
-    assert result.stderr.splitlines() == ["vgsum demo: --query: stream 'bikes': query 0 is empty"]
+    assert result.stderr.splitlines() == ["vgsum demo: --query: stream 'opencv-tree-window': query 0 is empty"]
     assert not (tmp_path / "none").exists()
 
 

@@ -100,15 +100,16 @@ def _signal_a_busy_daemon(config: Path, port: int, signum: int, wait_s: float) -
 
 
 def test_twenty_signals_under_load_never_abort_and_exit_0_within_2s(tmp_path, engine_folder, bikes_mp4, free_tcp_port):
-    """Three looped streams dropping frames; SIGTERM or SIGINT at a random moment of a busy daemon, 20 times.
+    """Four looped streams dropping frames; SIGTERM or SIGINT at a random moment of a busy daemon, 20 times.
 
-    Two daemons run side by side (more load, half the wall time).
+    Two daemons run side by side (more load, half the wall time). 4 x 12 sampled frames a
+    second each is more than two idle cores perceive, so frames drop on any machine.
     """
     rng = random.Random(15)
     streams = [
-        {"stream_id": f"s{i}", "url": str(bikes_mp4), "realtime": True, "loop": True, "sample_fps": 6,
+        {"stream_id": f"s{i}", "url": str(bikes_mp4), "realtime": True, "loop": True, "sample_fps": 12,
          "queue_size": 1}
-        for i in range(3)
+        for i in range(4)
     ]
     runs = []
     for run in range(20):
