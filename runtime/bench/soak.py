@@ -94,7 +94,7 @@ class Ledger:
         return sum(len(ts) for ts in self.pending.values())
 
 
-def _config(streams: list[dict], port: int, engines: str | None, log_level: str) -> dict:
+def _config(streams: list[dict], port: int, engines: str | None, log_level: str, history: Path) -> dict:
     return {
         "streams": streams,
         "publish": {"endpoints": [f"pub+bind:tcp://127.0.0.1:{port}"], "frame_messages": True,
@@ -103,6 +103,7 @@ def _config(streams: list[dict], port: int, engines: str | None, log_level: str)
         "control": {"enabled": False},
         "metrics": {"enabled": False},
         "web": {"port": 0},
+        "store": {"path": str(history)},  # the history is written and measured, but never into the user's
         "log_level": log_level,
     }
 
@@ -176,7 +177,7 @@ def main(argv: list[str]) -> int:
     config = workdir / "edge.yaml"
     import yaml
 
-    config.write_text(yaml.safe_dump(_config(streams, port, args.engines, "INFO")))
+    config.write_text(yaml.safe_dump(_config(streams, port, args.engines, "INFO", workdir / "history.db")))
     duration = args.minutes * 60
     warmup = 60 * (args.warmup_minutes if args.warmup_minutes is not None else min(10.0, args.minutes / 4))
     result: dict[str, Any] = {

@@ -121,6 +121,8 @@ class StoreWriter:
                 self._conn = None
             return
         self._stop.set()
+        with contextlib.suppress(queue.Full):  # wakes a thread idling in `get`, so an idle stop takes no time
+            self._queue.put_nowait(("buckets",))
         self._thread.join(timeout_s)
         left = self._discard_queue()
         if left:
