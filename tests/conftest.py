@@ -94,9 +94,18 @@ def free_tcp_port():
     return free_port
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`$VGSUM_DATA` for fixtures wider than a test (module-scoped daemons): never the user's real history."""
+    folder = tmp_path_factory.mktemp("vgsum-data-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VGSUM_DATA", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def history_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`$VGSUM_DATA` in a fresh tmp folder: no test writes the real history under ~/.local/share/vgsum."""
+    """`$VGSUM_DATA` in a fresh tmp folder per test: no test writes the real history under ~/.local/share/vgsum."""
     folder = tmp_path_factory.mktemp("vgsum-data")
     monkeypatch.setenv("VGSUM_DATA", str(folder))
     return folder
