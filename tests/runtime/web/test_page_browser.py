@@ -61,9 +61,15 @@ def browser() -> Iterator:
 
 
 def _wait(predicate, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001, ANN202
+    """Poll `predicate`; an element not there yet, or re-rendered by the live feed meanwhile, is a retry."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(0.1)
@@ -80,17 +86,20 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
     name = real_run.stream_id
     with WebServer(WebConfig(port=0), store.path, live_states=lambda: {name: "ended"}, poll_s=0.2) as web:
         browser.get(web.url + "/")
-        items = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight"), what="the list")
-        assert sorted(i.get_attribute("data-id") for i in items) == sorted(ids)
+        listed = _wait(lambda: {i.get_attribute("data-id"): i.text
+                                for i in browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight")},
+                       what="the list")
+        assert sorted(listed) == sorted(ids)
         for h in real_run.highlights:  # each shows the objects the run detected in it
-            text = next(i.text for i in items if i.get_attribute("data-id") == h["id"])
-            assert all(label in text for label in h["objects"]), (text, h["objects"])
+            assert all(label in listed[h["id"]] for label in h["objects"]), (listed[h["id"]], h["objects"])
         _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".stream svg.timeline rect.span"), what="the timeline")
         _wait(lambda: browser.find_element(By.ID, "feed").text == "live", what="the live feed")
         shown = browser.find_element(By.TAG_NAME, "main").text
         assert name in shown and "ended" in shown and "null" not in shown and "undefined" not in shown
 
-        items[0].click()  # plays the clip the run wrote (H.264 MP4, served with Range)
+        # plays the clip the run wrote (H.264 MP4, served with Range)
+        _wait(lambda: browser.find_element(By.CSS_SELECTOR, "#highlights li.highlight").click() or True,
+              what="a click on the first highlight")
         video = browser.find_element(By.ID, "player")
         error = "return arguments[0].error && arguments[0].error.message"
         _wait(lambda: browser.execute_script("return arguments[0].currentTime", video) > 0.5, timeout=15,
@@ -101,9 +110,9 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
         store.highlight("live0001", name, start=12.0, end=15.0, wall0=wall0, score=0.91,
                         objects={"dog": 1}, query="a dog on the street", clip=clip,
                         thumbnail=thumbnail_of(clip, tmp_path / "live.jpg"), phase="start")
-        fresh = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, 'li.highlight[data-id="live0001"]'),
-                      what="the live highlight")
-        assert "a dog on the street" in fresh[0].text and "still open" in fresh[0].text
+        _wait(lambda: all(word in browser.find_element(By.CSS_SELECTOR, 'li.highlight[data-id="live0001"]').text
+                          for word in ("a dog on the street", "still open")),
+              what="the live highlight, open")
         store.highlight("live0001", name, start=12.0, end=16.0, wall0=wall0, score=0.93,
                         objects={"dog": 2}, query="a dog on the street", clip=clip, phase="end")
         _wait(lambda: "still open" not in browser.find_element(
