@@ -15,24 +15,13 @@ Pure functions (no zmq), so the config models can apply the rule when they load.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Iterable
 
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.common.network import is_local_host
 
 log = logging.getLogger(__name__)
-
-
-def is_local_host(host: str) -> bool:
-    """True for a loopback host (127.0.0.0/8, ::1, localhost); '', '*', 0.0.0.0, names and interfaces are not."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # '*', an interface name or a host name: not provably loopback
 
 
 def is_local_endpoint(endpoint: str) -> bool:

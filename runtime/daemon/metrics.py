@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -195,12 +194,6 @@ def _handler_class(metrics: PipelineMetrics) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _IPv6HTTPServer(ThreadingHTTPServer):
-    """The same server on an IPv6 host (`::1`): http.server binds IPv4 unless the class says otherwise."""
-
-    address_family = socket.AF_INET6
-
-
 class MetricsServer:
     """`/metrics` and `/healthz` over HTTP in a background thread. Port 0 picks a free port (see `port`)."""
 
@@ -215,11 +208,11 @@ class MetricsServer:
     def start(self) -> int:
         """Bind and serve; returns the real port. Raises UserError when the port cannot be bound."""
         from vgsum.runtime.common.errors import UserError
+        from vgsum.runtime.common.network import http_server
         from vgsum.runtime.daemon.exposure import warn_public_metrics
 
-        server_class = _IPv6HTTPServer if ":" in self.host else ThreadingHTTPServer
         try:
-            server = server_class((self.host.strip("[]"), self.requested_port), _handler_class(self.metrics))
+            server = http_server(ThreadingHTTPServer, self.host, self.requested_port, _handler_class(self.metrics))
         except OSError as err:
             raise UserError(f"metrics: cannot listen on {self.host}:{self.requested_port}: {err.strerror}") from None
         warn_public_metrics(self.host, int(server.server_address[1]))

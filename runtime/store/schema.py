@@ -95,7 +95,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     if version == 0:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
     for step in range(version + 1, target + 1):
-        with conn:  # one transaction per step: an interrupted upgrade keeps the previous version
+        with conn:  # a step commits whole or not at all: a crash mid-upgrade leaves the version before it
             conn.execute("BEGIN")
             for statement in _statements(MIGRATIONS[step]):
                 conn.execute(statement)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from vgsum.runtime.common.network import is_local_host
 from vgsum.stream.errors import UserError
 
 
@@ -31,19 +30,8 @@ class WebConfig(BaseModel):
         """A UserError of one line when the page would be reachable from the network without a token."""
         if self.token is not None and not self.token.get_secret_value():
             raise UserError("web.token is empty; set a long random string or remove the key")
-        if self.token is None and not is_loopback(self.host):
+        if self.token is None and not is_local_host(self.host):
             raise UserError(
                 f"web.host {self.host} needs web.token: the history page shows camera clips, so off loopback "
                 "every request must carry a token (or keep web.host 127.0.0.1)"
             )
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost; '' and 0.0.0.0 (every interface) and host names are not."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

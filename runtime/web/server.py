@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from vgsum.runtime.common.network import http_server
 from vgsum.runtime.web import api, live
 from vgsum.runtime.web.auth import TokenGate
 from vgsum.runtime.web.config import WebConfig
@@ -202,7 +203,7 @@ class WebServer:
     def start(self) -> int:
         """Bind and serve; returns the real port. UserError when the port cannot be bound."""
         try:
-            server = _Server((self.cfg.host, self.cfg.port), _handler_class(self))
+            server = http_server(_Server, self.cfg.host, self.cfg.port, _handler_class(self))
         except OSError as err:
             raise UserError(f"web: cannot listen on {self.cfg.host}:{self.cfg.port}: {err.strerror}") from None
         self._server = server
