@@ -162,14 +162,7 @@ class StoreReader:
         Buckets are equal spans of wall time, each kept as its peak (highlights are
         peaks), computed by SQLite so a day of points never crosses into Python.
         """
-        where = "stream_id = ?"
-        args: list[Any] = [stream_id]
-        if since is not None:
-            where += " AND wall_time >= ?"
-            args.append(since)
-        if until is not None:
-            where += " AND wall_time < ?"
-            args.append(until)
+        where, args = _stream_window(stream_id, since, until)
         max_points = max(1, int(max_points))
         count, low, high = self._conn.execute(
             f"SELECT COUNT(*), MIN(wall_time), MAX(wall_time) FROM scores WHERE {where}", args
@@ -189,15 +182,9 @@ class StoreReader:
         return [ScorePoint(*r) for r in rows]
 
     def states(self, stream_id: str, *, since: float | None = None, until: float | None = None) -> list[StateRow]:
-        sql = "SELECT stream_id, wall_time, state, last_error FROM stream_states WHERE stream_id = ?"
-        args: list[Any] = [stream_id]
-        if since is not None:
-            sql += " AND wall_time >= ?"
-            args.append(since)
-        if until is not None:
-            sql += " AND wall_time < ?"
-            args.append(until)
-        return [StateRow(*r) for r in self._conn.execute(sql + " ORDER BY wall_time", args).fetchall()]
+        where, args = _stream_window(stream_id, since, until)
+        sql = f"SELECT stream_id, wall_time, state, last_error FROM stream_states WHERE {where} ORDER BY wall_time"
+        return [StateRow(*r) for r in self._conn.execute(sql, args).fetchall()]
 
     def messages(self, stream_id: str, kind: str, from_seq: int, to_seq: int | None = None) -> list[str]:
         """Published payloads of one (stream, kind) with from_seq <= seq <= to_seq, in seq order."""
@@ -207,6 +194,19 @@ class StoreReader:
             sql += " AND seq <= ?"
             args.append(to_seq)
         return [r[0] for r in self._conn.execute(sql + " ORDER BY seq LIMIT ?", [*args, MAX_LIMIT]).fetchall()]
+
+
+def _stream_window(stream_id: str, since: float | None, until: float | None) -> tuple[str, list[Any]]:
+    """The WHERE clause and arguments of one stream's rows with since <= wall_time < until."""
+    where = "stream_id = ?"
+    args: list[Any] = [stream_id]
+    if since is not None:
+        where += " AND wall_time >= ?"
+        args.append(since)
+    if until is not None:
+        where += " AND wall_time < ?"
+        args.append(until)
+    return where, args
 
 
 def _escape_like(text: str) -> str:
