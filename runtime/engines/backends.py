@@ -162,6 +162,12 @@ class OrtBackend(Backend):
         if threads:
             options.intra_op_num_threads = int(threads)
         options.log_severity_level = 3  # warnings about unused initializers etc. are noise for users
+        # ONNX Runtime's CPU arena keeps every chunk it ever grew to: about 95 MiB for the
+        # engines at batches of 1-3, and one batch of 8 (streams that catch up after a camera
+        # reconnects) added 35 MiB for good, a step in a daemon's RSS that never came back.
+        # Without it, buffers go back to malloc after each call, at no measurable cost per frame
+        # (BENCHMARKS.md, "Soak").
+        options.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(str(engine_file), sess_options=options, providers=providers)
         self.path = engine_file
         self.sidecar = sidecar
