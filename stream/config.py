@@ -69,6 +69,11 @@ class StreamConfig(BaseModel):
     queue_size: int = Field(8, ge=1, le=10_000)
     queue_policy: QueuePolicy | None = Field(None, description="default: drop_oldest when live, block for files")
     decode_threads: int = Field(0, ge=0, le=64, description="0 lets FFmpeg choose")
+    skip_unreferenced: bool = Field(
+        True,
+        description="do not decode frames that no other frame references (B-frames) when sampling at most a "
+        "third of the source's frames: about a third less decode time on H.264 files, samples off by a frame or two",
+    )
     clips_dir: str | None = Field(
         None, description="write each highlight as an MP4 here (packets remuxed, not re-encoded)"
     )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,7 @@ class StreamWorker:
         self._clock: tuple[int, float] | None = None  # (epoch, media_time - pts) of the newest frame
         self._pass_end: float | None = None  # source time just past the last frame decoded on this connection
         self._last_step: float | None = None  # duration of that frame
+        self._packet_end: float | None = None  # source time where the last demuxed packet ends (skipping decoder)
 
     # -- public -----------------------------------------------------------------
     @property
@@ -311,6 +313,8 @@ class StreamWorker:
         epoch = self._stats.epoch
         try:
             on_packet = self._packets.add if self._packets is not None else None
+            if source.skips_unreferenced:
+                on_packet = self._packet_end_tracker(on_packet)
             for frame in source.frames(watchdog, on_packet=on_packet):
                 if self._stop.is_set():
                     break
@@ -356,11 +360,36 @@ class StreamWorker:
                 # The watchdog measures the source's silence: time spent waiting for our own
                 # consumer (a full queue of a file) or for pacing is not the source's.
                 watchdog.feed()
+            if self._packet_end is not None and t0 is not None and media_base is not None:
+                self._end_pass_at(self._packet_end, media_base - t0)
         except SourceError as err:
             return last_media, last_wall, str(err)
         except Exception as err:  # noqa: BLE001 - a decoder error on one connection is a fault, not a crash
             return last_media, last_wall, f"decode failed: {describe_error(err, cfg.url)}"
         return last_media, last_wall, None
+
+    def _packet_end_tracker(self, then: Callable[[Any], object] | None) -> Callable[[Any], object]:
+        """An `on_packet` that notes where the last packet ends, then calls `then`.
+
+        When the decoder skips unreferenced frames, the last frames of a file may never be
+        decoded; its packets still say where the file ends (see `_end_pass_at`).
+        """
+        self._packet_end = None
+
+        def track(packet: Any) -> object:
+            if packet.pts is not None and packet.time_base is not None:
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                self._packet_end = end if self._packet_end is None else max(self._packet_end, end)
+            return then(packet) if then is not None else None
+
+        return track
+
+    def _end_pass_at(self, packet_end: float, offset: float) -> None:
+        """A pass read to its end ends where its last packet does, decoded or skipped (`offset`: media - source)."""
+        if self._pass_end is not None and packet_end > self._pass_end and not self._stop.is_set():
+            self._pass_end = packet_end
+            with self._lock:
+                self._stats = replace(self._stats, media_end=offset + packet_end)
 
     def _pace(self, anchor: tuple[float, float] | None, t: float) -> tuple[float, float]:
         """Sleep until frame time `t` is due at native speed; re-anchor after a jump or when far behind."""

@@ -31,7 +31,7 @@ def drain(worker: StreamWorker, max_s: float = 30.0, stop_after: int | None = No
 
 
 def test_file_sampled_by_pts_at_target_size_and_ends(bikes_mp4):
-    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), sample_fps=2.0))
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), sample_fps=2.0, skip_unreferenced=False))
     worker.start()
     frames = drain(worker)
     assert worker.join(5)
@@ -43,6 +43,32 @@ def test_file_sampled_by_pts_at_target_size_and_ends(bikes_mp4):
     assert frames[0].rgb.shape == (218, 512, 3) and frames[0].rgb.dtype.name == "uint8"
     assert [f.seq for f in frames] == list(range(20))
     assert abs(frames[-1].media_time - 9.52) < 1e-6
+    assert stats.media_end == pytest.approx(10.0)
+
+
+def test_sparse_sampling_skips_unreferenced_frames_but_keeps_every_sample_and_the_end(bikes_mp4):
+    """At 2 of 25 fps the B-frames nobody references are not decoded; samples move by at most two frames."""
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), sample_fps=2.0))
+    worker.start()
+    frames = drain(worker)
+    assert worker.join(5)
+    stats = worker.stats()
+    assert stats.state == StreamState.ENDED and stats.last_error is None
+    assert 100 < stats.frames_decoded < 200  # bikes.mp4 references about half its frames
+    assert len(frames) == stats.frames_sampled == 20
+    for index, frame in enumerate(frames):
+        assert 0.0 <= frame.media_time - 0.5 * index <= 2 / 25 + 1e-6
+    assert stats.media_end == pytest.approx(10.0)  # the skipped last frames still count for the end
+
+
+def test_dense_sampling_decodes_every_frame(bikes_mp4):
+    """At 10 of 25 fps (more than a third) skipping would lose samples: everything is decoded."""
+    worker = StreamWorker(StreamConfig(stream_id="f", url=str(bikes_mp4), sample_fps=10.0))
+    worker.start()
+    frames = drain(worker)
+    assert worker.join(5)
+    assert worker.stats().frames_decoded == 250
+    assert len(frames) == 100
 
 
 def test_explicit_output_size(bikes_mp4):
