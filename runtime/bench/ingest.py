@@ -69,7 +69,11 @@ def ingest_path(path: Path, sample_fps: float, frames: int) -> tuple[int, int, f
     from vgsum.stream.config import StreamConfig
 
     cfg = EdgeConfig(
-        streams=[StreamConfig(stream_id="bench", url=str(path), sample_fps=sample_fps, loop=True)],
+        # Every frame decoded, as in decode_only: the ratio is the ingest path's own overhead.
+        # (By default sparse sampling skips unreferenced frames; `vgsum bench pipeline` shows that gain.)
+        streams=[
+            StreamConfig(stream_id="bench", url=str(path), sample_fps=sample_fps, loop=True, skip_unreferenced=False)
+        ],
         publish=PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:*"]),
     )
     publisher = build_publisher(cfg.publish)
