@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import statistics
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 
 KINDS = ("onnxruntime", "tensorrt")
 DEVICES = ("auto", "cpu", "cuda")
+# A call whose inputs exceed ATYPICAL_FACTOR x the median of the last RECENT_CALLS calls
+# (once there are MIN_CALLS_FOR_MEDIAN) shrinks ONNX Runtime's CPU arena after it.
+RECENT_CALLS = 64
+MIN_CALLS_FOR_MEDIAN = 8
+ATYPICAL_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -162,12 +169,6 @@ class OrtBackend(Backend):
         if threads:
             options.intra_op_num_threads = int(threads)
         options.log_severity_level = 3  # warnings about unused initializers etc. are noise for users
-        # ONNX Runtime's CPU arena keeps every chunk it ever grew to: about 95 MiB for the
-        # engines at batches of 1-3, and one batch of 8 (streams that catch up after a camera
-        # reconnects) added 35 MiB for good, a step in a daemon's RSS that never came back.
-        # Without it, buffers go back to malloc after each call, at no measurable cost per frame
-        # (BENCHMARKS.md, "Soak").
-        options.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(str(engine_file), sess_options=options, providers=providers)
         self.path = engine_file
         self.sidecar = sidecar
@@ -181,6 +182,8 @@ class OrtBackend(Backend):
             )
         self._output_names = [o.name for o in self.session.get_outputs()]
         self._run_options  # noqa: B018 - made now, before any thread can race to make it
+        self._shrink_options  # noqa: B018
+        self._recent_sizes: deque[int] = deque(maxlen=RECENT_CALLS)
         log.info(
             "engine %s on onnxruntime %s (device=%s, threads=%s)",
             *(engine_file.name, self.provider, device, threads or "default"),
@@ -193,17 +196,44 @@ class OrtBackend(Backend):
 
         return ort.RunOptions()
 
+    @cached_property
+    def _shrink_options(self) -> Any:
+        """The options of an unusually large call: the CPU arena gives back what the call grew it by.
+
+        ONNX Runtime's CPU arena keeps every chunk it ever grew to. One batch of 8 (the
+        frames that queue up while a camera reconnects, where 1-3 is usual) added 35 MiB to
+        a daemon's RSS for good. Without the arena each call pays malloc and page faults
+        for its buffers (2.3x the pipeline's CPU under the daemon's malloc settings), so the
+        arena stays and only atypical calls shrink it, as ONNX Runtime suggests.
+        """
+        import onnxruntime as ort
+
+        options = ort.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        return options
+
+    def _options_for(self, feeds: dict[str, np.ndarray]) -> Any:
+        """The shrinking options when the inputs are over twice the median size of the recent calls."""
+        size = sum(array.nbytes for array in feeds.values())
+        recent = self._recent_sizes
+        atypical = len(recent) >= MIN_CALLS_FOR_MEDIAN and size > ATYPICAL_FACTOR * statistics.median(recent)
+        recent.append(size)
+        return self._shrink_options if atypical else self._run_options
+
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        results = self.session.run(self._output_names, self._prepare(feeds), self._run_options)
+        prepared = self._prepare(feeds)
+        results = self.session.run(self._output_names, prepared, self._options_for(prepared))
         return dict(zip(self._output_names, results, strict=True))
 
     def interrupt(self) -> None:
         """ONNX Runtime checks the flag between kernels: a running call raises within milliseconds."""
         self._run_options.terminate = True
+        self._shrink_options.terminate = True
 
     def resume(self) -> None:
         """Calls run again."""
         self._run_options.terminate = False
+        self._shrink_options.terminate = False
 
 
 def _cudart() -> Any:
