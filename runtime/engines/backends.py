@@ -183,7 +183,7 @@ class OrtBackend(Backend):
         self._output_names = [o.name for o in self.session.get_outputs()]
         self._run_options  # noqa: B018 - made now, before any thread can race to make it
         self._shrink_options  # noqa: B018
-        self._recent_sizes: deque[int] = deque(maxlen=RECENT_CALLS)
+        self._recent_sizes  # noqa: B018
         log.info(
             "engine %s on onnxruntime %s (device=%s, threads=%s)",
             *(engine_file.name, self.provider, device, threads or "default"),
@@ -211,6 +211,11 @@ class OrtBackend(Backend):
         options = ort.RunOptions()
         options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         return options
+
+    @cached_property
+    def _recent_sizes(self) -> deque[int]:
+        """Input bytes of the last calls (a property, so subclasses with their own __init__ have it too)."""
+        return deque(maxlen=RECENT_CALLS)
 
     def _options_for(self, feeds: dict[str, np.ndarray]) -> Any:
         """The shrinking options when the inputs are over twice the median size of the recent calls."""
