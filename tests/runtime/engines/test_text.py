@@ -27,7 +27,7 @@ PLAN = "trt-cache/text-fp16-0123456789abcdef.plan"
 
 @pytest.fixture(scope="module")
 def text_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The engine cache's text engine when present (a build takes minutes), else one built for this session."""
+    """Reuse the engine cache's text engine when there is one, because building it takes minutes; else build one."""
     cache = engine_dir()
     if all((cache / name).is_file() for name in TEXT_FILES):
         return cache
