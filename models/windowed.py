@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.fusion import fuse_offline
-from vgsum.runtime.summary.summarizer import SummaryConfig
 
 LIVE = SummaryConfig()
 

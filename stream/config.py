@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vgsum.stream.redact import redact_url
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 SourceKind = Literal["file", "rtsp", "device", "network"]
 QueuePolicy = Literal["drop_oldest", "block"]
@@ -44,7 +45,7 @@ class StreamConfig(BaseModel):
     stream_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$", description="names the stream in topics")
     url: str = Field(min_length=1, description="file path, rtsp://..., /dev/videoN, or another FFmpeg URL")
     transport: Literal["tcp", "udp"] = "tcp"
-    sample_fps: float = Field(2.0, gt=0, le=120)
+    sample_fps: float = Field(DEFAULT_SAMPLE_FPS, gt=0, le=120)
     long_side: int = Field(512, ge=16, le=4096, description="RGB output size when width/height are not set")
     width: int | None = Field(None, ge=16, le=8192)
     height: int | None = Field(None, ge=16, le=8192)

@@ -9,6 +9,10 @@ or going silent.
 
 from __future__ import annotations
 
+# What every part samples at unless told otherwise (a stream's `sample_fps`, `vgsum run --sample-fps`, the
+# benchmarks): the live window of W = 64 frames is 32 s at this rate, and the shipped refiner was trained on it.
+DEFAULT_SAMPLE_FPS = 2.0
+
 
 class PtsSampler:
     """`accept(t)` says whether the frame at media time `t` (seconds) is one to keep."""

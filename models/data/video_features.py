@@ -23,10 +23,10 @@ import numpy as np
 
 from vgsum.runtime.common.digest import sha256_of
 from vgsum.runtime.common.errors import UserError
-from vgsum.stream.sampler import PtsSampler
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS, PtsSampler
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".gif", ".mpg", ".mpeg", ".ts", ".flv", ".wmv")
-DEFAULT_FPS = 2.0
+DEFAULT_FPS = DEFAULT_SAMPLE_FPS
 CACHE_VERSION = 1
 BATCH = 8  # frames per engine run: frames of one clip share a size, so they batch
 

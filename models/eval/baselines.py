@@ -28,11 +28,12 @@ import numpy as np
 from vgsum.models.eval.event_metrics import Highlight
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.summary.foreground import grey_small
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 if TYPE_CHECKING:
     from vgsum.runtime.engines.perception import PerceptionEngine
 
-SAMPLE_FPS = 2.0
+SAMPLE_FPS = DEFAULT_SAMPLE_FPS
 UNIFORM_SCORE = 0.5
 
 MOTION_WIDTH = 160  # px: enough for a person or car to move whole cells; compression noise averages out

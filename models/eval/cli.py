@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vgsum.runtime.common.configfile import parse_config
 from vgsum.runtime.common.errors import UserError
-from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.summary.config import SummaryConfig
 
 LIVE = SummaryConfig()  # the live runtime's defaults
 # the streaming options, as the SummaryConfig keys they set

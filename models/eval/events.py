@@ -38,8 +38,9 @@ from vgsum.models.data.events import ClipTruth, default_clip_dirs, find_clip, lo
 from vgsum.models.eval.baselines import DetectorChange, MotionEnergy, uniform_highlights
 from vgsum.models.eval.event_metrics import ClipResult, Highlight, Spans, evaluate_clip, pool
 from vgsum.runtime.common.errors import UserError
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
-SAMPLE_FPS = 2.0
+SAMPLE_FPS = DEFAULT_SAMPLE_FPS
 BATCH = 8
 
 # name -> SummaryConfig changes (None: a baseline computed beside the pipeline)
@@ -125,7 +126,7 @@ def _live_rows(rows: list[str], refiners: dict[str, Path], engine_folder: Path |
     from vgsum.runtime.daemon.config import EngineConfig
     from vgsum.runtime.engines.loader import Engines
     from vgsum.runtime.engines.refiner import RefinerEngines
-    from vgsum.runtime.summary.summarizer import SummaryConfig
+    from vgsum.runtime.summary.config import SummaryConfig
 
     cfg = EngineConfig() if engine_folder is None else EngineConfig(dir=engine_folder)
     base = Engines.load(cfg)
@@ -151,7 +152,8 @@ def evaluate_clip_rows(
 ) -> dict[str, RowOutput]:
     """Run every row over one clip, in lockstep on the same sampled frames."""
     from vgsum.models.eval.baselines import sampled_frames
-    from vgsum.runtime.daemon.pipeline import Pipeline, StreamSinks
+    from vgsum.runtime.daemon.pipeline import Pipeline
+    from vgsum.runtime.live.sinks import StreamSinks
     from vgsum.runtime.summary.events import EventTracker, FrameActivity
     from vgsum.stream.ingest import SampledFrame
 
@@ -178,7 +180,7 @@ def evaluate_clip_rows(
         pipeline.add_stream(clip.name, SAMPLE_FPS)
         pipelines[name] = pipeline
 
-    from vgsum.runtime.summary.summarizer import SummaryConfig
+    from vgsum.runtime.summary.config import SummaryConfig
 
     rule = SummaryConfig().events
     motion, detector = MotionEnergy(), DetectorChange()

@@ -31,8 +31,9 @@ from vgsum.models.eval.protocol import (
 )
 from vgsum.models.eval.table import CONFIG_DIR
 from vgsum.models.windowed import windowed_scores
+from vgsum.runtime.summary.config import SummaryConfig
+from vgsum.runtime.summary.knapsack_summary import shot_cutter, shot_selector
 from vgsum.runtime.summary.shots import online_shots
-from vgsum.runtime.summary.summarizer import SummaryConfig, shot_cutter, shot_selector
 
 STEP_S = 2.0  # one TVSum step is a 2-s clip
 LIVE = SummaryConfig()  # the live runtime's defaults

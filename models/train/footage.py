@@ -32,7 +32,7 @@ from vgsum.models.data.video_features import DEFAULT_FPS, ClipFeatures, extract_
 from vgsum.runtime.common.digest import sha256_of
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.manifest import LABELS_FILE
-from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.summary.config import SummaryConfig
 
 WINDOW = SummaryConfig().window  # train on what the live temporal graph sees at once
 DEFAULT_EPOCHS = 60

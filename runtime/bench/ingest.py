@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from vgsum.stream.errors import UserError
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 
 def rss_mb() -> float:
@@ -201,7 +202,7 @@ def main(argv: list[str]) -> int:
         help="file to measure (repeatable; default: bikes.mp4 and a 720p clip from ../shared)",
     )
     parser.add_argument("--passes", type=int, default=5, help="alternating passes per video (median taken)")
-    parser.add_argument("--sample-fps", type=float, default=2.0)
+    parser.add_argument("--sample-fps", type=float, default=DEFAULT_SAMPLE_FPS)
     parser.add_argument("--pass-seconds", type=float, default=3.0, help="loop the file to make a pass about this long")
     parser.add_argument("--rss-seconds", type=float, default=120.0, help="length of the paced live run (0: skip)")
     parser.add_argument("--warmup-seconds", type=float, default=10.0)

@@ -27,8 +27,8 @@ from vgsum.runtime.common.allocator import tune_for_daemon
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import engine_dir, shared_dir
 from vgsum.runtime.common.sample import bundled_sample
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.loader import Engines
 
 
@@ -83,7 +83,7 @@ def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = Fa
     engines = Engines.load(cfg.engines)
     if per_frame:
         _per_frame_only(engines)
-    service = SummaryService(cfg, engines, collect=True)
+    service = SummaryApp(cfg, engines, collect=True)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     service.start()
     try:
@@ -105,7 +105,7 @@ def median_run(path: Path, folder: Path, threads: int | None, repeat: int, per_f
     return runs[len(runs) // 2]
 
 
-class _LatencyProbe(SummaryService):
+class _LatencyProbe(SummaryApp):
     """The service, noting when each frame was decoded and when its first score went out."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -13,7 +13,9 @@ import time
 
 import numpy as np
 
-from vgsum.runtime.summary.summarizer import SummaryConfig, shot_cutter
+from vgsum.runtime.summary.config import SummaryConfig
+from vgsum.runtime.summary.knapsack_summary import shot_cutter
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 
 def _scenes(minutes: float, fps: float, dim: int, seed: int = 0) -> np.ndarray:
@@ -28,7 +30,9 @@ def _scenes(minutes: float, fps: float, dim: int, seed: int = 0) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vgsum bench shots", description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=20.0, help="stream length (default 20)")
-    parser.add_argument("--fps", type=float, default=2.0, help="sampled frames per second (default 2)")
+    parser.add_argument(
+        "--fps", type=float, default=DEFAULT_SAMPLE_FPS, help="sampled frames per second (default %(default)g)"
+    )
     parser.add_argument("--dim", type=int, default=1360, help="shot signature size (default 1280 + 80)")
     args = parser.parse_args(argv)
     features = _scenes(args.minutes, args.fps, args.dim)

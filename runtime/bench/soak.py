@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from vgsum.stream.errors import UserError
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 READY_TIMEOUT_S = 180.0
 
@@ -135,7 +136,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum bench soak", description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, required=True, help="how long the daemon runs")
     parser.add_argument("--streams", type=int, default=3, help="streams in all: looped files plus one RTSP camera")
-    parser.add_argument("--sample-fps", type=float, default=2.0)
+    parser.add_argument("--sample-fps", type=float, default=DEFAULT_SAMPLE_FPS)
     parser.add_argument("--video", type=Path, help="the file the streams loop (default: the bundled sample)")
     parser.add_argument("--engines", help="engine folder (default: the daemon's default)")
     parser.add_argument("--restart-every", type=float, default=300.0, help="seconds between camera power cuts")

@@ -1,42 +1,28 @@
 """`vgsum highlights`: what the history database holds, filtered by stream, time, query text and object.
 
 It reads the store file directly (no daemon needed; WAL lets it read while a daemon
-writes). Times are ISO (`2026-11-29T18:00`, local unless it says its zone), unix
-seconds, `now`, or relative to now (`-2h`, `-30m`, `-1d`, `-1w`).
+writes). Times are read by `runtime/common/times.py`: ISO (`2026-11-29T18:00`, local
+unless it says its zone), unix seconds, `now`, or relative to now (`-2h`, `-30m`, `-1d`, `-1w`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from datetime import datetime
 from pathlib import Path
 
 from vgsum.runtime.common.errors import UserError
-
-_RELATIVE = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+from vgsum.runtime.common.times import parse_time
 
 
 def parse_when(text: str, option: str, now: float | None = None) -> float:
     """Unix seconds of a time given on the command line; UserError naming `option` when it is none."""
-    now = time.time() if now is None else now
-    value = text.strip()
-    if value == "now":
-        return now
-    relative = _RELATIVE.fullmatch(value)
-    if relative:
-        return now - float(relative.group(1)) * _UNITS[relative.group(2)]
-    if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        return float(value)
     try:
-        return datetime.fromisoformat(value).timestamp()
-    except ValueError:
-        raise UserError(
-            f"{option} {text!r}: give an ISO time (2026-11-29T18:00), unix seconds, now, or -2h / -30m / -1d"
-        ) from None
+        return parse_time(text, now)
+    except ValueError as err:
+        raise UserError(f"{option} {text!r}: {err}") from None
 
 
 def _join_times(argv: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vgsum.runtime.common.errors import UserError
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 if TYPE_CHECKING:
     from vgsum.runtime.daemon.config import EdgeConfig
@@ -69,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--realtime", action="store_true", help="pace a file at its native speed, like a camera")
     parser.add_argument("--engines", type=Path, default=None, help="engine folder (default: the engine cache)")
-    parser.add_argument("--sample-fps", type=float, default=2.0, help="frames scored per second of video")
+    parser.add_argument(
+        "--sample-fps", type=float, default=DEFAULT_SAMPLE_FPS, help="frames scored per second of video"
+    )
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads per engine")
     parser.add_argument("--clips", action="store_true", help="also write each highlight as an MP4 into OUT/clips")
     parser.add_argument("--no-png", action="store_true", help="skip the timeline picture")
@@ -104,7 +107,7 @@ def run_config(
     publish: Sequence[str] = (),
     realtime: bool = False,
     engines: Path | None = None,
-    sample_fps: float = 2.0,
+    sample_fps: float = DEFAULT_SAMPLE_FPS,
     threads: int | None = None,
     clips: bool = False,
     store: bool = True,
@@ -189,8 +192,8 @@ def summarize(
     cfg: EdgeConfig, engines: Engines, out_dir: Path, *, png: bool = True, quiet: bool = False, label: str = "run"
 ) -> int:
     """Summarize the one stream of `cfg`, printing highlights, then write the report; the exit status."""
+    from vgsum.runtime.daemon.app import SummaryApp
     from vgsum.runtime.daemon.service import run_until_done
-    from vgsum.runtime.daemon.summary_service import SummaryService
     from vgsum.runtime.report.timeline import write_report
     from vgsum.stream.config import local_path
     from vgsum.stream.state import StreamState
@@ -207,7 +210,7 @@ def summarize(
         + (f", queries {queries}" if queries else ""),
         flush=True,
     )
-    service = SummaryService(
+    service = SummaryApp(
         cfg, engines, collect=True, on_highlight=_print_highlight
     )
     collected = service.collected[stream.stream_id]

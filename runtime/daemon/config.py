@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.store.config import StoreConfig
+from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import clean_queries
-from vgsum.runtime.summary.summarizer import SummaryConfig
 from vgsum.runtime.web.config import WebConfig
 from vgsum.stream.config import StreamConfig
 

@@ -21,7 +21,7 @@ Requests (field `op` picks the kind)::
 `highlights` and `replay` read the daemon's history store (`runtime/store/replay.py`:
 bounded replies, the at-least-once contract).
 
-The server dispatches to a `ControlHandler` (the daemon's `SummaryService`). It
+The server dispatches to a `ControlHandler` (the daemon's `DaemonControl`, control_handler.py). It
 runs in its own thread and owns its socket; `stop()` returns within about a poll
 interval.
 

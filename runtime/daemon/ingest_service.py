@@ -5,7 +5,7 @@ queue; one service thread sends periodic status and the heartbeat. A stream that
 fails changes nothing for the others. `stop()` ends everything within about 2 s:
 readers blocked inside FFmpeg are daemon threads and are left behind at exit.
 
-On its own (`mode: ingest`) it is a whole daemon; `SummaryService` runs one inside
+On its own (`mode: ingest`) it is a whole daemon; `SummaryApp` runs one inside
 and hands its frames to the pipeline. Both have the life cycle of `Service`.
 """
 

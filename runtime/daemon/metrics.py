@@ -39,7 +39,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -198,49 +198,34 @@ class MetricsServer:
     """`/metrics` and `/healthz` over HTTP in a background thread. Port 0 picks a free port (see `port`)."""
 
     def __init__(self, metrics: PipelineMetrics, host: str = "127.0.0.1", port: int = 9571) -> None:
+        from vgsum.runtime.common.network import HttpService
+
         self.metrics = metrics
         self.host = host
-        self.requested_port = port
-        self.port: int | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.http = HttpService("metrics", host, port, _handler_class(metrics))
+
+    @property
+    def port(self) -> int | None:
+        """The bound port (after `start`)."""
+        return self.http.port
 
     def start(self) -> int:
         """Bind and serve; returns the real port. Raises UserError when the port cannot be bound."""
-        from vgsum.runtime.common.errors import UserError
-        from vgsum.runtime.common.network import http_server
         from vgsum.runtime.daemon.exposure import warn_public_metrics
 
-        try:
-            server = http_server(ThreadingHTTPServer, self.host, self.requested_port, _handler_class(self.metrics))
-        except OSError as err:
-            raise UserError(f"metrics: cannot listen on {self.host}:{self.requested_port}: {err.strerror}") from None
-        warn_public_metrics(self.host, int(server.server_address[1]))
-        server.daemon_threads = True
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="vgsum-metrics", daemon=True
-        )
-        self._thread.start()
-        log.info("metrics on http://%s:%d/metrics and /healthz", self.host, self.port)
-        return self.port
+        port = self.http.start()
+        warn_public_metrics(self.host, port)
+        log.info("metrics on http://%s:%d/metrics and /healthz", self.host, port)
+        return port
 
     @property
     def url(self) -> str:
         """Base URL of the server (after `start`)."""
-        host = self.host.strip("[]")
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        return self.http.url
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving and close the port. Idempotent."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self.http.stop(timeout)
 
     def __enter__(self) -> MetricsServer:
         self.start()

@@ -4,8 +4,9 @@ Frames from every stream land in one bounded queue (a full queue blocks the
 stream's consumer, so live sources drop their oldest frames in their own queue
 and files wait). One pipeline thread takes whatever frames are ready, runs the
 perception engine once for the batch, `refiner.frame` once for the batch, and
-then hands each frame to its stream's `StreamSummarizer`, which runs
-`refiner.window` every S frames and emits scores and highlights.
+then hands each frame to its stream's `LiveStream` (runtime/live/stream.py), which
+owns everything of that stream from frame to frame (scene activity, query match,
+thumbnail, its summarizer) and emits scores and highlights.
 
 `stop()` is prompt: it interrupts the engine call in progress (ONNX Runtime's
 terminate flag) and the thread drops the frames it has not scored yet (they never
@@ -25,57 +26,19 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-import numpy as np
+from collections.abc import Sequence
 
 from vgsum.runtime.engines.loader import Engines
-from vgsum.runtime.engines.perception import FramePerception
-from vgsum.runtime.engines.refiner import FrameBatchInput
-from vgsum.runtime.report.thumbnail import thumbnail
-from vgsum.runtime.summary.foreground import ForegroundModel
+from vgsum.runtime.live.sinks import StreamSinks
+from vgsum.runtime.live.stream import LiveStream
+from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import StreamQueries
-from vgsum.runtime.summary.summarizer import (
-    FrameInput,
-    HighlightEvent,
-    ScoreEvent,
-    StreamSummarizer,
-    SummaryConfig,
-    shot_signature,
-)
 from vgsum.stream.ingest import SampledFrame
 from vgsum.stream.redact import redact_text
 
 log = logging.getLogger(__name__)
 
 MAX_FAILURE_CHARS = 200
-THUMBNAIL_WIDTH = 192
-
-
-@dataclass
-class StreamSinks:
-    """Where the results go (publisher, printer, report collector...); called on the pipeline thread."""
-
-    on_score: Callable[[str, ScoreEvent], None]
-    on_highlight: Callable[[str, HighlightEvent], None]
-    on_latency: Callable[[str, str, float], None] = lambda stream_id, stage, seconds: None
-    # (stream id, media time, labels detected): what the detector saw in each frame, for reports and checks
-    on_frame: Callable[[str, float, list[str]], None] = lambda stream_id, t, labels: None
-    # the pipeline thread stopped on an exception (one redacted line); no stream is scored after it
-    on_failure: Callable[[str], None] = lambda reason: None
-
-
-@dataclass
-class _Stream:
-    summarizer: StreamSummarizer
-    activity: ForegroundModel
-    epoch: int | None = None
-    query_version: int = -1
-    queries: tuple[str, ...] = ()
-    query_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float32))
-    frames: int = 0
-    finished: bool = False
 
 
 _End = tuple[str, str]  # ("end", stream id): the stream's last frame was queued before this
@@ -100,31 +63,17 @@ class Pipeline:
         self.thumbnails = thumbnails
         self.queries = StreamQueries()
         self._queue: queue.Queue[SampledFrame | _End] = queue.Queue(maxsize=queue_size)
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, LiveStream] = {}
         self._stop = threading.Event()
         self._failure: str | None = None
 
     # -- streams --------------------------------------------------------------------
     def add_stream(self, stream_id: str, sample_fps: float, queries: Sequence[str] = ()) -> None:
         """Register a stream before its first frame."""
-        refiner = self.engines.refiner
-
-        def window_fn(nodes: np.ndarray, sid: str = stream_id) -> np.ndarray:
-            started = time.perf_counter()
-            scores = refiner.scores(nodes)
-            self.sinks.on_latency(sid, "refiner_window", time.perf_counter() - started)
-            return scores
-
-        summarizer = StreamSummarizer(
-            self.summary,
-            refiner.node_dim,
-            window_fn,
-            sample_fps,
-            on_score=lambda event, sid=stream_id: self.sinks.on_score(sid, event),
-            on_highlight=lambda event, sid=stream_id: self.sinks.on_highlight(sid, event),
-        )
         self.queries.add(stream_id, queries)
-        self._streams[stream_id] = _Stream(summarizer, ForegroundModel(sample_fps))
+        self._streams[stream_id] = LiveStream(
+            stream_id, sample_fps, self.summary, self.engines, self.queries, self.sinks, self.thumbnails
+        )
 
     @property
     def failure(self) -> str | None:
@@ -196,14 +145,13 @@ class Pipeline:
     def gaps(self, stream_id: str) -> int:
         """Breaks (reconnects, stalls) the stream's summary has recorded: no window spans one."""
         stream = self._streams.get(stream_id)
-        return 0 if stream is None else stream.summarizer.ring.gap_count
+        return 0 if stream is None else stream.gaps
 
     def finish(self, stream_id: str) -> None:
         """Flush one stream now (the pipeline thread, or the caller of `process`)."""
         stream = self._streams.get(stream_id)
-        if stream is not None and not stream.finished:
-            stream.summarizer.finish()
-            stream.finished = True
+        if stream is not None:
+            stream.finish()
 
     def process(self, frames: list[SampledFrame]) -> None:
         """Run the engines on `frames` (any mix of streams) and feed each stream's summarizer, in order."""
@@ -217,8 +165,8 @@ class Pipeline:
             t0 = time.perf_counter()
             seen = engines.perception([f.rgb for f in chunk])
             t1 = time.perf_counter()
-            streams = [self._stream_for(f.stream_id) for f in chunk]
-            inputs = [self._refiner_input(p, s) for p, s in zip(seen, streams, strict=True)]
+            streams = [self._streams[f.stream_id] for f in chunk]
+            inputs = [stream.refiner_input(p) for p, stream in zip(seen, streams, strict=True)]
             nodes = engines.refiner.nodes(inputs)
             t2 = time.perf_counter()
             for frame, perceived, stream, node in zip(chunk, seen, streams, nodes, strict=True):
@@ -226,28 +174,7 @@ class Pipeline:
                     return
                 self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(chunk))
                 self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(chunk))
-                stream.frames += 1
-                if frame.epoch != stream.epoch:  # a reconnect may bring another view
-                    stream.activity.reset()
-                    stream.epoch = frame.epoch
-                activity = stream.activity.update(frame.rgb)
-                self.sinks.on_frame(frame.stream_id, frame.media_time, perceived.labels)
-                stream.summarizer.add(
-                    FrameInput(
-                        media_time=frame.media_time,
-                        epoch=frame.epoch,
-                        node=node,
-                        frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
-                        appearance=perceived.frame_feature,
-                        labels=perceived.labels,
-                        activity=activity,
-                        motion=stream.activity.moving,
-                        cut=stream.activity.cut,
-                        steady_motion=stream.activity.steady,
-                        query_match=self._query_match(perceived, stream),
-                        thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
-                    )
-                )
+                stream.take(frame, perceived, node)
 
     # -- helpers --------------------------------------------------------------------
     def _take_ready(self, first: SampledFrame | _End) -> list[SampledFrame | _End]:
@@ -284,41 +211,3 @@ class Pipeline:
             self.sinks.on_failure(self._failure)
         except Exception:  # the failure is already recorded; a broken handler must not hide it
             log.exception("pipeline failure handler failed")
-
-    def _stream_for(self, stream_id: str) -> _Stream:
-        stream = self._streams[stream_id]
-        version, queries = self.queries.versioned(stream_id)
-        if version != stream.query_version:
-            stream.query_vectors = (
-                np.stack([self.engines.text.embed_query(q) for q in queries])
-                if queries
-                else np.zeros((0, self.engines.text.dim), np.float32)
-            )
-            stream.queries, stream.query_version = queries, version
-            log.info("stream %s: queries now %s", stream_id, list(queries) or "(none)")
-        return stream
-
-    def _refiner_input(self, perceived: FramePerception, stream: _Stream) -> FrameBatchInput:
-        text = self.engines.text
-        words = sorted(set(perceived.labels))  # word level: the labels seen in the frame
-        word_vectors = [text.label_embedding(w) for w in words]
-        queries = np.concatenate(
-            [np.asarray(word_vectors, np.float32).reshape(-1, text.dim), stream.query_vectors.astype(np.float32)]
-        )
-        return FrameBatchInput(
-            frame_feature=perceived.frame_feature,
-            object_features=perceived.object_features,
-            boxes=perceived.boxes,
-            classes=perceived.classes,
-            queries=queries,
-        )
-
-    def _query_match(self, perceived: FramePerception, stream: _Stream) -> dict[str, float]:
-        """Per query: the best cosine between it and a detected object's label, when above the match bar."""
-        if not stream.queries or perceived.count == 0:
-            return {}
-        labels = self.engines.text.label_embeddings[perceived.classes]  # [n, Dl]
-        sims = labels @ stream.query_vectors.T  # [n, Q]
-        best = sims.max(axis=0)
-        bar = self.summary.query_match
-        return {q: float(s) for q, s in zip(stream.queries, best, strict=True) if s >= bar}

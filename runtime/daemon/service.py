@@ -55,10 +55,10 @@ def build_service(cfg: EdgeConfig) -> Service:
         from vgsum.runtime.daemon.publisher import build_publisher
 
         return IngestService(cfg, build_publisher(cfg.publish))
-    from vgsum.runtime.daemon.summary_service import SummaryService
+    from vgsum.runtime.daemon.app import SummaryApp
     from vgsum.runtime.engines.loader import Engines
 
-    return SummaryService(cfg, Engines.load(cfg.engines))
+    return SummaryApp(cfg, Engines.load(cfg.engines))
 
 
 def catch_stop_signals(stop: threading.Event) -> None:

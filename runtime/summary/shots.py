@@ -201,3 +201,15 @@ class LookaheadSelector:
     def _changed(self, shot: _Seen, typical: np.ndarray | None) -> bool:
         """Whether the shot looks different enough from the typical shot to be a highlight."""
         return typical is None or shot.look is None or 1.0 - float(shot.look @ typical) > self.min_change
+
+
+def shot_signature(frame_feature: np.ndarray, classes: np.ndarray, n_classes: int = 80) -> np.ndarray:
+    """What the online shot cut compares: the unit frame feature beside which object classes are present.
+
+    On a fixed camera the frame feature barely moves when a person walks in (cosine
+    distance ~0.05); the presence half makes that a cut, while a detection flickering
+    among several present objects moves the signature little.
+    """
+    presence = np.zeros(n_classes)
+    presence[np.asarray(classes, np.int64)[(classes >= 0) & (classes < n_classes)]] = 1.0
+    return np.concatenate([unit_vector(frame_feature), presence])

@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from vgsum.runtime.common.times import parse_time
 from vgsum.runtime.store.reader import MAX_LIMIT, HighlightRow, StoreReader
 from vgsum.stream.errors import UserError
 
@@ -170,15 +170,11 @@ def _integer(query: Mapping[str, list[str]], name: str, default: int) -> int:
 
 
 def _time(query: Mapping[str, list[str]], name: str) -> float | None:
-    """Unix seconds, or an ISO 8601 time (local time when it has no offset)."""
+    """A time in any form `vgsum highlights` takes (runtime/common/times.py), or None when not given."""
     value = _one(query, name)
     if value is None:
         return None
     try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value).timestamp()
-    except ValueError:
-        raise BadRequest(f"{name} must be unix seconds or an ISO 8601 time, not {value[:40]!r}") from None
+        return parse_time(value)
+    except ValueError as err:
+        raise BadRequest(f"{name} {value[:40]!r}: {err}") from None

@@ -32,12 +32,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from vgsum.runtime.common.network import http_server
+from vgsum.runtime.common.network import HttpService
 from vgsum.runtime.web import api, live
 from vgsum.runtime.web.auth import TokenGate
 from vgsum.runtime.web.config import WebConfig
 from vgsum.runtime.web.files import Span, Unsatisfiable, copy_span, parse_range
-from vgsum.stream.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -196,41 +195,28 @@ class WebServer:
         self.live = live_states
         self.poll_s = poll_s
         self.stopping = threading.Event()
-        self.port: int | None = None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self.http = HttpService("web", cfg.host, cfg.port, _handler_class(self), server_class=_Server)
+
+    @property
+    def port(self) -> int | None:
+        """The bound port (after `start`)."""
+        return self.http.port
 
     def start(self) -> int:
         """Bind and serve; returns the real port. UserError when the port cannot be bound."""
-        try:
-            server = http_server(_Server, self.cfg.host, self.cfg.port, _handler_class(self))
-        except OSError as err:
-            raise UserError(f"web: cannot listen on {self.cfg.host}:{self.cfg.port}: {err.strerror}") from None
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="vgsum-web", daemon=True
-        )
-        self._thread.start()
+        port = self.http.start()
         log.info("history page on %s/%s", self.url, " (token required)" if self.gate.required else "")
-        return self.port
+        return port
 
     @property
     def url(self) -> str:
         """Base URL of the page (after `start`), without the token."""
-        host = f"[{self.cfg.host}]" if ":" in self.cfg.host else self.cfg.host
-        return f"http://{host}:{self.port}"
+        return self.http.url
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop serving, end the live feeds and close the port. Idempotent."""
         self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self.http.stop(timeout)
         self.access.close()
 
     def __enter__(self) -> WebServer:

@@ -10,7 +10,7 @@ import torch
 
 from vgsum.models.videograph import VideoGraph, VideoGraphConfig
 from vgsum.models.windowed import windowed_scores
-from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.summary.config import SummaryConfig
 
 
 class StepwiseModel(torch.nn.Module):

@@ -19,8 +19,9 @@ from vgsum.runtime.bench.gpu.candidates import Candidate
 from vgsum.runtime.bench.gpu.environment import cores
 from vgsum.runtime.bench.gpu.outcome import say
 from vgsum.runtime.bench.gpu.throughput import p95
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
-SAMPLE_FPS = 2.0
+SAMPLE_FPS = DEFAULT_SAMPLE_FPS
 GPU_MAX_BATCH = 64
 # The engines the pipeline runs per frame; the text engine only embeds a stream's queries when they change.
 PIPELINE_ENGINES = ("perception", "refiner_frame", "refiner_window")
@@ -32,9 +33,9 @@ def _streams_probe_class() -> type:
     `vgsum bench pipeline`'s probe keys frames by media time alone, which N copies of one
     file share; here the key is (stream, media time).
     """
-    from vgsum.runtime.daemon.summary_service import SummaryService
+    from vgsum.runtime.daemon.app import SummaryApp
 
-    class StreamsProbe(SummaryService):
+    class StreamsProbe(SummaryApp):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.decoded_at: dict[tuple[str, float], float] = {}

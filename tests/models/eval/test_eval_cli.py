@@ -6,7 +6,7 @@ import pytest
 
 from vgsum.models.eval.cli import LIVE_OPTIONS, main
 from vgsum.runtime.common.errors import UserError
-from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.summary.config import SummaryConfig
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vgsum.models.eval.streaming import LIVE, stride_for
-from vgsum.runtime.summary.summarizer import SummaryConfig
+from vgsum.runtime.summary.config import SummaryConfig
 
 
 def test_live_settings_are_the_runtime_defaults():

@@ -15,8 +15,8 @@ import zmq
 import zmq.auth
 
 from vgsum.runtime.cli.serve import serve
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.loader import Engines
 from vgsum.stream.subscribe import Subscriber
 
@@ -236,7 +236,7 @@ def test_serve_exits_1_with_one_line_when_the_pipeline_fails(broken_engines: Eng
         web={"port": 0},
     )
     started = time.monotonic()
-    assert serve(SummaryService(cfg, broken_engines)) == 1
+    assert serve(SummaryApp(cfg, broken_engines)) == 1
     assert time.monotonic() - started < 30
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vgsum")]
     assert lines == ["vgsum serve: pipeline failed: RuntimeError: refiner exploded; see the log for the traceback"]

@@ -1,6 +1,6 @@
 """The control socket of a real daemon over real ZeroMQ sockets: good requests work, bad ones change nothing.
 
-The handler is the one `vgsum serve` gives its control socket: a `SummaryService`
+The handler is the one `vgsum serve` gives its control socket: a `SummaryApp`
 (real engines, two cameras that nobody serves, so they stay `connecting` and cost
 no CPU), with its own control socket bound from its config.
 """
@@ -22,11 +22,11 @@ from pydantic import ValidationError
 
 from vgsum.runtime.cli import ctl as ctl_cli
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.daemon.control import ControlServer
 from vgsum.runtime.daemon.curve import CurveServerKeys
 from vgsum.runtime.daemon.exposure import is_local_endpoint
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.summary.queries import MAX_QUERY_CHARS
@@ -84,24 +84,24 @@ def daemon_config(engine_folder: Path, port: int, **control: object) -> EdgeConf
 
 
 @pytest.fixture()
-def daemon(engines: Engines, engine_folder: Path, free_tcp_port) -> Iterator[SummaryService]:
-    service = SummaryService(daemon_config(engine_folder, free_tcp_port()), engines)
+def daemon(engines: Engines, engine_folder: Path, free_tcp_port) -> Iterator[SummaryApp]:
+    service = SummaryApp(daemon_config(engine_folder, free_tcp_port()), engines)
     service.start()
     yield service
     service.stop()
 
 
 @pytest.fixture()
-def endpoint(daemon: SummaryService) -> str:
+def endpoint(daemon: SummaryApp) -> str:
     assert daemon.control is not None and daemon.control.bound_endpoint
     return daemon.control.bound_endpoint
 
 
-def _versions(daemon: SummaryService) -> tuple:
+def _versions(daemon: SummaryApp) -> tuple:
     return tuple(daemon.pipeline.queries.versioned(sid) for sid in ("cam1", "cam2"))
 
 
-def test_good_requests_round_trip(daemon: SummaryService, endpoint: str) -> None:
+def test_good_requests_round_trip(daemon: SummaryApp, endpoint: str) -> None:
     assert endpoint.startswith("tcp://127.0.0.1:") and not endpoint.endswith(":0")
     assert _ask(endpoint, {"op": "list_streams"}) == {"ok": True, "result": {"streams": ["cam1", "cam2"]}}
     assert _ask(endpoint, {"op": "get_queries", "stream_id": "cam1"})["result"]["queries"] == ["person"]
@@ -152,7 +152,7 @@ BAD_REQUESTS: list[tuple[str, bytes | list[bytes], str]] = [
 ]
 
 
-def test_bad_requests_get_an_error_and_change_nothing(daemon: SummaryService, endpoint: str) -> None:
+def test_bad_requests_get_an_error_and_change_nothing(daemon: SummaryApp, endpoint: str) -> None:
     # one daemon for all of them: each must leave the queries as they were, and the socket serving
     for name, payload, fragment in BAD_REQUESTS:
         before = _versions(daemon)
@@ -167,7 +167,7 @@ def test_bad_requests_get_an_error_and_change_nothing(daemon: SummaryService, en
 
 
 def test_handler_failures_become_error_replies(
-    daemon: SummaryService, endpoint: str, monkeypatch: pytest.MonkeyPatch
+    daemon: SummaryApp, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = daemon.pipeline.queries
     real_set = store.set
@@ -189,7 +189,7 @@ def test_handler_failures_become_error_replies(
     assert daemon.control is not None and daemon.control.errors == 2 and daemon.control.requests == 3
 
 
-def test_concurrent_clients_all_get_their_reply(daemon: SummaryService, endpoint: str) -> None:
+def test_concurrent_clients_all_get_their_reply(daemon: SummaryApp, endpoint: str) -> None:
     replies: list[dict | None] = []
 
     def client(i: int) -> None:
@@ -205,7 +205,7 @@ def test_concurrent_clients_all_get_their_reply(daemon: SummaryService, endpoint
     assert daemon.pipeline.queries.versioned("cam1")[0] == 8
 
 
-def test_stop_is_quick_and_releases_the_port(daemon: SummaryService) -> None:
+def test_stop_is_quick_and_releases_the_port(daemon: SummaryApp) -> None:
     srv = ControlServer(daemon, "tcp://127.0.0.1:0")
     ep = srv.start()
     t0 = time.monotonic()
@@ -218,7 +218,7 @@ def test_stop_is_quick_and_releases_the_port(daemon: SummaryService) -> None:
     again.stop()
 
 
-def test_binding_policy(daemon: SummaryService) -> None:
+def test_binding_policy(daemon: SummaryApp) -> None:
     assert is_local_endpoint("tcp://127.0.0.1:5571")
     assert is_local_endpoint("tcp://127.0.0.2:5571")
     assert is_local_endpoint("tcp://localhost:5571")
@@ -270,7 +270,7 @@ def test_a_daemon_listening_off_loopback_admits_only_listed_clients(
     curve_keys: dict[str, Path], engines: Engines, engine_folder: Path, free_tcp_port
 ) -> None:
     curve = {"secret_key_file": str(curve_keys["server_secret"]), "client_keys_dir": str(curve_keys["allowed_dir"])}
-    service = SummaryService(daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://0.0.0.0:0", curve=curve),
+    service = SummaryApp(daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://0.0.0.0:0", curve=curve),
                              engines)
     service.start()
     try:
@@ -296,7 +296,7 @@ def test_a_daemon_listening_off_loopback_admits_only_listed_clients(
 
 
 def test_key_errors_never_show_key_material(
-    curve_keys: dict[str, Path], daemon: SummaryService, tmp_path: Path
+    curve_keys: dict[str, Path], daemon: SummaryApp, tmp_path: Path
 ) -> None:
     public_text = curve_keys["server_public"].read_text()
     public_key = zmq.auth.load_certificate(curve_keys["server_public"])[0].decode()
@@ -346,7 +346,7 @@ def test_ctl_cli_unreachable_daemon_is_one_line_after_the_timeout() -> None:
 
 
 def test_an_ipv6_loopback_endpoint_binds_and_answers(engines: Engines, engine_folder: Path, free_tcp_port) -> None:
-    service = SummaryService(daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://[::1]:0"), engines)
+    service = SummaryApp(daemon_config(engine_folder, free_tcp_port(), endpoint="tcp://[::1]:0"), engines)
     service.start()
     try:
         assert service.control is not None and service.control.bound_endpoint

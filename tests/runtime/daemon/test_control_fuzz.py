@@ -20,9 +20,9 @@ import zmq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.daemon.control import MAX_ERROR_CHARS, MAX_FRAME_BYTES, MAX_REQUEST_BYTES
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 
@@ -41,7 +41,7 @@ FUZZ = settings(
 
 
 @pytest.fixture(scope="module")
-def daemon(engine_folder: Path) -> Iterator[SummaryService]:
+def daemon(engine_folder: Path) -> Iterator[SummaryApp]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         free_port = probe.getsockname()[1]
@@ -58,7 +58,7 @@ def daemon(engine_folder: Path) -> Iterator[SummaryService]:
         metrics={"enabled": False},
         web={"port": 0},
     )
-    service = SummaryService(cfg, engines)
+    service = SummaryApp(cfg, engines)
     service.start()
     yield service
     service.stop()
@@ -90,7 +90,7 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def client(daemon: SummaryService) -> Iterator[Client]:
+def client(daemon: SummaryApp) -> Iterator[Client]:
     assert daemon.control is not None and daemon.control.bound_endpoint
     one = Client(daemon.control.bound_endpoint)
     yield one
@@ -214,7 +214,7 @@ def test_every_size_up_to_the_socket_limit_gets_a_reply(client: Client, size: in
 
 
 def test_past_the_socket_limit_the_peer_is_dropped_and_the_daemon_serves_on(
-    daemon: SummaryService, client: Client
+    daemon: SummaryApp, client: Client
 ) -> None:
     assert daemon.control is not None and daemon.control.bound_endpoint
     rogue = Client(daemon.control.bound_endpoint)
@@ -238,7 +238,7 @@ def test_multi_frame_and_empty_requests(client: Client) -> None:
 
 
 def test_the_daemon_is_whole_afterwards(
-    daemon: SummaryService, client: Client, control_log: list[logging.LogRecord]
+    daemon: SummaryApp, client: Client, control_log: list[logging.LogRecord]
 ) -> None:
     still_serving(client)
     reply = client.ask(json.dumps({"op": "set_queries", "stream_id": "cam2", "queries": ["a dog"]}).encode())

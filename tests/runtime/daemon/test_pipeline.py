@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.loader import Engines
 from vgsum.stream.ingest import SampledFrame
 from vgsum.stream.messages import StatusMessage
@@ -50,7 +50,7 @@ def test_an_engine_failure_fails_every_stream_and_ends_the_service(
         metrics={"port": 0},
         web={"port": 0},
     )
-    service = SummaryService(cfg, broken_engines)
+    service = SummaryApp(cfg, broken_engines)
     statuses: list[StatusMessage] = []
     caplog.set_level(logging.INFO)
     with Subscriber(service.publisher.endpoints[0]) as subscriber:

@@ -29,8 +29,8 @@ from urllib.parse import quote, unquote
 import pytest
 import zmq
 
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 
@@ -96,7 +96,7 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
         metrics={"port": 0},
         web={"port": 0},
     )
-    service = SummaryService(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
+    service = SummaryApp(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.linger = 0
     sub.setsockopt(zmq.SUBSCRIBE, b"")
@@ -128,7 +128,7 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
         vgsum_log.setLevel(old_level)
     texts["messages"] = "\n".join(messages)
     texts["log"] = "\n".join(records)
-    history = service.store_path()
+    history = service.handler.store_path()
     assert history is not None
     with sqlite3.connect(history) as db:  # every row the store kept (stream URLs, states and their errors)
         texts["history database"] = "\n".join(db.iterdump())

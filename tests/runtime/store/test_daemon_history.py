@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from vgsum.runtime.cli.ctl import request
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.summary_service import SummaryService
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.store.reader import StoreReader
@@ -41,7 +41,7 @@ def _config(engine_folder: Path, video: Path, stream_id: str, db: Path, pub: int
     })
 
 
-def _run(service: SummaryService, during=None) -> None:
+def _run(service: SummaryApp, during=None) -> None:
     service.start()
     try:
         if during is not None:
@@ -84,9 +84,9 @@ def test_a_subscriber_catches_up_on_what_it_missed_exactly_once(
         _wait_subscribed(pub, sub)
         # 1: the subscriber hears it; 2: published where nobody listens (the subscriber's blind spot);
         # 3: heard again, and the seq jump over run 2 is fetched from the store over the control socket
-        _run(SummaryService(_config(engine_folder, bikes_mp4, "cam", db, pub), engines))
-        _run(SummaryService(_config(engine_folder, bikes_mp4, "cam", db, other_pub), engines))
-        third = SummaryService(_config(engine_folder, bikes_mp4, "cam", db, pub, control, realtime=True), engines)
+        _run(SummaryApp(_config(engine_folder, bikes_mp4, "cam", db, pub), engines))
+        _run(SummaryApp(_config(engine_folder, bikes_mp4, "cam", db, other_pub), engines))
+        third = SummaryApp(_config(engine_folder, bikes_mp4, "cam", db, pub, control, realtime=True), engines)
 
         def ask_history() -> None:
             time.sleep(1.0)
@@ -128,7 +128,7 @@ def test_collect_gathers_two_daemons_into_one_store(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     services = {
-        name: SummaryService(
+        name: SummaryApp(
             _config(engine_folder, bikes_mp4, name, tmp_path / f"{name}.db", pub, ctl, realtime=True),
             Engines.load(EngineConfig(dir=engine_folder, threads=1)),
         )
@@ -187,7 +187,7 @@ def test_history_requests_check_their_input_and_say_when_there_is_no_history(
         "web": {"port": 0},
         "store": {"enabled": store, "path": str(tmp_path / "h.db")},
     })
-    service = SummaryService(cfg, Engines.load(cfg.engines))
+    service = SummaryApp(cfg, Engines.load(cfg.engines))
     service.start()
     try:
         endpoint = service.control.bound_endpoint

@@ -7,9 +7,12 @@ from collections import Counter
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from summary_feed import EpochFeed
 
+from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.events import EventRuleConfig, EventTracker, FrameActivity, HighlightPhase
-from vgsum.runtime.summary.summarizer import FrameInput, HighlightEvent, StreamSummarizer, SummaryConfig
+from vgsum.runtime.summary.selection import build_summarizer
+from vgsum.runtime.summary.summarizer import FrameInput, HighlightEvent
 
 FPS = 2.0
 
@@ -109,14 +112,14 @@ def test_bad_rule_config_is_refused() -> None:
 
 def _summarize(activity: np.ndarray, epochs: np.ndarray | None = None) -> list[HighlightEvent]:
     out: list[HighlightEvent] = []
-    summarizer = StreamSummarizer(
+    summarizer = EpochFeed(build_summarizer(
         SummaryConfig(window=16, stride=4),
         node_dim=4,
         window_fn=lambda nodes: np.zeros(len(nodes)),
         sample_fps=FPS,
         on_score=lambda e: None,
         on_highlight=out.append,
-    )
+    ))
     for i, a in enumerate(activity):
         summarizer.add(
             FrameInput(

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from summary_feed import EpochFeed
 
+from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.foreground import ForegroundModel, grey_small, steady_difference
-from vgsum.runtime.summary.summarizer import FrameInput, ScoreEvent, StreamSummarizer, SummaryConfig
+from vgsum.runtime.summary.selection import build_summarizer
+from vgsum.runtime.summary.summarizer import FrameInput, ScoreEvent
 
 FPS = 2.0
 
@@ -73,14 +76,14 @@ def test_update_grey_leaves_the_callers_frame_alone() -> None:
 
 def _scores(frames: list[dict], **cfg) -> list[float]:
     out: list[ScoreEvent] = []
-    summarizer = StreamSummarizer(
+    summarizer = EpochFeed(build_summarizer(
         SummaryConfig(**{"activity_weight": 1.0, **cfg}),
         1,
         lambda nodes: np.zeros(len(nodes)),
         FPS,
         on_score=out.append,
         on_highlight=lambda e: None,
-    )
+    ))
     for i, f in enumerate(frames):
         summarizer.add(
             FrameInput(

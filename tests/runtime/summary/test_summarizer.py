@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from summary_feed import EpochFeed
 
-from vgsum.runtime.summary.summarizer import FrameInput, HighlightEvent, ScoreEvent, StreamSummarizer, SummaryConfig
+from vgsum.runtime.summary.config import SummaryConfig
+from vgsum.runtime.summary.selection import build_summarizer
+from vgsum.runtime.summary.summarizer import FrameInput, HighlightEvent, ScoreEvent
 
 FPS = 2.0
 
@@ -19,14 +22,14 @@ def _run(frames: list[FrameInput], cfg: SummaryConfig | None = None, window_fn=N
         windows.append(nodes.copy())
         return 1.0 / (1.0 + np.exp(-nodes[:, 0]))
 
-    summarizer = StreamSummarizer(
+    summarizer = EpochFeed(build_summarizer(
         cfg or SummaryConfig(selection="knapsack", window=16, stride=4),
         node_dim=frames[0].node.shape[0],
         window_fn=window_fn or default_window,
         sample_fps=FPS,
         on_score=scores.append,
         on_highlight=highlights.append,
-    )
+    ))
     for frame in frames:
         summarizer.add(frame)
     summarizer.finish()
@@ -118,25 +121,25 @@ def test_a_matching_query_raises_scores_and_names_itself() -> None:
 def test_every_frame_is_scored_when_it_arrives() -> None:
     frames = _frames(np.linspace(-2, 2, 30), np.arange(30) // 6)
     seen: list[ScoreEvent] = []
-    summarizer = StreamSummarizer(
+    summarizer = EpochFeed(build_summarizer(
         SummaryConfig(selection="knapsack", window=16, stride=8),
         node_dim=4,
         window_fn=lambda nodes: 1.0 / (1.0 + np.exp(-nodes[:, 0])),
         sample_fps=FPS,
         on_score=seen.append,
         on_highlight=lambda event: None,
-    )
+    ))
     for frame in frames:
         summarizer.add(frame)
         assert any(event.t == frame.media_time for event in seen), f"frame at {frame.media_time} s waits"
-    late = StreamSummarizer(
+    late = EpochFeed(build_summarizer(
         SummaryConfig(selection="knapsack", window=16, stride=8, early_scores=False),
         node_dim=4,
         window_fn=lambda nodes: np.full(len(nodes), 0.5),
         sample_fps=FPS,
         on_score=seen.append,
         on_highlight=lambda event: None,
-    )
+    ))
     seen.clear()
     late.add(frames[0])
     assert seen == []  # without early scores the first frame waits for the window S frames later
@@ -150,7 +153,7 @@ def test_a_highlight_arrives_its_delays_after_the_shot(cut: str, shot_delay: flo
     importance[80:96] = 3.0
     arrived: list[tuple[float, HighlightEvent]] = []
     clock = [0.0]
-    summarizer = StreamSummarizer(
+    summarizer = EpochFeed(build_summarizer(
         SummaryConfig(
             selection="knapsack", window=16, stride=4, decision_delay_s=10.0, shot_cut=cut, shot_delay_s=shot_delay
         ),
@@ -159,7 +162,7 @@ def test_a_highlight_arrives_its_delays_after_the_shot(cut: str, shot_delay: flo
         sample_fps=FPS,
         on_score=lambda event: None,
         on_highlight=lambda event: arrived.append((clock[0], event)),
-    )
+    ))
     for frame in _frames(importance, scenes):
         clock[0] = frame.media_time
         summarizer.add(frame)

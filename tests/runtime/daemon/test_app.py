@@ -191,8 +191,8 @@ def _get(url: str) -> tuple[int, str]:
 def test_metrics_and_healthz_follow_a_dead_camera_next_to_a_live_one(engine_folder, bikes_mp4, free_tcp_port):
     # A camera on a port nobody serves, beside the sample paced like a camera: the daemon stays
     # healthy and says which stream is down; the dead one's retries show in /metrics and status.
+    from vgsum.runtime.daemon.app import SummaryApp
     from vgsum.runtime.daemon.config import EdgeConfig
-    from vgsum.runtime.daemon.summary_service import SummaryService
     from vgsum.runtime.engines.loader import Engines
 
     dead_port = free_tcp_port()
@@ -208,7 +208,7 @@ def test_metrics_and_healthz_follow_a_dead_camera_next_to_a_live_one(engine_fold
         metrics={"port": 0},
         web={"port": 0},
     )
-    service = SummaryService(cfg, Engines.load(cfg.engines))
+    service = SummaryApp(cfg, Engines.load(cfg.engines))
     service.start()
     try:
         assert service.metrics_server is not None
@@ -232,7 +232,7 @@ def test_metrics_and_healthz_follow_a_dead_camera_next_to_a_live_one(engine_fold
         assert counts["vgsum_reconnects_totaldead"] >= 1 and counts["vgsum_reconnects_totallive"] == 0
         assert counts["vgsum_stalls_totaldead"] == counts["vgsum_stalls_totallive"] == 0
         assert 'vgsum_stream_state{stream="dead",vgsum_stream_state="reconnecting"} 1.0' in metrics
-        status = service.stream_status("dead")
+        status = service.handler.stream_status("dead")
         assert status["state"] == "reconnecting" and status["reconnects"] >= counts["vgsum_reconnects_totaldead"]
         assert status["last_error"] == "cannot open: Connection refused (ConnectionRefusedError)"
         assert "secret" not in metrics + body
@@ -241,8 +241,8 @@ def test_metrics_and_healthz_follow_a_dead_camera_next_to_a_live_one(engine_fold
 
 
 def _run_summary(path: Path, engine_folder: Path, queries: list[str]):
+    from vgsum.runtime.daemon.app import SummaryApp
     from vgsum.runtime.daemon.config import EdgeConfig
-    from vgsum.runtime.daemon.summary_service import SummaryService
     from vgsum.runtime.engines.loader import Engines
 
     cfg = EdgeConfig(
@@ -253,7 +253,7 @@ def _run_summary(path: Path, engine_folder: Path, queries: list[str]):
         metrics={"enabled": False},
         web={"port": 0},
     )
-    service = SummaryService(cfg, Engines.load(cfg.engines), collect=True)
+    service = SummaryApp(cfg, Engines.load(cfg.engines), collect=True)
     service.start()
     try:
         assert service.wait(timeout_s=600), "the file did not finish"

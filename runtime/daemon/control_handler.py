@@ -1,0 +1,58 @@
+"""What the control socket's operations do with one summarizing daemon's parts (`ControlHandler`).
+
+Called from the control thread: queries go through the thread-safe `StreamQueries`
+that the live streams read, status comes from the ingest workers, the pipeline's
+counters and the store writer, and history from the store's file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from vgsum.runtime.daemon.ingest_service import IngestService
+from vgsum.runtime.daemon.pipeline import Pipeline
+
+
+class DaemonControl:
+    """The control socket's view of a daemon: streams, their queries, status and history."""
+
+    def __init__(self, pipeline: Pipeline, ingest: IngestService, store: Any | None) -> None:
+        self.pipeline = pipeline
+        self.ingest = ingest
+        self.store = store
+
+    def stream_ids(self) -> list[str]:
+        """Configured stream ids."""
+        return self.pipeline.queries.stream_ids()
+
+    def get_queries(self, stream_id: str) -> list[str]:
+        """The stream's queries."""
+        return self.pipeline.queries.get(stream_id)
+
+    def set_queries(self, stream_id: str, queries: list[str]) -> None:
+        """Replace the stream's queries; they apply from the next frame the pipeline takes."""
+        self.pipeline.queries.set(stream_id, queries)
+
+    def stream_status(self, stream_id: str) -> Mapping[str, Any]:
+        """State and counters of one stream."""
+        stats = self.ingest.workers[stream_id].stats()
+        return {
+            "state": stats.state.value,
+            "frames_sampled": stats.frames_sampled,
+            "frames_dropped": stats.frames_dropped,
+            "reconnects": stats.reconnects,
+            "stalls": stats.stalls,
+            "epoch": stats.epoch,
+            "frames_scored": self.pipeline.frames_done(stream_id),
+            "gaps": self.pipeline.gaps(stream_id),
+            "queries": self.pipeline.queries.get(stream_id),
+            "last_error": stats.last_error,
+            "store_dropped": None if self.store is None else self.store.dropped[stream_id],
+            "store_error": None if self.store is None else self.store.failure,
+        }
+
+    def store_path(self) -> Path | None:
+        """The history database, or None when the store is off (control ops that read history say so)."""
+        return None if self.store is None else self.store.path

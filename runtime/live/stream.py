@@ -1,0 +1,130 @@
+"""`LiveStream`: one stream's state from frame to frame, between the engines and its summarizer.
+
+The pipeline runs perception and `refiner.frame` for a batch of frames from many
+streams; everything after that belongs to the frame's own stream and lives here:
+
+- the query match (the refiner's query rows and the per-frame label match);
+- the scene's foreground model (activity, moving presence, cuts);
+- the shot signature the knapsack strategy's shot cut compares;
+- the thumbnail a highlight carries;
+- the epoch reset: a reconnect or a loop (a new ingest epoch) may bring another view,
+  so the foreground model starts over and the summarizer is told of the break;
+- the stream's summarizer (events or knapsack), whose `refiner.window` calls are timed here.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from vgsum.runtime.engines.loader import Engines
+from vgsum.runtime.engines.perception import FramePerception
+from vgsum.runtime.engines.refiner import FrameBatchInput
+from vgsum.runtime.live.query_match import LabelQueryMatch
+from vgsum.runtime.live.sinks import StreamSinks
+from vgsum.runtime.report.thumbnail import thumbnail
+from vgsum.runtime.summary.config import SummaryConfig
+from vgsum.runtime.summary.foreground import ForegroundModel
+from vgsum.runtime.summary.queries import StreamQueries
+from vgsum.runtime.summary.selection import build_summarizer
+from vgsum.runtime.summary.shots import shot_signature
+from vgsum.runtime.summary.summarizer import FrameInput
+from vgsum.stream.ingest import SampledFrame
+
+THUMBNAIL_WIDTH = 192
+
+
+class LiveStream:
+    """One stream's live path; not thread-safe (the pipeline thread owns it; queries change through `registry`)."""
+
+    def __init__(
+        self,
+        stream_id: str,
+        sample_fps: float,
+        summary: SummaryConfig,
+        engines: Engines,
+        registry: StreamQueries,
+        sinks: StreamSinks,
+        thumbnails: bool = True,
+    ) -> None:
+        self.stream_id = stream_id
+        self.engines = engines
+        self.sinks = sinks
+        self.thumbnails = thumbnails
+        self.queries = LabelQueryMatch(stream_id, registry, engines.text, summary.query_match)
+        self.activity = ForegroundModel(sample_fps)
+        self.summarizer = build_summarizer(
+            summary,
+            engines.refiner.node_dim,
+            self._score_window,
+            sample_fps,
+            on_score=lambda event: sinks.on_score(stream_id, event),
+            on_highlight=lambda event: sinks.on_highlight(stream_id, event),
+        )
+        self.epoch: int | None = None
+        self.frames = 0  # frames that went through the engines
+        self.finished = False  # the end of the stream was processed
+
+    @property
+    def gaps(self) -> int:
+        """Breaks (reconnects, stalls) the summary has recorded: no window spans one."""
+        return self.summarizer.ring.gap_count
+
+    def refiner_input(self, perceived: FramePerception) -> FrameBatchInput:
+        """What `refiner.frame` takes for this stream's frame: its objects, the labels seen (word level) and
+        the stream's queries (sentence level)."""
+        self.queries.sync()
+        text = self.engines.text
+        words = sorted(set(perceived.labels))
+        word_vectors = [text.label_embedding(w) for w in words]
+        queries = np.concatenate(
+            [np.asarray(word_vectors, np.float32).reshape(-1, text.dim), self.queries.vectors.astype(np.float32)]
+        )
+        return FrameBatchInput(
+            frame_feature=perceived.frame_feature,
+            object_features=perceived.object_features,
+            boxes=perceived.boxes,
+            classes=perceived.classes,
+            queries=queries,
+        )
+
+    def take(self, frame: SampledFrame, perceived: FramePerception, node: np.ndarray) -> None:
+        """One perceived frame of this stream, in stream order: scene activity, then the summarizer."""
+        self.frames += 1
+        broke = self.epoch is not None and frame.epoch != self.epoch
+        if frame.epoch != self.epoch:  # a reconnect may bring another view
+            self.activity.reset()
+            previous, self.epoch = self.epoch, frame.epoch
+        activity = self.activity.update(frame.rgb)
+        self.sinks.on_frame(self.stream_id, frame.media_time, perceived.labels)
+        if broke:
+            self.summarizer.gap(f"epoch {previous} -> {frame.epoch}")
+        self.summarizer.add(
+            FrameInput(
+                media_time=frame.media_time,
+                epoch=frame.epoch,
+                node=node,
+                frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
+                appearance=perceived.frame_feature,
+                labels=perceived.labels,
+                activity=activity,
+                motion=self.activity.moving,
+                cut=self.activity.cut,
+                steady_motion=self.activity.steady,
+                query_match=self.queries.match(perceived),
+                thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
+            )
+        )
+
+    def finish(self) -> None:
+        """The stream ended: its last scores final, its open highlight ended (once)."""
+        if not self.finished:
+            self.summarizer.finish()
+            self.finished = True
+
+    def _score_window(self, nodes: np.ndarray) -> np.ndarray:
+        started = time.perf_counter()
+        scores = self.engines.refiner.scores(nodes)
+        self.sinks.on_latency(self.stream_id, "refiner_window", time.perf_counter() - started)
+        return scores
