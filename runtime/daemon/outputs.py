@@ -173,8 +173,8 @@ class Outputs:
         self.outputs.append(output)
         return output
 
-    def observe_messages(self, observer: Callable[[MessageBase], None]) -> None:
-        """Every message the publisher sends (status included), with its seq, also goes to `observer`."""
+    def observe_messages(self, observer: Callable[[MessageBase, str], None]) -> None:
+        """Every message the publisher sends (status included), with its seq and JSON, also goes to `observer`."""
         self.publisher.observers.append(observer)
 
     def sinks(self, on_failure: Callable[[str], None]) -> StreamSinks:

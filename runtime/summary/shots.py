@@ -3,7 +3,7 @@
 Plain numpy (no torch): the live runtime calls these per frame. Offline, the field cuts
 shots with KTS over the whole video and picks them with a knapsack at 15% of its length;
 live we can only look back, so:
-- shots come from KTS run on the stream (runtime/shot_kts.py, the default), or, here,
+- shots come from KTS run on the stream (runtime/summary/shot_kts.py, the default), or, here,
   from a cut the moment the frame feature moves more than `threshold` (cosine distance)
   from the running mean of the current shot, once the shot is at least `min_len` long,
   or when it reaches `max_len` (`shot_cut: threshold`);
@@ -47,7 +47,7 @@ class OnlineShotDetector:
         self._count = 0  # frames pushed
 
     def push(self, feature: np.ndarray) -> list[int]:
-        """The cutter interface the summarizer uses (see runtime/shot_kts.py): starts of new shots, by frame count."""
+        """The cutter interface the summarizer uses (see runtime/summary/shot_kts.py): new shots' starts, by frame."""
         index = self._count
         self._count += 1
         return [index] if self.update(feature) else []

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from damaged_videos import cut_in_half, variable_rate_ts
+from polling import wait_until
 
 from vgsum.stream.config import StreamConfig
 from vgsum.stream.frame_queue import QueueClosed
@@ -175,7 +176,7 @@ def test_unreachable_live_source_retries_forever_and_says_so(caplog):
     changes: list[tuple[StreamState, str | None]] = []
     worker = StreamWorker(cfg, on_state=lambda _w, state, reason: changes.append((state, reason)))
     worker.start()
-    time.sleep(1.5)
+    wait_until(lambda: sum("retry" in r.getMessage() for r in caplog.records) >= 5, 20, "five retries")
     stats = worker.stats()
     retries = [r for r in caplog.records if "retry" in r.getMessage()]
     worker.stop()

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import yaml
 import zmq
+from polling import wait_until
 
 from vgsum.stream.messages import HighlightMessage, ScoreMessage, StatusMessage
 from vgsum.stream.subscribe import Subscriber
@@ -165,9 +166,12 @@ def test_daemon_on_rtsp_publishes_highlights_survives_a_restart_and_serves_contr
             assert gaps["result"]["streams"]["cam"]["gaps"] >= 1
             reconnects = gaps["result"]["streams"]["cam"]["reconnects"]
             assert reconnects >= 1
-            time.sleep(1.2)  # the metrics follow the workers' counters once a second
-            metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
-            assert f'vgsum_reconnects_total{{stream="cam"}} {float(reconnects)}' in metrics
+            def metrics_text() -> str:
+                return urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+
+            # the metrics follow the workers' counters once a second
+            counted = f'vgsum_reconnects_total{{stream="cam"}} {float(reconnects)}'
+            wait_until(lambda: counted in metrics_text(), 10, "the reconnects in /metrics")
         _final_scores_never_change(scores)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 
 from vgsum.runtime.cli.ctl import request
 from vgsum.runtime.daemon.app import SummaryApp
@@ -82,6 +83,9 @@ def test_a_subscriber_catches_up_on_what_it_missed_exactly_once(
     )
     try:
         _wait_subscribed(pub, sub)
+        heard: list[str] = []  # the subscriber's output from here on, read as it comes
+        reader_thread = threading.Thread(target=lambda: heard.extend(iter(sub.stdout.readline, "")), daemon=True)
+        reader_thread.start()
         # 1: the subscriber hears it; 2: published where nobody listens (the subscriber's blind spot);
         # 3: heard again, and the seq jump over run 2 is fetched from the store over the control socket
         _run(SummaryApp(_config(engine_folder, bikes_mp4, "cam", db, pub), engines))
@@ -89,17 +93,23 @@ def test_a_subscriber_catches_up_on_what_it_missed_exactly_once(
         third = SummaryApp(_config(engine_folder, bikes_mp4, "cam", db, pub, control, realtime=True), engines)
 
         def ask_history() -> None:
-            time.sleep(1.0)
-            listed = request(f"tcp://127.0.0.1:{control}", b'{"op": "highlights", "stream_id": "cam"}')
-            assert listed["ok"] and len(listed["result"]["highlights"]) >= 2, listed
+            def listed_two() -> dict | None:
+                listed = request(f"tcp://127.0.0.1:{control}", b'{"op": "highlights", "stream_id": "cam"}')
+                return listed if listed["ok"] and len(listed["result"]["highlights"]) >= 2 else None
+
+            wait_until(listed_two, 30, "the first two runs' highlights over the control socket")
             status = request(f"tcp://127.0.0.1:{control}", b'{"op": "status"}')
             assert status["result"]["streams"]["cam"]["store_dropped"] == 0
 
         _run(third, during=ask_history)
-        time.sleep(1.0)
+        with StoreReader(db) as reader:
+            kept = len(reader.messages("cam", "event", 0))
+        wait_until(lambda: sum('"kind":"event"' in line for line in heard) >= kept, 20, "every event at the subscriber")
     finally:
         sub.send_signal(signal.SIGINT)
-        out, err = sub.communicate(timeout=20)
+        rest, err = sub.communicate(timeout=20)
+        reader_thread.join(5)
+    out = "".join(heard) + rest
     events = [json.loads(line) for line in out.splitlines() if '"kind":"event"' in line]
     with StoreReader(db) as reader:
         stored = [json.loads(p) for p in reader.messages("cam", "event", 0)]
@@ -141,7 +151,20 @@ def test_collect_gathers_two_daemons_into_one_store(
             thread.start()
         for thread in threads:
             thread.join(120)
-        time.sleep(1.5)
+
+        def gathered() -> bool:
+            if not collected.is_file():
+                return False
+            with StoreReader(collected) as reader:
+                if {s.stream_id: s.state for s in reader.streams()} != {"north": "ended", "south": "ended"}:
+                    return False
+                for name in services:
+                    with StoreReader(tmp_path / f"{name}.db") as own:
+                        if len(reader.highlights(stream_id=name)) < len(own.highlights(stream_id=name)):
+                            return False
+            return True
+
+        wait_until(gathered, 20, "both daemons' history in the collected store")
     finally:
         collector.send_signal(signal.SIGTERM)
         out, err = collector.communicate(timeout=20)
