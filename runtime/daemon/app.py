@@ -141,7 +141,9 @@ class SummaryApp:
             thumbnails=collect or self.store is not None,
         )
         for stream in cfg.streams:
-            self.pipeline.add_stream(stream.stream_id, stream.sample_fps, stream.queries)
+            self.pipeline.add_stream(
+                stream.stream_id, stream.sample_fps, stream.queries, summary=cfg.summary_for(stream.stream_id)
+            )
         self.ingest = IngestService(
             cfg,
             self.publisher,

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from vgsum.runtime.engines.config import EngineConfig
+from vgsum.runtime.live.config import CameraConfig
 from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.web.config import WebConfig
-from vgsum.stream.config import StreamConfig
 
 if TYPE_CHECKING:
     from vgsum.runtime.daemon.curve import CurveServerKeys
@@ -101,7 +101,7 @@ class EdgeConfig(BaseModel):
     mode: Literal["summarize", "ingest"] = Field(
         "summarize", description="summarize: the full product; ingest: only sources -> status/frame messages"
     )
-    streams: list[StreamConfig] = Field(min_length=1)
+    streams: list[CameraConfig] = Field(min_length=1)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     engines: EngineConfig = Field(default_factory=EngineConfig)
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
@@ -110,10 +110,25 @@ class EdgeConfig(BaseModel):
     store: StoreConfig = Field(default_factory=StoreConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    _summaries: dict[str, SummaryConfig] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _stream_summaries(self) -> EdgeConfig:
+        """Each stream's summary settings: the `summary:` section with the stream's own changes applied."""
+        for index, stream in enumerate(self.streams):
+            try:
+                self._summaries[stream.stream_id] = self.summary.with_changes(stream.summary)
+            except ValueError as err:
+                raise ValueError(f"streams.{index}.summary.{err}") from None
+        return self
+
+    def summary_for(self, stream_id: str) -> SummaryConfig:
+        """The summary settings stream `stream_id` runs with."""
+        return self._summaries.get(stream_id, self.summary)
 
     @field_validator("streams")
     @classmethod
-    def _unique_ids(cls, streams: list[StreamConfig]) -> list[StreamConfig]:
+    def _unique_ids(cls, streams: list[CameraConfig]) -> list[CameraConfig]:
         seen: set[str] = set()
         for stream in streams:
             if stream.stream_id in seen:
@@ -123,7 +138,7 @@ class EdgeConfig(BaseModel):
 
     @field_validator("streams")
     @classmethod
-    def _clean_queries(cls, streams: list[StreamConfig]) -> list[StreamConfig]:
+    def _clean_queries(cls, streams: list[CameraConfig]) -> list[CameraConfig]:
         """The rules of the control socket's `set_queries` hold for configured queries too."""
         for stream in streams:
             try:
@@ -135,12 +150,13 @@ class EdgeConfig(BaseModel):
     @model_validator(mode="after")
     def _clips_outlast_the_decision(self) -> EdgeConfig:
         """A highlight's clip is cut when its last message goes out; its first packets must still be buffered."""
-        needed = self.summary.highlight_latency_s()
-        why = (
-            "summary.events.max_s + end_s + min_s" if self.summary.selection == "events"
-            else "summary.shot_delay_s + decision_delay_s + max_shot_s"
-        )
         for stream in self.streams:
+            summary = self.summary_for(stream.stream_id)
+            needed = summary.highlight_latency_s()
+            why = (
+                "summary.events.max_s + end_s + min_s" if summary.selection == "events"
+                else "summary.shot_delay_s + decision_delay_s + max_shot_s"
+            )
             if stream.clips_dir is not None and stream.clip_buffer_s <= needed:
                 raise ValueError(
                     f"stream {stream.stream_id!r}: clip_buffer_s {stream.clip_buffer_s:g} must exceed "

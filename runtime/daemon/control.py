@@ -89,6 +89,21 @@ class SetQueries(_Request):
         return clean_queries(queries)
 
 
+class SetSummary(_Request):
+    """Change a stream's summary settings while it runs (the keys of `summary:` that a running stream takes)."""
+
+    op: Literal["set_summary"]
+    stream_id: StreamId
+    summary: dict[str, Any] = Field(max_length=32)
+
+
+class GetSummary(_Request):
+    """The summary settings a stream runs with."""
+
+    op: Literal["get_summary"]
+    stream_id: StreamId
+
+
 class GetQueries(_Request):
     """A stream's current queries."""
 
@@ -142,6 +157,8 @@ class ReplayRequest(_Request):
 REQUESTS: dict[str, type[_Request]] = {
     "set_queries": SetQueries,
     "get_queries": GetQueries,
+    "set_summary": SetSummary,
+    "get_summary": GetSummary,
     "status": StatusRequest,
     "list_streams": ListStreams,
     "highlights": HighlightsRequest,
@@ -213,6 +230,14 @@ class ControlHandler(Protocol):
         """Replace the stream's queries (already validated and cleaned); all or nothing."""
         ...
 
+    def get_summary(self, stream_id: str) -> dict[str, Any]:
+        """The stream's summary settings (the whole `summary:` section as it runs)."""
+        ...
+
+    def set_summary(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the stream's summary settings; returns them whole. UserError (one line) for a bad change."""
+        ...
+
     def stream_status(self, stream_id: str) -> Mapping[str, Any]:
         """A JSON-able status of the stream (state, fps, drops, ...)."""
         ...
@@ -245,6 +270,12 @@ def dispatch(handler: ControlHandler, request: _Request) -> Any:
         _require_stream(handler, request.stream_id)
         handler.set_queries(request.stream_id, list(request.queries))
         return {"stream_id": request.stream_id, "queries": handler.get_queries(request.stream_id)}
+    if isinstance(request, GetSummary):
+        _require_stream(handler, request.stream_id)
+        return {"stream_id": request.stream_id, "summary": handler.get_summary(request.stream_id)}
+    if isinstance(request, SetSummary):
+        _require_stream(handler, request.stream_id)
+        return {"stream_id": request.stream_id, "summary": handler.set_summary(request.stream_id, request.summary)}
     if isinstance(request, HighlightsRequest | ReplayRequest):
         return _history(handler, request)
     raise AssertionError(f"unhandled request {type(request).__name__}")

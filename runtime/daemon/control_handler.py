@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.daemon.ingest_service import IngestService
 from vgsum.runtime.daemon.pipeline import Pipeline
 
@@ -34,6 +35,17 @@ class DaemonControl:
     def set_queries(self, stream_id: str, queries: list[str]) -> None:
         """Replace the stream's queries; they apply from the next frame the pipeline takes."""
         self.pipeline.queries.set(stream_id, queries)
+
+    def get_summary(self, stream_id: str) -> dict[str, Any]:
+        """The summary settings the stream runs with."""
+        return self.pipeline.summary_of(stream_id).model_dump()
+
+    def set_summary(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the stream's summary settings from its next frame on; UserError of one line for a bad change."""
+        try:
+            return self.pipeline.set_summary(stream_id, changes).model_dump()
+        except ValueError as err:
+            raise UserError(str(err)) from None
 
     def stream_status(self, stream_id: str) -> Mapping[str, Any]:
         """State and counters of one stream."""

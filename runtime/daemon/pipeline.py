@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.live.stream import LiveStream
@@ -68,12 +69,29 @@ class Pipeline:
         self._failure: str | None = None
 
     # -- streams --------------------------------------------------------------------
-    def add_stream(self, stream_id: str, sample_fps: float, queries: Sequence[str] = ()) -> None:
-        """Register a stream before its first frame."""
+    def add_stream(
+        self, stream_id: str, sample_fps: float, queries: Sequence[str] = (), summary: SummaryConfig | None = None
+    ) -> None:
+        """Register a stream before its first frame (with its own summary settings, else the pipeline's)."""
         self.queries.add(stream_id, queries)
         self._streams[stream_id] = LiveStream(
-            stream_id, sample_fps, self.summary, self.engines, self.queries, self.sinks, self.thumbnails
+            stream_id, sample_fps, summary or self.summary, self.engines, self.queries, self.sinks, self.thumbnails
         )
+
+    def summary_of(self, stream_id: str) -> SummaryConfig:
+        """The summary settings a stream runs with now (or from its next frame, when just changed)."""
+        return self._live(stream_id).summary
+
+    def set_summary(self, stream_id: str, changes: dict) -> SummaryConfig:
+        """Change a running stream's summary settings from its next frame on; ValueError of one line when a key
+        is unknown, a value is out of range, or the key only takes effect when the stream starts."""
+        return self._live(stream_id).change_summary(changes)
+
+    def _live(self, stream_id: str) -> LiveStream:
+        try:
+            return self._streams[stream_id]
+        except KeyError:
+            raise UserError(f"no stream {stream_id!r}") from None
 
     @property
     def failure(self) -> str | None:

@@ -14,7 +14,9 @@ streams; everything after that belongs to the frame's own stream and lives here:
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from vgsum.runtime.engines.refiner import FrameBatchInput
 from vgsum.runtime.live.query_match import LabelQueryMatch
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.report.thumbnail import thumbnail
-from vgsum.runtime.summary.config import SummaryConfig
+from vgsum.runtime.summary.config import LIVE_KEYS, SummaryConfig
 from vgsum.runtime.summary.foreground import ForegroundModel
 from vgsum.runtime.summary.queries import StreamQueries
 from vgsum.runtime.summary.selection import build_summarizer
@@ -65,6 +67,29 @@ class LiveStream:
         self.epoch: int | None = None
         self.frames = 0  # frames that went through the engines
         self.finished = False  # the end of the stream was processed
+        self._summary = summary
+        self._summary_lock = threading.Lock()
+        self._changed_summary: SummaryConfig | None = None  # set from the control thread, taken at the next frame
+
+    @property
+    def summary(self) -> SummaryConfig:
+        """The summary settings in force from the next frame on."""
+        with self._summary_lock:
+            return self._changed_summary or self._summary
+
+    def change_summary(self, changes: dict[str, Any]) -> SummaryConfig:
+        """Apply `changes` (a partial `summary:` section) from the next frame on; any thread. ValueError of one
+        line for a bad key or value, or a key that shapes the stream's ring or strategy (`LIVE_KEYS`)."""
+        with self._summary_lock:
+            new = (self._changed_summary or self._summary).with_changes(changes)  # unknown keys, bad values
+            fixed = sorted(set(changes) - LIVE_KEYS)
+            if fixed:
+                raise ValueError(
+                    f"summary.{fixed[0]} is set when the stream starts; change it in the config file "
+                    f"(live: {', '.join(sorted(LIVE_KEYS))})"
+                )
+            self._changed_summary = new
+        return new
 
     @property
     def gaps(self) -> int:
@@ -92,6 +117,7 @@ class LiveStream:
     def take(self, frame: SampledFrame, perceived: FramePerception, node: np.ndarray) -> None:
         """One perceived frame of this stream, in stream order: scene activity, then the summarizer."""
         self.frames += 1
+        self._take_summary_changes()
         broke = self.epoch is not None and frame.epoch != self.epoch
         if frame.epoch != self.epoch:  # a reconnect may bring another view
             self.activity.reset()
@@ -122,6 +148,14 @@ class LiveStream:
         if not self.finished:
             self.summarizer.finish()
             self.finished = True
+
+    def _take_summary_changes(self) -> None:
+        with self._summary_lock:
+            new, self._changed_summary = self._changed_summary, None
+        if new is not None:
+            self._summary = new
+            self.summarizer.reconfigure(new)
+            self.queries.bar = new.query_match
 
     def _score_window(self, nodes: np.ndarray) -> np.ndarray:
         started = time.perf_counter()

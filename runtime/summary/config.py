@@ -1,4 +1,4 @@
-"""`SummaryConfig`: how one stream is summarized (the `summary:` section, and `streams[].summary` later).
+"""`SummaryConfig`: how one stream is summarized (the `summary:` section, and each stream's `summary:` changes).
 
 Times are in seconds of stream time and converted to frames with the stream's
 sampling rate where a strategy needs frames. Both highlight strategies read it:
@@ -8,9 +8,10 @@ sampling rate where a strategy needs frames. Both highlight strategies read it:
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vgsum.runtime.summary.events import EventRuleConfig
 from vgsum.runtime.summary.shots import ShotValue
@@ -108,3 +109,29 @@ class SummaryConfig(BaseModel):
     def highlight_latency_s(self) -> float:
         """How far back from its last message a highlight's first frame can lie (the clip buffer must cover it)."""
         return self.events.latency_s() if self.selection == "events" else self.shot_latency_s()
+
+    def with_changes(self, changes: Mapping[str, Any]) -> SummaryConfig:
+        """This config with `changes` (a partial `summary:` section; `events` merges key by key) applied.
+
+        ValueError of one line naming the first bad key (`motion_gain: Input should be less than or equal to 1`).
+        """
+        data = self.model_dump()
+        for key, value in changes.items():
+            if key == "events" and isinstance(value, Mapping):
+                data["events"] = {**data["events"], **value}
+            else:
+                data[key] = value
+        try:
+            return SummaryConfig.model_validate(data)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "summary"
+            raise ValueError(f"{where}: {str(first['msg']).removeprefix('Value error, ')}") from None
+
+
+# What a running stream takes without starting over: the event rule and the score's mix. The rest shapes
+# the ring, the shot cut or the strategy itself, built when the stream starts (change them in the config).
+LIVE_KEYS = frozenset(
+    {"events", "activity_weight", "motion_gain", "edited_cuts", "edited_window_s", "query_boost", "query_match",
+     "top_objects"}
+)

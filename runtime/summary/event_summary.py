@@ -18,6 +18,7 @@ from collections import Counter, deque
 
 import numpy as np
 
+from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.events import EventTracker, FrameActivity, HighlightPhase
 from vgsum.runtime.summary.summarizer import FrameInput, HighlightEvent, ScoreEvent, StreamSummarizer
 
@@ -56,6 +57,12 @@ class EventSummarizer(StreamSummarizer):
         self.ring.gap(reason)
         self._cuts.clear()
         self._activity = 0.0
+
+    def reconfigure(self, cfg: SummaryConfig) -> None:
+        """New rule and mix from the next frame on; an open highlight keeps going under the new rule."""
+        super().reconfigure(cfg)
+        self.events.cfg = cfg.events
+        self.events.top_objects = cfg.top_objects
 
     def finish(self) -> None:
         """End the open highlight."""

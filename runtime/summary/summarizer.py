@@ -109,6 +109,10 @@ class StreamSummarizer(ABC):
     def finish(self) -> None:
         """End of stream: every score final, every highlight ended or decided."""
 
+    def reconfigure(self, cfg: SummaryConfig) -> None:
+        """Take new settings from the next frame on; only `LIVE_KEYS` (config.py) may differ from the current ones."""
+        self.cfg = cfg
+
     def _boost(self, score: float, query_match: dict[str, float]) -> float:
         """A query match lifts the score toward 1 by `query_boost` times the best match's strength."""
         match = max(query_match.values(), default=0.0)

@@ -36,3 +36,44 @@ def test_a_bad_configured_query_is_one_line_naming_the_stream(queries, fragment)
     message = str(err.value)
     assert message.startswith("edge.yaml: streams: stream 'cam': ") and fragment in message
     assert "\n" not in message and "hunter2" not in message
+
+
+def test_a_stream_changes_only_its_own_summary_settings():
+    cfg = parse_config(
+        {
+            "summary": {"motion_gain": 0.3, "events": {"end_s": 4.0}},
+            "streams": [
+                {"stream_id": "street", "url": "a.mp4",
+                 "summary": {"motion_gain": 0.1, "events": {"start_above": 0.7}}},
+                {"stream_id": "hall", "url": "b.mp4"},
+            ],
+        },
+        EdgeConfig,
+    )
+    street, hall = cfg.summary_for("street"), cfg.summary_for("hall")
+    assert (street.motion_gain, street.events.start_above, street.events.end_s) == (0.1, 0.7, 4.0)
+    assert (hall.motion_gain, hall.events.start_above, hall.events.end_s) == (0.3, 0.6, 4.0)
+    assert cfg.summary.motion_gain == 0.3  # the section itself stays the default for every other stream
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"motion_gian": 0.2}, "streams.1.summary.motion_gian: Extra inputs are not permitted"),
+        ({"motion_gain": 1.5}, "streams.1.summary.motion_gain: Input should be less than or equal to 1"),
+        ({"events": {"start_above": 0.3}}, "end_below must not exceed events.start_above"),
+        ({"events": {"finish": 1}}, "streams.1.summary.events.finish: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_stream_summary_key_is_one_line_naming_it(changes, fragment):
+    data = {"streams": [{"stream_id": "a", "url": "a.mp4"}, {"stream_id": "b", "url": "b.mp4", "summary": changes}]}
+    with pytest.raises(UserError) as err:
+        parse_config(data, EdgeConfig, where="edge.yaml")
+    assert fragment in str(err.value) and "\n" not in str(err.value), err.value
+
+
+def test_the_example_config_keeps_the_defaults_unless_it_says_why():
+    from vgsum.runtime.summary.config import SummaryConfig
+
+    cfg = load_config(REPO_ROOT / "configs" / "edge.yaml", EdgeConfig)
+    assert cfg.summary == SummaryConfig()

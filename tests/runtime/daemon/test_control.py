@@ -366,3 +366,26 @@ def test_an_ipv6_loopback_endpoint_binds_and_answers(engines: Engines, engine_fo
 def test_ctl_refuses_deep_nesting_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(UserError, match="nests too deeply"):
         ctl_cli.main(["tcp://127.0.0.1:1", "[" * 100_000 + "]" * 100_000])
+
+
+def test_summary_settings_change_live_per_stream_and_bad_ones_are_one_line(daemon: SummaryApp, endpoint: str) -> None:
+    before = _ask(endpoint, {"op": "get_summary", "stream_id": "cam1"})["result"]["summary"]
+    assert before["motion_gain"] == 0.4 and before["events"]["start_above"] == 0.6
+    reply = _ask(endpoint, {"op": "set_summary", "stream_id": "cam1",
+                            "summary": {"motion_gain": 0.2, "events": {"start_above": 0.7}}})
+    assert reply["ok"], reply
+    assert reply["result"]["summary"]["motion_gain"] == 0.2
+    assert reply["result"]["summary"]["events"] == {**before["events"], "start_above": 0.7}
+    assert daemon.pipeline.summary_of("cam1").events.start_above == 0.7  # from cam1's next frame on
+    assert daemon.pipeline.summary_of("cam2").motion_gain == 0.4  # the other camera keeps its own
+    for changes, fragment in [
+        ({"motion_gian": 0.2}, "motion_gian: Extra inputs are not permitted"),
+        ({"motion_gain": 2}, "motion_gain: Input should be less than or equal to 1"),
+        ({"window": 32}, "summary.window is set when the stream starts"),
+        ({"events": {"end_below": 0.9}}, "end_below must not exceed"),
+    ]:
+        bad = _ask(endpoint, {"op": "set_summary", "stream_id": "cam1", "summary": changes})
+        assert bad["ok"] is False and fragment in bad["error"] and "\n" not in bad["error"], bad
+    assert daemon.pipeline.summary_of("cam1").motion_gain == 0.2  # a bad change changes nothing
+    missing = _ask(endpoint, {"op": "set_summary", "stream_id": "nope", "summary": {}})
+    assert missing["ok"] is False and "no stream 'nope'" in missing["error"]
