@@ -8,17 +8,29 @@ an older contract keeps reading every kind it knows and only flags the newer kin
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+    model_validator,
+)
 
 from vgsum.stream.state import StreamState
 
 # 2: `status` gained `latency_ms` and `queue_depth` (both defaulted, so version-1 payloads still parse).
 # 3: the `event` kind: a highlight's life cycle (start, updates, end) under one id. The other kinds are
 #    unchanged and still say 2.
-SCHEMA_VERSION = 3
+# 4: `event` and `highlight` gained `zones`, the camera's zones the highlight's objects and activity were in.
+#    A payload carries the field, and says 4, only when it names a zone: a camera without zones sends exactly
+#    the payloads of version 3, so subscribers built for it keep reading them.
+SCHEMA_VERSION = 4
 TOPIC_PREFIX = "vgsum"
+_Zoned = TypeVar("_Zoned", bound=BaseModel)
 DAEMON_STREAM_ID = "_daemon"  # the stream id of messages about the whole process (heartbeat)
 
 
@@ -27,12 +39,26 @@ def topic_for(kind: str, stream_id: str) -> str:
     return f"{TOPIC_PREFIX}.{kind}.{stream_id}"
 
 
+def _zoned_version(message: _Zoned) -> _Zoned:
+    """A payload that names zones needs version 4 of the contract; one that names none stays as it was."""
+    if getattr(message, "zones", None) and message.schema_version < 4:  # type: ignore[attr-defined]
+        message.schema_version = 4
+    return message
+
+
+def _without_empty_zones(data: dict) -> dict:
+    """No `zones` key when there are none: the payload a version-3 subscriber knows, byte for byte."""
+    if not data.get("zones"):
+        data.pop("zones", None)
+    return data
+
+
 class MessageBase(BaseModel):
     """Fields every message carries. `seq` counts per (stream, kind) from 0 with no gaps at the sender."""
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1, 2, 3] = 2
+    schema_version: Literal[1, 2, 3, 4] = 2
     kind: str
     stream_id: str
     seq: int = Field(ge=0)
@@ -102,6 +128,17 @@ class HighlightMessage(MessageBase):
     objects: dict[str, int] = Field(default_factory=dict, description="label -> count")
     query: str | None = Field(None, description="the matched text query, if any")
     clip: str | None = Field(None, description="path of a written clip, if any")
+    zones: list[str] = Field(
+        default_factory=list, description="the camera's zones its objects or activity were in (version 4; absent: none)"
+    )
+
+    @model_validator(mode="after")
+    def _zones_need_version_4(self) -> HighlightMessage:
+        return _zoned_version(self)
+
+    @model_serializer(mode="wrap")
+    def _no_empty_zones(self, handler: SerializerFunctionWrapHandler) -> dict:
+        return _without_empty_zones(handler(self))
 
 
 class EventMessage(MessageBase):
@@ -111,7 +148,7 @@ class EventMessage(MessageBase):
     subscribers of `highlight` alone see every finished highlight once.
     """
 
-    schema_version: Literal[3] = 3
+    schema_version: Literal[3, 4] = 3
     kind: Literal["event"] = "event"
     id: str = Field(min_length=1, description="the highlight's id, the same in all its messages (unique per stream)")
     phase: Literal["start", "update", "end"]
@@ -121,6 +158,17 @@ class EventMessage(MessageBase):
     objects: dict[str, int] = Field(default_factory=dict, description="label -> most seen at once so far")
     query: str | None = Field(None, description="the matched text query, if any")
     clip: str | None = Field(None, description="path of the written clip (in the `end` message), if any")
+    zones: list[str] = Field(
+        default_factory=list, description="the camera's zones its objects or activity were in so far (version 4)"
+    )
+
+    @model_validator(mode="after")
+    def _zones_need_version_4(self) -> EventMessage:
+        return _zoned_version(self)
+
+    @model_serializer(mode="wrap")
+    def _no_empty_zones(self, handler: SerializerFunctionWrapHandler) -> dict:
+        return _without_empty_zones(handler(self))
 
 
 Message = Annotated[

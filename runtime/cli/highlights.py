@@ -53,6 +53,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--until", help="up to this time")
     parser.add_argument("--query", help="only highlights whose matched query contains this text")
     parser.add_argument("--object", dest="label", metavar="LABEL", help="only highlights where LABEL was seen")
+    parser.add_argument("--zone", help="only highlights in this zone of their camera")
     parser.add_argument("--limit", type=int, default=200, help=f"at most this many (1..{MAX_LIMIT}, default 200)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--db", type=Path, help="the history database (default: $VGSUM_DATA/history.db)")
@@ -70,7 +71,8 @@ def main(argv: list[str]) -> int:
         raise UserError(f"no history database at {path} (run `vgsum run` or `vgsum serve` first, or give --db)")
     with StoreReader(path) as reader:
         rows = reader.highlights(
-            stream_id=args.stream, since=since, until=until, query=args.query, label=args.label, limit=args.limit
+            stream_id=args.stream, since=since, until=until, query=args.query, label=args.label, zone=args.zone,
+            limit=args.limit,
         )
     for row in rows:
         if args.json:
@@ -78,6 +80,7 @@ def main(argv: list[str]) -> int:
             continue
         objects = ", ".join(f"{label} x{count}" for label, count in row.objects.items()) or "no objects"
         query = f"  query: {row.query}" if row.query else ""
+        query += f"  zones: {', '.join(row.zones)}" if row.zones else ""
         state = "" if row.closed else "  (open)"
         clip = f"  clip: {row.clip}" if row.clip else ""
         print(

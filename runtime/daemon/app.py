@@ -142,7 +142,8 @@ class SummaryApp:
         )
         for stream in cfg.streams:
             self.pipeline.add_stream(
-                stream.stream_id, stream.sample_fps, stream.queries, summary=cfg.summary_for(stream.stream_id)
+                stream.stream_id, stream.sample_fps, stream.queries, summary=cfg.summary_for(stream.stream_id),
+                camera=stream,
             )
         self.ingest = IngestService(
             cfg,

@@ -18,6 +18,7 @@ from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import clean_queries
 from vgsum.runtime.web.config import WebConfig
+from vgsum.stream.config import StreamConfig
 
 if TYPE_CHECKING:
     from vgsum.runtime.daemon.curve import CurveServerKeys
@@ -125,6 +126,18 @@ class EdgeConfig(BaseModel):
     def summary_for(self, stream_id: str) -> SummaryConfig:
         """The summary settings stream `stream_id` runs with."""
         return self._summaries.get(stream_id, self.summary)
+
+    @field_validator("streams", mode="before")
+    @classmethod
+    def _sources_are_cameras(cls, streams: object) -> object:
+        """A bare `StreamConfig` (a source with nothing tuned) is a camera with the defaults."""
+        if isinstance(streams, list):
+            return [
+                s.model_dump() if isinstance(s, StreamConfig) and not isinstance(s, CameraConfig)
+                else s
+                for s in streams
+            ]
+        return streams
 
     @field_validator("streams")
     @classmethod

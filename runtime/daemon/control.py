@@ -133,6 +133,7 @@ class HighlightsRequest(_Request):
     until: float | None = Field(None, description="unix seconds")
     query: str | None = Field(None, max_length=200)
     label: str | None = Field(None, max_length=64)
+    zone: str | None = Field(None, max_length=64)
     limit: int = Field(100, ge=1, le=500)
     before: list[float | Annotated[str, Field(max_length=64)]] | None = Field(None, min_length=2, max_length=2)
 

@@ -156,7 +156,10 @@ class PrintOutput(Output):
 
 def highlight_fields(event: HighlightEvent) -> dict[str, Any]:
     """The fields every message about a highlight carries."""
-    return dict(start=event.start, end=event.end, score=event.score, objects=event.objects, query=event.query)
+    return dict(
+        start=event.start, end=event.end, score=event.score, objects=event.objects, query=event.query,
+        zones=event.zones,
+    )
 
 
 class Outputs:

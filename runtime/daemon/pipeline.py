@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.loader import Engines
+from vgsum.runtime.live.config import CameraConfig
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.live.stream import LiveStream
 from vgsum.runtime.summary.config import SummaryConfig
@@ -70,12 +71,19 @@ class Pipeline:
 
     # -- streams --------------------------------------------------------------------
     def add_stream(
-        self, stream_id: str, sample_fps: float, queries: Sequence[str] = (), summary: SummaryConfig | None = None
+        self,
+        stream_id: str,
+        sample_fps: float,
+        queries: Sequence[str] = (),
+        summary: SummaryConfig | None = None,
+        camera: CameraConfig | None = None,
     ) -> None:
-        """Register a stream before its first frame (with its own summary settings, else the pipeline's)."""
+        """Register a stream before its first frame (with its own summary settings, else the pipeline's, and its
+        camera's masks, zones and object filter)."""
         self.queries.add(stream_id, queries)
         self._streams[stream_id] = LiveStream(
-            stream_id, sample_fps, summary or self.summary, self.engines, self.queries, self.sinks, self.thumbnails
+            stream_id, sample_fps, summary or self.summary, self.engines, self.queries, self.sinks, self.thumbnails,
+            camera,
         )
 
     def summary_of(self, stream_id: str) -> SummaryConfig:
@@ -181,9 +189,10 @@ class Pipeline:
                 return
             chunk = frames[start : start + self.max_batch]
             t0 = time.perf_counter()
-            seen = engines.perception([f.rgb for f in chunk])
+            perceived = engines.perception([f.rgb for f in chunk])
             t1 = time.perf_counter()
             streams = [self._streams[f.stream_id] for f in chunk]
+            seen = [stream.kept(p) for p, stream in zip(perceived, streams, strict=True)]
             inputs = [stream.refiner_input(p) for p, stream in zip(seen, streams, strict=True)]
             nodes = engines.refiner.nodes(inputs)
             t2 = time.perf_counter()

@@ -3,8 +3,10 @@
 The pipeline runs perception and `refiner.frame` for a batch of frames from many
 streams; everything after that belongs to the frame's own stream and lives here:
 
+- the camera's object filter (the detections that count) and its zones (which ones a
+  frame's objects and activity are in, and whether a highlight may start there);
 - the query match (the refiner's query rows and the per-frame label match);
-- the scene's foreground model (activity, moving presence, cuts);
+- the scene's foreground model (activity, moving presence, cuts), blind to the motion masks;
 - the shot signature the knapsack strategy's shot cut compares;
 - the thumbnail a highlight carries;
 - the epoch reset: a reconnect or a loop (a new ingest epoch) may bring another view,
@@ -23,8 +25,11 @@ import numpy as np
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.engines.perception import FramePerception
 from vgsum.runtime.engines.refiner import FrameBatchInput
+from vgsum.runtime.live.config import CameraConfig, ObjectFilter
+from vgsum.runtime.live.objects import kept_objects
 from vgsum.runtime.live.query_match import LabelQueryMatch
 from vgsum.runtime.live.sinks import StreamSinks
+from vgsum.runtime.live.zones import ZoneWatch
 from vgsum.runtime.report.thumbnail import thumbnail
 from vgsum.runtime.summary.config import LIVE_KEYS, SummaryConfig
 from vgsum.runtime.summary.foreground import ForegroundModel
@@ -49,13 +54,16 @@ class LiveStream:
         registry: StreamQueries,
         sinks: StreamSinks,
         thumbnails: bool = True,
+        camera: CameraConfig | None = None,
     ) -> None:
         self.stream_id = stream_id
         self.engines = engines
         self.sinks = sinks
         self.thumbnails = thumbnails
+        self.objects = camera.objects if camera is not None else ObjectFilter()
+        self.zones = ZoneWatch(camera.zones, camera.require_zones) if camera is not None else ZoneWatch(())
         self.queries = LabelQueryMatch(stream_id, registry, engines.text, summary.query_match)
-        self.activity = ForegroundModel(sample_fps)
+        self.activity = ForegroundModel(sample_fps, masks=camera.motion_masks if camera is not None else ())
         self.summarizer = build_summarizer(
             summary,
             engines.refiner.node_dim,
@@ -96,6 +104,10 @@ class LiveStream:
         """Breaks (reconnects, stalls) the summary has recorded: no window spans one."""
         return self.summarizer.ring.gap_count
 
+    def kept(self, perceived: FramePerception) -> FramePerception:
+        """The detections that count for this camera (its object filter); everything after reads only these."""
+        return kept_objects(perceived, self.objects)
+
     def refiner_input(self, perceived: FramePerception) -> FrameBatchInput:
         """What `refiner.frame` takes for this stream's frame: its objects, the labels seen (word level) and
         the stream's queries (sentence level)."""
@@ -126,6 +138,7 @@ class LiveStream:
         self.sinks.on_frame(self.stream_id, frame.media_time, perceived.labels)
         if broke:
             self.summarizer.gap(f"epoch {previous} -> {frame.epoch}")
+        zones = self.zones.seen(perceived, self.activity.mask)
         self.summarizer.add(
             FrameInput(
                 media_time=frame.media_time,
@@ -140,6 +153,8 @@ class LiveStream:
                 steady_motion=self.activity.steady,
                 query_match=self.queries.match(perceived),
                 thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
+                zones=zones,
+                may_start=self.zones.may_start(zones),
             )
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class HighlightRow:
     thumbnail: str | None
     created_at: float
     updated_at: float
+    zones: list[str] = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
@@ -72,6 +73,7 @@ class StateRow:
 def _highlight(row: sqlite3.Row) -> HighlightRow:
     fields = dict(row)
     fields["objects"] = json.loads(fields["objects"] or "{}")
+    fields["zones"] = json.loads(fields.get("zones") or "[]")
     return HighlightRow(**fields)
 
 
@@ -103,13 +105,14 @@ class StoreReader:
         until: float | None = None,
         query: str | None = None,
         label: str | None = None,
+        zone: str | None = None,
         limit: int = DEFAULT_LIMIT,
         before: tuple[float, str] | None = None,
     ) -> list[HighlightRow]:
         """Highlights overlapping [since, until) in wall time, newest first.
 
         `query` matches the stored query text (substring, case-insensitive); `label`
-        one object label exactly. `before` is the (wall_start, id) of the last row
+        one object label exactly; `zone` one zone name exactly. `before` is the (wall_start, id) of the last row
         of the previous page, for keyset paging.
         """
         where: list[str] = []
@@ -129,6 +132,9 @@ class StoreReader:
         if label is not None:
             where.append("EXISTS (SELECT 1 FROM json_each(highlights.objects) WHERE json_each.key = ?)")
             args.append(label)
+        if zone is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(highlights.zones) WHERE json_each.value = ?)")
+            args.append(zone)
         if before is not None:
             where.append("(wall_start, id) < (?, ?)")
             args.extend(before)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vgsum.stream.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE streams (
@@ -71,8 +71,13 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_time ON messages (wall_time);
 """
 
+# 2: a highlight's zones (the camera's named areas its objects and activity were in)
+_V2 = """
+ALTER TABLE highlights ADD COLUMN zones TEXT NOT NULL DEFAULT '[]';  -- JSON: zone names, sorted
+"""
+
 # version reached -> the script that reaches it from the version before
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

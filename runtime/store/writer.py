@@ -324,15 +324,15 @@ class StoreWriter:
         objects = json.dumps(m.objects, sort_keys=True)
         conn.execute(
             'INSERT INTO highlights (id, stream_id, phase, start, "end", wall_start, wall_end, score, objects, query, '
-            "clip, thumbnail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) "
+            "clip, thumbnail, created_at, updated_at, zones) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) "
             'ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, "end" = excluded."end", '
             "wall_start = excluded.wall_start, wall_end = excluded.wall_end, score = excluded.score, "
-            "objects = excluded.objects, "
+            "objects = excluded.objects, zones = excluded.zones, "
             "query = COALESCE(excluded.query, highlights.query), clip = COALESCE(excluded.clip, highlights.clip), "
             "updated_at = excluded.updated_at "
             "WHERE highlights.phase != 'end' OR excluded.phase = 'end'",
             (m.id, m.stream_id, m.phase, m.start, m.end, self._wall(m, m.start), self._wall(m, m.end), m.score,
-             objects, m.query, m.clip, now, now),
+             objects, m.query, m.clip, now, now, json.dumps(sorted(m.zones))),
         )
 
     def _write_thumbnail(self, conn: sqlite3.Connection, stream_id: str, highlight_id: str, rgb: Any) -> None:

@@ -48,7 +48,9 @@ class EventSummarizer(StreamSummarizer):
         self.on_score(ScoreEvent(frame.media_time, score, True))
         if frame.thumbnail is not None:
             self._thumbs.append((frame.media_time, frame.thumbnail))
-        activity = FrameActivity(frame.media_time, score, Counter(frame.labels), dict(frame.query_match))
+        activity = FrameActivity(
+            frame.media_time, score, Counter(frame.labels), dict(frame.query_match), frame.zones, frame.may_start
+        )
         self._emit_phases(self.events.push(activity, frame.epoch))
 
     def gap(self, reason: str) -> None:
@@ -95,6 +97,6 @@ class EventSummarizer(StreamSummarizer):
             self.on_highlight(
                 HighlightEvent(
                     start=p.start, end=p.end, score=p.score, objects=p.objects, query=p.query, thumbnail=thumb,
-                    epoch=p.epoch, id=p.id, phase=p.phase, emitted_at=p.emitted_at,
+                    epoch=p.epoch, id=p.id, phase=p.phase, emitted_at=p.emitted_at, zones=p.zones,
                 )
             )

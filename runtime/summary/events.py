@@ -12,7 +12,9 @@ each frame's score as it arrives (no look-ahead):
   the end of a file, a stop); the end carries the final span, the peak score, the
   most of each object seen at once and the matched query;
 - at most `max_per_min` highlights start per minute (the rest are counted, not sent),
-  so a scene that flickers cannot flood subscribers.
+  so a scene that flickers cannot flood subscribers;
+- where a camera requires zones, a highlight starts only once a frame of its run had
+  activity or an object in one of them (`FrameActivity.may_start`).
 
 Two thresholds (hysteresis) keep a score that hovers near one bar from toggling.
 """
@@ -61,6 +63,8 @@ class FrameActivity:
     score: float
     labels: Counter = field(default_factory=Counter)
     query_match: dict[str, float] = field(default_factory=dict)
+    zones: frozenset[str] = frozenset()  # the camera's zones its objects or activity were in
+    may_start: bool = True  # False while the stream requires a zone this frame is in none of
 
 
 @dataclass
@@ -76,6 +80,7 @@ class HighlightPhase:
     query: str | None
     emitted_at: float  # the stream time of the frame that caused it
     epoch: int = 0
+    zones: list[str] = field(default_factory=list)  # every zone its objects or activity were in so far
 
 
 @dataclass
@@ -89,6 +94,7 @@ class _Open:
     frames: int
     next_update: float
     epoch: int
+    zones: set[str] = field(default_factory=set)
 
 
 class EventTracker:
@@ -136,7 +142,7 @@ class EventTracker:
             if f.score < self.cfg.start_above:
                 break
             strong = frame.t - f.t
-        if frame.score >= self.cfg.start_above and strong + 1e-9 >= self.cfg.min_s:
+        if frame.score >= self.cfg.start_above and strong + 1e-9 >= self.cfg.min_s and any(f.may_start for f in run):
             out.extend(self._start(run, frame.t, epoch))
         return out
 
@@ -171,6 +177,7 @@ class EventTracker:
         for label, count in frame.labels.items():
             h.objects[label] = max(h.objects[label], count)
         h.query_totals.update(frame.query_match)
+        h.zones |= frame.zones
 
     def _end(self, now: float) -> HighlightPhase:
         h = self._open
@@ -193,4 +200,5 @@ class EventTracker:
             query=query,
             emitted_at=now,
             epoch=h.epoch,
+            zones=sorted(h.zones),
         )

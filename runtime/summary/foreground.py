@@ -19,7 +19,9 @@ falls silent. Three choices make it hold up on real footage:
   a little does not;
 - when most of the view departs at once (a cut to another camera view, the lights
   going on), that is a new scene, not something in it: the model starts over from
-  that frame.
+  that frame;
+- a camera owner's motion masks (a burned-in clock, a street, a screen) are left out
+  of every share and mean: the view is what lies outside them.
 
 The score is the share of the view that is foreground, squashed to [0, 1]. Beside it:
 
@@ -40,9 +42,12 @@ Plain numpy on a frame about 128 pixels wide: well under a millisecond per frame
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from vgsum.runtime.summary.regions import Point, rasterise
 
 
 @dataclass(frozen=True)
@@ -82,9 +87,13 @@ def grey_small(rgb: np.ndarray, width: int) -> np.ndarray:
 class ForegroundModel:
     """One stream's background; `update(rgb)` returns the frame's foreground share and score."""
 
-    def __init__(self, fps: float, settings: ForegroundSettings | None = None) -> None:
+    def __init__(
+        self, fps: float, settings: ForegroundSettings | None = None, masks: Sequence[Sequence[Point]] = ()
+    ) -> None:
         self.settings = settings or ForegroundSettings()
         self.fps = fps
+        self.masks = [list(m) for m in masks]  # motion masks (relative polygons): their area never counts
+        self._keep: np.ndarray | None = None  # True where the view counts, at the analysis size last seen
         self._mean: np.ndarray | None = None
         self._var: np.ndarray | None = None
         self._last: np.ndarray | None = None
@@ -102,6 +111,14 @@ class ForegroundModel:
         self.share = self.motion = self.moving = self.steady = 0.0
         self.cut = False
 
+    def _keep_for(self, shape: tuple[int, ...]) -> np.ndarray | None:
+        """Where the view counts at this analysis size (None without masks: everywhere)."""
+        if not self.masks:
+            return None
+        if self._keep is None or self._keep.shape != shape:
+            self._keep = ~rasterise(self.masks, (shape[0], shape[1]))
+        return self._keep
+
     def update(self, rgb: np.ndarray) -> float:
         """Take the next sampled frame; return its score in [0, 1] (0 on the first frame)."""
         return self.update_grey(grey_small(rgb, self.settings.width))
@@ -118,22 +135,25 @@ class ForegroundModel:
             self.mask = np.zeros(grey.shape, bool)
             self.share = 0.0
             return 0.0
+        keep = self._keep_for(grey.shape)
         diff = grey - self._mean
-        diff -= np.median(diff)  # global brightness shift
+        diff -= np.median(diff if keep is None else diff[keep])  # global brightness shift
         spread = np.sqrt(np.maximum(self._var, s.min_sigma**2))
         raw = (np.abs(diff) > s.k_sigma * spread) & (np.abs(diff) > s.min_diff)
         mask = _majority3(raw)  # isolated pixels are noise, not objects
-        if mask.mean() >= s.new_scene_share:
+        if keep is not None:
+            mask &= keep
+        if _share(mask, keep) >= s.new_scene_share:
             self.reset()
             score = self.update_grey(grey)
             self.cut = True
             return score
         self.mask = mask
-        self.share = float(mask.mean())
+        self.share = _share(mask, keep)
         change = np.abs(grey - self._last)
-        self.motion = float(1.0 - np.exp(-float(change.mean()) / s.motion_scale))
+        self.motion = float(1.0 - np.exp(-_mean(change, keep) / s.motion_scale))
         unchanged = change < s.still_diff
-        self.moving = share_score(float((mask & ~unchanged).mean()), s.moving_half_share)
+        self.moving = share_score(_share(mask & ~unchanged, keep), s.moving_half_share)
         steady = steady_difference(grey, self._last, s.max_shift)
         self.steady = float(1.0 - np.exp(-steady / s.steady_scale))
         self._last = grey
@@ -148,6 +168,21 @@ class ForegroundModel:
             self._mean[absorbed] = grey[absorbed] - (grey - self._mean - diff)[absorbed]
             self._still[absorbed] = 0
         return share_score(self.share, s.half_share)
+
+
+def _share(mask: np.ndarray, keep: np.ndarray | None) -> float:
+    """The share of the view (outside the motion masks) that `mask` covers."""
+    if keep is None:
+        return float(mask.mean())
+    visible = int(keep.sum())
+    return float(mask.sum() / visible) if visible else 0.0
+
+
+def _mean(values: np.ndarray, keep: np.ndarray | None) -> float:
+    """The mean of `values` over the view outside the motion masks."""
+    if keep is None:
+        return float(values.mean())
+    return float(values[keep].mean()) if keep.any() else 0.0
 
 
 def share_score(share: float, half_share: float) -> float:

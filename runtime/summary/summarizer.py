@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -45,6 +45,8 @@ class FrameInput:
     motion: float = 0.0  # share of the view departing and changed since the previous sampled frame, squashed
     cut: bool = False  # the frame starts a new scene (foreground.py)
     steady_motion: float = 0.0  # camera-compensated change since the previous sampled frame, squashed
+    zones: frozenset[str] = frozenset()  # the camera's zones this frame's objects or activity are in
+    may_start: bool = True  # a highlight may start on this frame (False outside every required zone)
 
 
 @dataclass
@@ -70,6 +72,7 @@ class HighlightEvent:
     id: str = ""
     phase: Literal["start", "update", "end"] = "end"
     emitted_at: float = 0.0  # stream time of the frame that caused the message
+    zones: list[str] = field(default_factory=list)  # the zones its objects or activity were in (events only)
 
 
 WindowFn = Callable[[np.ndarray], np.ndarray]  # nodes [n, d] -> scores [n] in [0, 1]

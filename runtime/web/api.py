@@ -114,6 +114,7 @@ def highlights(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str,
             until=_time(query, "until"),
             query=_one(query, "query"),
             label=_one(query, "object"),
+            zone=_one(query, "zone"),
             limit=limit,
             before=cursor,
         )

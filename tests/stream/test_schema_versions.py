@@ -1,4 +1,5 @@
-"""Schema versions: 2 (`status` gained latency_ms and queue_depth), 3 (the `event` kind): old and new subscribers."""
+"""Schema versions: 2 (`status` gained latency_ms and queue_depth), 3 (the `event` kind), 4 (`zones` on `event` and
+`highlight`, sent only when a highlight names a zone): old and new subscribers."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ for _name in ("latency_ms", "queue_depth"):
 StatusV1.model_rebuild(force=True)
 
 
-def test_version_is_3_and_version_1_payloads_still_parse() -> None:
-    assert SCHEMA_VERSION == 3
+def test_version_is_4_and_version_1_payloads_still_parse() -> None:
+    assert SCHEMA_VERSION == 4
     old = parse_message(json.dumps(V1_STATUS))
     assert isinstance(old, StatusMessage) and old.latency_ms == {} and old.queue_depth == 0
 
@@ -71,14 +72,14 @@ def test_subscriber_says_when_a_message_is_from_a_newer_schema(caplog) -> None:
     with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, Subscriber(publisher.endpoints[0]) as subscriber:
         assert wait_until_subscribed(publisher, subscriber)
         raw = publisher._socket  # noqa: SLF001 - send a payload no current publisher would make
-        future = {**V1_STATUS, "schema_version": 4, "new_field": 1}
+        future = {**V1_STATUS, "schema_version": 5, "new_field": 1}
         with caplog.at_level(logging.WARNING):
             for _ in range(3):
                 raw.send_multipart([b"vgsum.status.cam", json.dumps(future).encode()], flags=zmq.NOBLOCK)
                 time.sleep(0.05)
             subscriber.recv(timeout_s=0.5)
         assert subscriber.newer >= 1
-        assert "newer than this subscriber's 3" in caplog.text
+        assert "newer than this subscriber's 4" in caplog.text
 
 
 V2_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v2.schema.json"
@@ -108,3 +109,29 @@ def test_a_version_2_subscriber_reads_every_kind_it_knows_and_only_events_are_ne
     assert payloads["score"]["schema_version"] == payloads["highlight"]["schema_version"] == 2
     assert payloads["event"]["schema_version"] == 3
     assert not v2.is_valid(payloads["event"])
+
+
+V3_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v3.schema.json"
+
+
+def test_a_version_3_subscriber_reads_cameras_without_zones_and_is_told_of_zoned_highlights() -> None:
+    """`vgsum schema` as version 3 printed it: a camera without zones sends exactly what it knows; a highlight that
+    names zones says version 4, so an old subscriber flags it instead of misreading it."""
+    import jsonschema
+
+    v3 = jsonschema.Draft202012Validator(json.loads(V3_SCHEMA.read_text()))
+    common = dict(start=1.0, end=3.0, score=0.9, objects={"person": 1}, query=None, clip=None)
+    plain_event = EventMessage(stream_id="cam", seq=0, wall_time=1.0, id="a1", phase="end", **common)
+    plain_highlight = HighlightMessage(stream_id="cam", seq=0, wall_time=1.0, **common)
+    zoned_event = EventMessage(stream_id="cam", seq=1, wall_time=1.0, id="a2", phase="end", zones=["door"], **common)
+    zoned_highlight = HighlightMessage(stream_id="cam", seq=1, wall_time=1.0, zones=["door"], **common)
+    for plain in (plain_event, plain_highlight):
+        payload = json.loads(plain.model_dump_json())
+        assert "zones" not in payload and payload["schema_version"] in (2, 3)
+        v3.validate(payload)
+        assert parse_message(plain.model_dump_json()).zones == []
+    for zoned in (zoned_event, zoned_highlight):
+        payload = json.loads(zoned.model_dump_json())
+        assert payload["schema_version"] == 4 and payload["zones"] == ["door"]
+        assert not v3.is_valid(payload)  # the old contract refuses it whole, it never reads half of it
+        assert parse_message(zoned.model_dump_json()).zones == ["door"]  # a version-4 subscriber reads it

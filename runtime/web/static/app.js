@@ -45,7 +45,7 @@ const seconds = (s) => `${s.toFixed(1)} s`;
 function filters() {
   const form = new FormData($("#filters"));
   const out = {};
-  for (const key of ["stream", "object", "query"]) {
+  for (const key of ["stream", "object", "zone", "query"]) {
     const value = String(form.get(key) || "").trim();
     if (value) out[key] = value;
   }
@@ -61,6 +61,7 @@ function matches(h, f) {
   if (f.since !== undefined && h.wall_end < f.since) return false;
   if (f.until !== undefined && h.wall_start >= f.until) return false;
   if (f.object && !(f.object in (h.objects || {}))) return false;
+  if (f.zone && !(h.zones || []).includes(f.zone)) return false;
   if (f.query && !(h.query || "").toLowerCase().includes(f.query.toLowerCase())) return false;
   return true;
 }
@@ -100,6 +101,7 @@ function renderItem(h) {
         text: `${seconds(h.end - h.start)} at ${seconds(h.start)} · ${objectsText(h.objects) || "no objects"}`,
       }),
       h.query ? el("div", { class: "query", text: `“${h.query}”` }) : null,
+      (h.zones || []).length ? el("div", { class: "zones", text: `in ${h.zones.join(", ")}` }) : null,
       h.closed ? null : el("div", { class: "open", text: "still open" }),
     ),
     el("span", { class: "score-badge", text: h.score.toFixed(2) }),

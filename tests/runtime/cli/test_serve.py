@@ -13,7 +13,7 @@ import pytest
 import yaml
 import zmq
 import zmq.auth
-from polling import holds_for
+from polling import holds_for, wait_until
 
 from vgsum.runtime.cli.serve import serve
 from vgsum.runtime.daemon.app import SummaryApp
@@ -145,8 +145,18 @@ def test_serve_sigint_on_files_only(tmp_path, bikes_mp4, free_tcp_port):
     )
     proc = start_daemon(config)
     try:
+        with Subscriber(f"tcp://127.0.0.1:{port}") as sub:  # the daemon is up once it publishes stream a
+            seen: set[tuple[str, str]] = set()
+
+            def heard_both() -> bool:
+                got = sub.recv(0.2)
+                if got is not None and got.message.kind == "status":
+                    seen.add((got.message.stream_id, got.message.state.value))
+                return ("b", "failed") in seen and ("a", "streaming") in seen
+
+            wait_until(heard_both, 60, "stream a streaming and stream b failed")
         # a failed stream does not end the daemon while another runs
-        holds_for(lambda: proc.poll() is None, 2.5, "the daemon running beside a failed stream")
+        holds_for(lambda: proc.poll() is None, 1.0, "the daemon running beside a failed stream")
         t0 = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
         proc.wait(timeout=10)

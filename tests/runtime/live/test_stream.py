@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from vgsum.runtime.engines.config import EngineConfig
@@ -24,19 +23,6 @@ from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
 from vgsum.stream.ingest import SampledFrame
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def room_frames(shared_data: Path) -> list[tuple[float, np.ndarray]]:
-    """The room clip's first 30 s as the live reader samples it (empty room, then the first visit from 6 s)."""
-    from vgsum.models.eval.baselines import sampled_frames
-
-    frames = []
-    for t, rgb in sampled_frames(shared_data / "videos" / "room-people-one-by-one.mp4"):
-        if t >= 30.0:
-            break
-        frames.append((t, rgb))
-    return frames
 
 
 def _run(engines: Engines, frames, epoch_of, queries=()) -> tuple[LiveStream, list[ScoreEvent], list[HighlightEvent]]:
