@@ -316,6 +316,7 @@ def test_vgsum_run_connects_with_a_raw_reserved_password_and_never_prints_it(
     stderr = "".join(lines) + err
     assert "-> streaming" in stderr and "rtsp://***@127.0.0.1:" in stderr + out, stderr[-1500:]
     assert proc.returncode == 0 and " 0 frames scored" not in out and "frames scored" in out, (out, stderr[-1500:])
-    report = {f"report {p.name}": p.read_text(errors="replace") for p in out_dir.rglob("*") if p.suffix != ".png"}
+    written = [p for p in out_dir.rglob("*") if p.is_file() and p.suffix != ".png"]
+    report = {f"report {p.name}": p.read_text(errors="replace") for p in written}
     assert report, "the report was written"
     assert_nowhere([password, "Pw/?#@:% se%crAQ"], {"stdout": out, "stderr": stderr, **report})
