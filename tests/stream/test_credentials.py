@@ -69,7 +69,7 @@ def test_the_url_ffmpeg_gets_has_its_user_info_encoded(url: str, expected: str) 
 
 
 def test_raw_and_encoded_passwords_in_the_url_reach_ffmpeg_alike() -> None:
-    for char in CHARS.replace("%", ""):  # a raw `%` followed by hex digits would be an escape (see ALL)
+    for char in CHARS:  # (each char is followed by a non-hex letter: a raw `%` there is a percent sign)
         raw = StreamConfig(stream_id="s", url=f"rtsp://u:{password_for(0, char)}@h/x")
         encoded = StreamConfig(stream_id="s", url=f"rtsp://u:{quote(password_for(0, char), safe='')}@h/x")
         assert raw.ffmpeg_url() == encoded.ffmpeg_url() == f"rtsp://u:{quote(password_for(0, char), safe='')}@h/x"
@@ -93,6 +93,14 @@ def test_fields_are_taken_literally_and_masked(monkeypatch: pytest.MonkeyPatch, 
         for form in secret_forms(password):
             assert form not in shown, (form, shown)
         assert "auth failed for ***" in shown
+
+
+@pytest.mark.parametrize("content", ["Pw x/1Q\r\nnext", "Pw x/1Q\n", "Pw x/1Q"])
+def test_a_password_file_gives_its_first_line_as_written(tmp_path: Path, content: str) -> None:
+    """Windows line ends and a missing final newline do not change the password; its spaces are kept."""
+    (tmp_path / "pw").write_bytes(content.encode())
+    cfg = StreamConfig(stream_id="s", url="rtsp://h/x", username="u", password_file=tmp_path / "pw")
+    assert cfg.ffmpeg_url() == "rtsp://u:Pw%20x%2F1Q@h/x"
 
 
 def test_user_only_in_the_fields() -> None:
