@@ -2,16 +2,26 @@
 
 Timeouts, backoff and the queue policy are per stream because a LAN camera and a
 flaky 4G link want different numbers. Unknown keys are errors (`extra="forbid"`).
+
+Credentials are per stream too: in the URL's user info (everything between `://`
+and the last `@`, typed raw or percent-encoded) or beside it in `username` and one
+of `password`, `password_file`, `password_env` (taken literally, never decoded).
+Either way `ffmpeg_url()` is the one URL that reaches FFmpeg, with the user info
+percent-encoded: FFmpeg splits a URL at the first `/ ? #` and would otherwise read
+part of a password as the path ("Invalid argument"). A password from the fields is
+registered with the redactor (`register_secret`), so it is masked in any text.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
-from vgsum.stream.redact import redact_url
+from vgsum.stream.redact import encode_credential, redact_url, register_secret, split_userinfo
 from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 SourceKind = Literal["file", "rtsp", "device", "network"]
@@ -35,6 +45,30 @@ def local_path(url: str) -> Path | None:
     if source_kind(url) != "file":
         return None
     return Path(url.removeprefix("file://"))
+
+
+PASSWORD_SOURCES = ("password", "password_file", "password_env")
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _read_password_file(path: Path) -> str:
+    """The first line of `path`, without its line end; ValueError naming the field (never the content)."""
+    shown = f"password_file {str(path)!r}"
+    try:
+        with path.expanduser().open(encoding="utf-8", newline="") as handle:
+            first = handle.readline(65_536)
+    except FileNotFoundError:
+        raise ValueError(f"{shown}: file not found") from None
+    except IsADirectoryError:
+        raise ValueError(f"{shown}: is a directory, not a file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{shown}: first line is not UTF-8 text") from None
+    except OSError as err:
+        raise ValueError(f"{shown}: cannot read ({err.strerror})") from None
+    password = first.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise ValueError(f"{shown}: first line is empty (it must hold the password)")
+    return password
 
 
 class StreamConfig(BaseModel):
@@ -82,6 +116,30 @@ class StreamConfig(BaseModel):
     queries: list[str] = Field(
         default_factory=list, description="free-text queries that raise matching moments (changeable at run time)"
     )
+    username: str | None = Field(
+        None, min_length=1, description="the camera's user, beside the URL instead of in it (taken literally)"
+    )
+    password: SecretStr | None = Field(None, description="the camera's password, taken literally (needs username)")
+    password_file: Path | None = Field(
+        None, description="a file whose first line is the password (read when the config loads)"
+    )
+    password_env: str | None = Field(
+        None, pattern=_ENV_NAME, description="the name of an environment variable that holds the password"
+    )
+
+    # The password from whichever field gave it, resolved once at validation.
+    _password: SecretStr | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_are_text(cls, data: Any) -> Any:
+        """YAML reads `password: 0123` as the number 83: refused, and here, where the error line cannot show it."""
+        if isinstance(data, dict):
+            for key in ("username", "password"):
+                value = data.get(key)
+                if value is not None and not isinstance(value, str | SecretStr):
+                    raise ValueError(f"{key} must be text: quote it in YAML (it was read as {type(value).__name__})")
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> StreamConfig:
@@ -89,7 +147,69 @@ class StreamConfig(BaseModel):
             raise ValueError("set both width and height, or neither (then long_side keeps the aspect)")
         if self.backoff_max_s < self.backoff_initial_s:
             raise ValueError("backoff_max_s must be >= backoff_initial_s")
+        self._resolve_credentials()
         return self
+
+    def _resolve_credentials(self) -> None:
+        """Check the credential fields and read the password (ValueErrors name the field, never a value)."""
+        given = [name for name in PASSWORD_SOURCES if getattr(self, name) is not None]
+        if not given and self.username is None:
+            return
+        if self.kind not in ("rtsp", "network"):
+            raise ValueError("username and password apply only to rtsp:// and other network URLs")
+        if split_userinfo(self.url) is not None:
+            fields = ", ".join(["username"] * (self.username is not None) + given)
+            raise ValueError(
+                f"credentials both in url and in {fields}: give them in one place "
+                "(an @ in the url's path or query must be written %40)"
+            )
+        if len(given) > 1:
+            raise ValueError(f"give one of password, password_file, password_env, not {' and '.join(given)}")
+        if self.username is None:
+            raise ValueError(f"{given[0]} needs username")
+        if ":" in self.username:
+            raise ValueError("username may not contain ':' (RTSP and HTTP authentication cannot carry it)")
+        if self.password is not None:
+            password = self.password.get_secret_value()
+            if not password:
+                raise ValueError("password is empty: leave it out for a user without a password")
+        elif self.password_file is not None:
+            password = _read_password_file(self.password_file)
+        elif self.password_env is not None:
+            password = os.environ.get(self.password_env)
+            if password is None:
+                raise ValueError(f"password_env: environment variable {self.password_env} is not set")
+            if not password:
+                raise ValueError(f"password_env: environment variable {self.password_env} is empty")
+        else:
+            return
+        register_secret(password)
+        self._password = SecretStr(password)
+
+    def ffmpeg_url(self) -> str:
+        """The URL handed to FFmpeg: the credentials in its user info, percent-encoded. Never log it.
+
+        From the fields, user and password are taken literally and encoded whole. From
+        the URL (user info up to its last `@`, user and password split at the first
+        `:`), a `%` and two hex digits is kept as an escape the user wrote and anything
+        else is encoded (`encode_credential`), so `p/ss` and `p%2Fss` both connect.
+        Files and devices are returned as written.
+        """
+        if self.kind not in ("rtsp", "network"):
+            return self.url
+        split = split_userinfo(self.url)
+        if split is not None:
+            scheme, userinfo, rest = split
+            user, colon, password = userinfo.partition(":")
+            encoded = encode_credential(user) + (f":{encode_credential(password)}" if colon else "")
+            return f"{scheme}{encoded}@{rest}"
+        if self.username is None:
+            return self.url
+        scheme, _sep, rest = self.url.partition("://")
+        encoded = quote(self.username, safe="")
+        if self._password is not None:
+            encoded += ":" + quote(self._password.get_secret_value(), safe="")
+        return f"{scheme}://{encoded}@{rest}"
 
     @property
     def kind(self) -> SourceKind:
@@ -110,8 +230,11 @@ class StreamConfig(BaseModel):
 
     @property
     def safe_url(self) -> str:
-        """The URL as it may appear in logs and messages: credentials masked."""
-        return redact_url(self.url)
+        """The URL as it may appear in logs and messages: credentials masked (`rtsp://***@host/...`).
+
+        Credentials from the fields show as `***@` too, so every URL that logs in looks alike.
+        """
+        return redact_url(self.ffmpeg_url())
 
     def output_size(self, src_width: int, src_height: int) -> tuple[int, int]:
         """The RGB size for a source of the given size: explicit, else `long_side` keeping aspect (even sizes)."""

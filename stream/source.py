@@ -125,7 +125,7 @@ class VideoSource:
 
         cfg = self.cfg
         kind = cfg.kind
-        url = cfg.url
+        url = cfg.ffmpeg_url()  # the credentials percent-encoded: see StreamConfig.ffmpeg_url
         options: dict[str, str] = {}
         fmt: str | None = None
         timeout: tuple[float, float] | None = None

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -47,17 +48,18 @@ def missing_rtsp_server() -> str | None:
 class RtspCamera:
     """The GStreamer RTSP server subprocess on a fixed port: /live (test pattern) and /clip (`clip`, real time)."""
 
-    def __init__(self, clip: Path, auth: str | None = None) -> None:
+    def __init__(self, clip: Path, auth: str | Sequence[str] | None = None) -> None:
+        """`auth`: `USER:PASS` (split at the first ':'), or several, each a user the server lets in."""
         self.port = free_port()
         self.clip = clip
-        self.auth = auth
+        self.auth = [auth] if isinstance(auth, str) else list(auth or ())
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout_s: float = 20.0) -> None:
         """Start (or restart on the same port) and wait for READY."""
         cmd = [SYSTEM_PYTHON, str(SERVER_SCRIPT), str(self.port), str(self.clip)]
-        if self.auth:
-            cmd += ["--auth", self.auth]
+        for user_password in self.auth:
+            cmd += ["--auth", user_password]
         deadline = time.monotonic() + timeout_s
         while True:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

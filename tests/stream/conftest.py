@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from vgsum.runtime.daemon.config import EdgeConfig, PublishConfig
+from vgsum.runtime.live.config import CameraConfig
 from vgsum.stream.config import StreamConfig
 from vgsum.stream.messages import MessageBase, StatusMessage
 
@@ -85,7 +86,10 @@ def ingest() -> Iterator[Callable[..., Harness]]:
         publish.setdefault("status_interval_s", 0.5)
         publish.setdefault("heartbeat_interval_s", 0.5)
         endpoints = ["pub+bind:tcp://127.0.0.1:*"]
-        cfg = EdgeConfig(streams=streams, publish=PublishConfig(endpoints=endpoints, sndhwm=sndhwm, **publish))
+        # the daemon's streams are CameraConfigs (a StreamConfig and its summary changes): validated again from the
+        # fields, so a stream's credentials are checked and read as the daemon would
+        cameras = [CameraConfig.model_validate(dict(stream)) for stream in streams]
+        cfg = EdgeConfig(streams=cameras, publish=PublishConfig(endpoints=endpoints, sndhwm=sndhwm, **publish))
         publisher = build_publisher(cfg.publish, sndbuf=sndbuf)
         endpoint = publisher.endpoints[0]
         subscriber = Subscriber(endpoint, rcvhwm=rcvhwm, rcvbuf=rcvbuf)

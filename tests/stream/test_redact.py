@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -43,10 +45,11 @@ RESERVED = ":/?#[]@!$&'()*+,;=% "
 
 
 def _forms(secret: str) -> set[str]:
-    """A secret as written, percent-decoded and percent-encoded: none of them may be shown."""
-    from urllib.parse import quote, unquote
+    """A secret as written, percent-decoded and percent-encoded (as FFmpeg gets it too): none of them may be shown."""
+    from urllib.parse import unquote, unquote_to_bytes
 
-    return {secret, unquote(secret), quote(secret, safe=""), quote(unquote(secret), safe="")}
+    encoded_for_ffmpeg = quote(unquote_to_bytes(secret), safe="")
+    return {secret, unquote(secret), quote(secret, safe=""), quote(unquote(secret), safe=""), encoded_for_ffmpeg}
 
 
 @pytest.mark.parametrize("char", list(RESERVED))
@@ -81,12 +84,61 @@ def test_generated_credentials_never_survive(user: str, password: str, path: str
     user = f"Us{user}"
     url = f"rtsp://{user}:{password}@cam.example:554{path}"
     secrets = url_secrets(url)
+    given_to_ffmpeg = StreamConfig(stream_id="g", url=url).ffmpeg_url()
     texts = [
         redact_url(url),
         redact_text(f"Server returned 401 Unauthorized for '{url}'", secrets),
         redact_text(f"cannot open {url}: Connection refused", secrets),
+        redact_text(f"Invalid argument: '{given_to_ffmpeg}' returned 22", secrets),
+        redact_url(given_to_ffmpeg),
     ]
     for out in texts:
         for form in _forms(password):
             assert form not in out, (url, out)
         assert "=zz" not in out and "=tt9" not in out, out
+
+
+# ---------------------------------------------------------------- the encoded URL for FFmpeg; passwords beside URLs
+
+
+@pytest.mark.parametrize("char", list(RESERVED))
+def test_the_encoded_url_ffmpeg_may_echo_is_masked(char: str) -> None:
+    """FFmpeg's errors repeat the URL it was given: the percent-encoded one, with or without the URL around it."""
+    from vgsum.stream.redact import encode_credential
+
+    password = f"p4ss{char}secret"
+    cfg = StreamConfig(stream_id="c", url=f"rtsp://user:{password}@127.0.0.1:1/x")
+    given = cfg.ffmpeg_url()
+    encoded = encode_credential(password)
+    assert encoded in given  # what FFmpeg gets
+    text = f"Invalid argument: '{given}' returned 22; auth {encoded}; typed {password}"
+    out = redact_text(text, url_secrets(cfg.url))
+    for form in {*_forms(password), encoded}:
+        assert form not in out, (char, out)
+    assert "'rtsp://***@127.0.0.1:1/x'" in out
+
+
+def test_registered_passwords_are_masked_anywhere_in_every_form() -> None:
+    from vgsum.stream.redact import register_secret, registered_secrets
+
+    password = "Reg/is#te red%41Q"
+    encoded = quote(password, safe="")
+    text = f"digest for {password} failed; rtsp://u:{encoded}@h/x; bare {encoded} and {quote(password)}"
+    assert password in redact_text(text)  # not known yet: only the URL's user info is masked
+    register_secret(password)
+    assert password in registered_secrets()
+    out = redact_text(text)
+    for form in _forms(password):
+        assert form not in out, out
+    assert out.startswith("digest for *** failed; rtsp://***@h/x; bare *** and ***"), out
+    register_secret("ab")  # shorter than MIN_SECRET_CHARS: registered, but not masked in free text
+    assert redact_text("tab stop") == "tab stop"
+
+
+def test_field_passwords_are_registered_at_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    password = "Fie/ld#pw 7Q"
+    monkeypatch.setenv("VGSUM_TEST_REDACT_PW", password)
+    line = f"echo {password} / {quote(password, safe='')}"
+    assert password in redact_text(line)
+    StreamConfig(stream_id="c", url="rtsp://h/x", username="u", password_env="VGSUM_TEST_REDACT_PW")
+    assert redact_text(line) == "echo *** / ***"

@@ -8,6 +8,11 @@ percent-decoded and percent-encoded: every log record (with tracebacks), FFmpeg'
 own output on fd 2, every message on a real SUB socket, /metrics, /healthz and the
 control socket's `status` reply. `vgsum run` on such a URL is checked as a user
 runs it, as a subprocess.
+
+The same holds for passwords given beside the URL (`password`, `password_file`,
+`password_env`), which FFmpeg gets percent-encoded inside the URL: the raw and the
+encoded forms are searched for too, with cameras that refuse the connection, that
+reject the password (401) and that accept it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
+from vgsum.stream.redact import encode_credential
 
 pytestmark = pytest.mark.slow
 
@@ -45,8 +51,9 @@ def password_for(index: int, char: str) -> str:
 
 
 def forms(password: str) -> set[str]:
-    """What may not appear: the password as written, percent-decoded and percent-encoded (two ways)."""
-    return {password, unquote(password), quote(password, safe=""), quote(password)}
+    """What may not appear: the password as written, percent-decoded and percent-encoded (three ways, one of them
+    the form FFmpeg gets: `%XX` escapes kept, everything else encoded)."""
+    return {password, unquote(password), quote(password, safe=""), quote(password), encode_credential(password)}
 
 
 def stream_urls(port: int) -> dict[str, tuple[str, str]]:
@@ -57,6 +64,35 @@ def stream_urls(port: int) -> dict[str, tuple[str, str]]:
         urls[f"raw{i}"] = (f"rtsp://admin:{password}@127.0.0.1:{port}/live", password)
         urls[f"enc{i}"] = (f"rtsp://admin:{quote(password, safe='')}@127.0.0.1:{port}/live", password)
     return urls
+
+
+def field_streams(
+    host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: str = "admin"
+) -> dict[str, tuple[dict[str, object], str]]:
+    """stream id -> (stream settings, password): each reserved character in a password beside the URL.
+
+    The password comes from `password`, `password_file` and `password_env` in turn (each source gets seven
+    characters); the URL carries no credentials.
+    """
+    streams: dict[str, tuple[dict[str, object], str]] = {}
+    for i, char in enumerate(RESERVED):
+        password = password_for(100 + i, char)
+        source = ("password", "password_file", "password_env")[i % 3]
+        if source == "password":
+            value: str = password
+        elif source == "password_file":
+            (tmp_path / f"pw{i}").write_text(password + "\n")
+            value = str(tmp_path / f"pw{i}")
+        else:
+            monkeypatch.setenv(f"VGSUM_TEST_SECRET_{i}", password)
+            value = f"VGSUM_TEST_SECRET_{i}"
+        streams[f"field{i}"] = ({"url": f"rtsp://{host}/live", "username": user, source: value}, password)
+    return streams
+
+
+def url_streams(urls: dict[str, tuple[str, str]]) -> dict[str, dict[str, object]]:
+    """`stream_urls`' URLs as stream settings for `run_daemon`."""
+    return {sid: {"url": url} for sid, (url, _) in urls.items()}
 
 
 def assert_nowhere(passwords: Iterable[str], texts: dict[str, str]) -> None:
@@ -74,8 +110,9 @@ def get(url: str) -> str:
         return err.read().decode()
 
 
-def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: float) -> dict[str, str]:
-    """Run a daemon over `urls` for `seconds`; everything it said, by where it said it."""
+def run_daemon(engine_folder: Path, streams: dict[str, dict[str, object]], seconds: float) -> dict[str, str]:
+    """Run a daemon over `streams` (stream id -> url and credential settings) for `seconds`; everything it said,
+    by where it said it."""
     records: list[str] = []
     formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
     handler = logging.Handler(logging.DEBUG)
@@ -86,9 +123,9 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
     vgsum_log.addHandler(handler)
     cfg = EdgeConfig(
         streams=[
-            {"stream_id": sid, "url": url, "open_timeout_s": 2, "backoff_initial_s": 0.2, "backoff_max_s": 1.0,
+            {"stream_id": sid, **stream, "open_timeout_s": 2, "backoff_initial_s": 0.2, "backoff_max_s": 1.0,
              "max_retries": None}
-            for sid, (url, _) in urls.items()
+            for sid, stream in streams.items()
         ],
         publish={"endpoints": ["pub+bind:tcp://127.0.0.1:0"], "status_interval_s": 0.5},
         engines={"dir": engine_folder, "threads": 1},
@@ -138,7 +175,7 @@ def run_daemon(engine_folder: Path, urls: dict[str, tuple[str, str]], seconds: f
 
 def test_no_password_leaves_a_daemon_whose_cameras_refuse(engine_folder: Path, capfd, free_tcp_port) -> None:
     urls = stream_urls(free_tcp_port())  # nothing listens there: every open fails and is reported
-    texts = run_daemon(engine_folder, urls, seconds=6.0)
+    texts = run_daemon(engine_folder, url_streams(urls), seconds=6.0)
     out, err = capfd.readouterr()
     texts["stdout"], texts["stderr (FFmpeg included)"] = out, err
     assert_nowhere({password for _, password in urls.values()}, texts)
@@ -154,10 +191,60 @@ def test_no_password_leaves_a_daemon_whose_camera_rejects_it(engine_folder: Path
     # the real server wants user:secret; these passwords hold reserved characters and are refused (401)
     urls = {f"s{i}": (f"rtsp://user:{password_for(i, c)}@127.0.0.1:{rtsp_server.port}/live", password_for(i, c))
             for i, c in enumerate(RESERVED)}
-    texts = run_daemon(engine_folder, urls, seconds=6.0)
+    texts = run_daemon(engine_folder, url_streams(urls), seconds=6.0)
     out, err = capfd.readouterr()
     texts["stdout"], texts["stderr (FFmpeg included)"] = out, err
     assert_nowhere({password for _, password in urls.values()}, texts)
+    assert "rtsp://***@127.0.0.1:" in texts["messages"]
+
+
+def test_no_field_password_leaves_a_daemon_whose_cameras_refuse(
+    engine_folder: Path, capfd, free_tcp_port, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streams = field_streams(f"127.0.0.1:{free_tcp_port()}", tmp_path, monkeypatch)  # nothing listens
+    texts = run_daemon(engine_folder, {sid: stream for sid, (stream, _) in streams.items()}, seconds=6.0)
+    out, err = capfd.readouterr()
+    texts["stdout"], texts["stderr (FFmpeg included)"] = out, err
+    assert_nowhere({password for _, password in streams.values()}, texts)
+    status = json.loads(texts["control status"])["result"]["streams"]
+    assert len(status) == len(streams) and all(s["last_error"] for s in status.values())
+    # the fields' credentials show as ***@ like a URL's, and the errors went out
+    assert "rtsp://***@127.0.0.1:" in texts["messages"] and "cannot open" in texts["messages"]
+    assert "cannot open" in texts["log"] and "retry" in texts["log"]
+
+
+@pytest.mark.rtsp
+def test_no_field_password_leaves_a_daemon_whose_camera_rejects_or_accepts_it(
+    engine_folder: Path, capfd, rtsp_server, bikes_mp4: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vgsum.runtime.bench.rtsp_camera import RtspCamera
+
+    # the real server wants user:secret; these passwords hold reserved characters and are refused (401) ...
+    rejected = field_streams(f"127.0.0.1:{rtsp_server.port}", tmp_path, monkeypatch, user="user")
+    # ... while this one, with all of them, lets its user in, given in each field and raw in the URL
+    password = "Pw/?#@:% []!$&'()*+,;=Q"
+    camera = RtspCamera(bikes_mp4, auth=f"viewer:{password}")
+    camera.start()
+    try:
+        (tmp_path / "viewer").write_text(password + "\n")
+        monkeypatch.setenv("VGSUM_TEST_VIEWER", password)
+        live = f"rtsp://127.0.0.1:{camera.port}/live"
+        accepted: dict[str, dict[str, object]] = {
+            "ok_password": {"url": live, "username": "viewer", "password": password},
+            "ok_file": {"url": live, "username": "viewer", "password_file": str(tmp_path / "viewer")},
+            "ok_env": {"url": live, "username": "viewer", "password_env": "VGSUM_TEST_VIEWER"},
+            "ok_url": {"url": f"rtsp://viewer:{password}@127.0.0.1:{camera.port}/live"},
+        }
+        streams = {**{sid: stream for sid, (stream, _) in rejected.items()}, **accepted}
+        texts = run_daemon(engine_folder, streams, seconds=8.0)
+    finally:
+        camera.stop()
+    out, err = capfd.readouterr()
+    texts["stdout"], texts["stderr (FFmpeg included)"] = out, err
+    assert_nowhere({password, *(pw for _, pw in rejected.values())}, texts)
+    status = json.loads(texts["control status"])["result"]["streams"]
+    assert all("401" in status[sid]["last_error"] for sid in rejected), status
+    assert all(status[sid]["state"] == "streaming" for sid in accepted), status
     assert "rtsp://***@127.0.0.1:" in texts["messages"]
 
 
@@ -187,3 +274,49 @@ def test_vgsum_run_never_prints_the_password(engine_folder: Path, free_tcp_port,
     stderr = "".join(lines) + err
     assert "retry" in stderr and "rtsp://***@127.0.0.1:" in stderr + out, stderr[-1500:]
     assert_nowhere([password], {"stdout": out, "stderr": stderr})
+
+
+@pytest.mark.rtsp
+def test_vgsum_run_connects_with_a_raw_reserved_password_and_never_prints_it(
+    engine_folder: Path, gst_rtsp_available: None, bikes_mp4: Path, tmp_path: Path
+) -> None:
+    """Typed raw in the URL, as the issue's user did: it connects (FFmpeg gets it encoded) and is never shown."""
+    from vgsum.runtime.bench.rtsp_camera import RtspCamera
+
+    password = "Pw/?#@:% se%cr%41Q"  # `%41` stays an escape in a URL: the camera's password has an A there
+    camera = RtspCamera(bikes_mp4, auth="viewer:Pw/?#@:% se%crAQ")
+    camera.start()
+    out_dir = tmp_path / "report"
+    try:
+        url = f"rtsp://viewer:{password}@127.0.0.1:{camera.port}/live"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vgsum.runtime.cli", "run", url, "--engines", str(engine_folder),
+             "--out", str(out_dir), "--quiet", "--verbose"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert proc.stderr is not None
+            lines = []
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:  # until the stream is streaming (or the run gave up)
+                line = proc.stderr.readline()
+                lines.append(line)
+                if not line or "-> streaming" in line:
+                    break
+            time.sleep(2.0)  # a few frames scored
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    finally:
+        camera.stop()
+    stderr = "".join(lines) + err
+    assert "-> streaming" in stderr and "rtsp://***@127.0.0.1:" in stderr + out, stderr[-1500:]
+    assert proc.returncode == 0 and " 0 frames scored" not in out and "frames scored" in out, (out, stderr[-1500:])
+    written = [p for p in out_dir.rglob("*") if p.is_file() and p.suffix != ".png"]
+    report = {f"report {p.name}": p.read_text(errors="replace") for p in written}
+    assert report, "the report was written"
+    assert_nowhere([password, "Pw/?#@:% se%crAQ"], {"stdout": out, "stderr": stderr, **report})
