@@ -181,7 +181,7 @@ QUERY_SETS: dict[str, QuerySet] = {
             _q("a truck drives up the road", "sentence", 1),
             _q("a large truck", "colour", 1),
             _q("a white truck", "colour", 1),
-            _q("a person in red", "colour", 0, 2),
+            _q("a person in red", "colour", 0),
             _q("a dog", "negative"),
             _q("a horse", "negative"),
             _q("a boat", "negative"),
