@@ -23,9 +23,10 @@ WHITE = (30.0, 40.0)
 
 
 def _scores(high: list[tuple[float, float]], value: float = 0.9, rest: float = 0.1) -> np.ndarray:
-    scores = np.full_like(TIMES, rest)
+    times = TIMES
+    scores = np.full_like(times, rest)
     for start, end in high:
-        scores[(TIMES >= start) & (TIMES <= end)] = value
+        scores[(times >= start) & (times <= end)] = value
     return scores
 
 
