@@ -16,6 +16,7 @@ from vgsum.models.eval.queries import (
     QueryRecord,
     available_rows,
     format_queries,
+    load_records,
     row_problem,
     run_queries,
     targets_met,
@@ -49,12 +50,14 @@ def test_targets_pool_each_kind_and_check_colour_on_the_parking_lot_only():
     lines = targets_met(records, "lookup")
     # recall 11/17; precision 7/7; colour on parking 3/4; negatives 1/20
     assert lines == [
-        "positive recall 0.65 (>= 0.9): NOT met",
-        "positive precision 1.00 (>= 0.9): met",
-        "colour precision (parking) 0.75 (>= 0.8): NOT met",
-        "negative false-match 0.05 (<= 0.05): met",
+        "positive recall 0.65 = 11/17 events (>= 0.9): NOT met",
+        "positive precision 1.00 = 7/7 named (>= 0.9): met",
+        "colour precision (parking) 0.75 = 3/4 named (>= 0.8): NOT met",
+        "negative false-match 0.05 = 1/20 highlights (<= 0.05): met",
     ]
-    assert targets_met(records, "lookup", "held-out")[0] == "positive recall 1.00 (>= 0.9): met"
+    held_out = targets_met(records, "lookup", "held-out")
+    assert held_out[0] == "positive recall 1.00 = 5/5 events (>= 0.9): met"
+    assert held_out[2] == "colour precision (parking): n/a (no such queries here)"
     report = format_queries(records)
     assert "dev: 2 targets" in report and "held-out: 1 targets" in report and "all: 3 targets" in report
     line = next(x for x in report.splitlines() if x.startswith("lookup") and " negative " in x and "0.050" in x)
@@ -138,3 +141,4 @@ def test_each_query_runs_on_its_own_stream_on_the_same_frames_and_the_saved_json
     assert by_query["a car"].named >= 1 and by_query["a car"].precision == 1.0
     assert by_query["a dog"].named == 0 and by_query["a dog"].highlights >= 3
     assert saved["no_query"]["highlights"] and all(h["query"] is None for h in saved["no_query"]["highlights"])
+    assert load_records(tmp_path) == records  # a saved run re-pools without running again
