@@ -82,7 +82,7 @@ def row_problem(changes: dict[str, Any]) -> str | None:
     """Why a row cannot run in this build (its SummaryConfig changes are not valid settings), or None."""
     from pydantic import ValidationError
 
-    from vgsum.runtime.summary.summarizer import SummaryConfig
+    from vgsum.runtime.summary.config import SummaryConfig
 
     try:
         SummaryConfig(**changes)
