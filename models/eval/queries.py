@@ -51,9 +51,11 @@ QUERY_ROWS: dict[str, dict[str, Any]] = {
     "phrases": {"query_matcher": "phrases"},
     "+vocabulary": {"query_matcher": "vocabulary"},
     "+colour": {"query_matcher": "colour"},
-    "+moving": {"query_matcher": "moving"},
+    "+motion": {"query_matcher": "motion"},
     "+persistence": {"query_matcher": "persistence"},
 }
+MATCHER_SETTING = "query_matcher"
+MATCHER_MODULE = "vgsum.runtime.language.matcher"
 SEPARATOR = "\x1f"  # row SEPARATOR query: a pipeline's name; queries never hold control characters
 NO_QUERY = ""
 
@@ -79,11 +81,21 @@ class QueryRecord:
 
 
 def row_problem(changes: dict[str, Any]) -> str | None:
-    """Why a row cannot run in this build (its SummaryConfig changes are not valid settings), or None."""
+    """Why a row cannot run in this build (the matcher package is missing, or its SummaryConfig changes are not
+    valid settings), or None."""
+    import importlib.util
+
     from pydantic import ValidationError
 
     from vgsum.runtime.summary.config import SummaryConfig
 
+    if MATCHER_SETTING in changes:
+        try:
+            found = importlib.util.find_spec(MATCHER_MODULE) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return f"needs {MATCHER_MODULE}, which this build lacks"
     try:
         SummaryConfig(**changes)
     except ValidationError as err:

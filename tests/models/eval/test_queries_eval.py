@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -68,6 +69,9 @@ def test_targets_pool_each_kind_and_check_colour_on_the_parking_lot_only():
 def test_rows_this_build_cannot_run_are_named_with_the_setting_they_need():
     assert row_problem({}) is None
     assert "'no_such_setting'" in row_problem({"no_such_setting": 1})
+    if importlib.util.find_spec("vgsum.runtime.language") is None:
+        assert row_problem({"query_matcher": "phrases"}) == (
+            "needs vgsum.runtime.language.matcher, which this build lacks")
     assert available_rows()[0] == "lookup"
     assert available_rows() == [r for r, changes in QUERY_ROWS.items() if row_problem(changes) is None]
 
