@@ -28,6 +28,7 @@ other refiners: `--refiner NAME=DIR`, the live defaults with the refiner engines
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -56,6 +57,7 @@ QUERY_ROWS: dict[str, dict[str, Any]] = {
 }
 MATCHER_SETTING = "query_matcher"
 MATCHER_MODULE = "vgsum.runtime.language.matcher"
+QUIET_LOGGERS = ("vgsum.runtime.live.query_match", "vgsum.runtime.daemon.pipeline")  # where "queries now" is logged
 SEPARATOR = "\x1f"  # row SEPARATOR query: a pipeline's name; queries never hold control characters
 NO_QUERY = ""
 
@@ -183,12 +185,33 @@ def run_queries(
     cache_dir: Path | None = None,
 ) -> list[QueryRecord]:
     """Every query of every set on every row (and refiner row); per-target JSON under `save` when given."""
+    refiners = dict(refiners or {})
+    # every stream logs its queries once at INFO: one line per query and row, through the progress bar
+    quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(max(log.getEffectiveLevel(), logging.WARNING))
+    try:
+        return _run(sets, rows, refiners, engine_folder, save, show_progress, cache_dir)
+    finally:
+        for log, level in zip(quiet, levels, strict=True):
+            log.setLevel(level)
+
+
+def _run(
+    sets: list[QuerySet],
+    rows: list[str],
+    refiners: dict[str, Path],
+    engine_folder: Path | None,
+    save: Path | None,
+    show_progress: bool,
+    cache_dir: Path | None,
+) -> list[QueryRecord]:
     from tqdm import tqdm
 
     from vgsum.models.data.events import load_ground_truth
     from vgsum.models.eval.events import SAMPLE_FPS, _live_rows
 
-    refiners = dict(refiners or {})
     live = _live_rows(rows, refiners, engine_folder, QUERY_ROWS)
     names = [*rows, *refiners]
     source_truths = load_ground_truth()
