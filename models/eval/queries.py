@@ -46,7 +46,10 @@ from vgsum.runtime.common.errors import UserError
 # name -> SummaryConfig changes. "lookup" is today's product: a query matches a detected object when the cosine
 # between their MiniLM embeddings (query text, COCO label) reaches `query_match`. The next rows are the steps of
 # issue 26's matcher (vgsum.runtime.language.matcher.QueryMatcher), each adding one to the one before; they run
-# once the live path has the `query_matcher` setting (the values are the lead's to name).
+# once the live path has the `query_matcher` setting (the values are the lead's to name). When that setting comes,
+# "lookup" must name today's matcher explicitly (e.g. {"query_matcher": "lookup"}), or it follows the default.
+# The language ablation of VideoGraph is refiner rows (`--refiner NAME=DIR`); a word-level row (the user's query kept
+# out of the graph) would be one entry here once the live path has a setting for it.
 QUERY_ROWS: dict[str, dict[str, Any]] = {
     "lookup": {},
     "phrases": {"query_matcher": "phrases"},
