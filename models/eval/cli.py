@@ -1,4 +1,4 @@
-"""`vgsum eval [table|streaming|kts|graphs|validate|events]`: the TVSum reports and the events benchmark.
+"""`vgsum eval [table|streaming|kts|graphs|validate|events|queries]`: the TVSum reports and the footage benchmarks.
 
 - table (default): random, gtscore, MLP, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
 - streaming: the K=5 model windowed (W = 16, 32 and the live window) with fusion, online shots and budget vs
@@ -8,7 +8,9 @@
 - validate: a recipe (with --set changes) scored on validation videos held out of each fold's
   training keys, never its test keys: how recipes are chosen;
 - events: highlights on real footage against hand-made events, beside motion and detector baselines
-  (see vgsum.models.eval.events).
+  (see vgsum.models.eval.events);
+- queries: free-text queries on real footage against the hand-made events each names, per kind of query
+  (class, synonym, sentence, colour, negative), on a dev and a held-out split (see vgsum.models.eval.queries).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("report", nargs="?", default="table",
-                        choices=["table", "streaming", "kts", "graphs", "validate", "events"])
+                        choices=["table", "streaming", "kts", "graphs", "validate", "events", "queries"])
     parser.add_argument("--rows", default=",".join(ALL_ROWS), help=f"comma-separated subset of {','.join(ALL_ROWS)}")
     parser.add_argument("--folds", type=_ints, default=None, help="fold indices (default: all; graphs: 0)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the seeded rows (default 3)")
@@ -63,15 +65,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--recipe", default="videograph_k5", help="validate: recipe name in configs/train")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="validate: change one recipe key (repeatable), e.g. videograph.max_distance=16")
-    parser.add_argument("--clips", default=None, help="events: comma-separated shared clip names (default: all 20)")
+    parser.add_argument("--clips", default=None,
+                        help="events: comma-separated shared clip names (default: all 20); queries: comma-separated "
+                        "query targets, clip names or built:<recipe> (default: every query set)")
     parser.add_argument("--truth", type=Path, default=None,
                         help="events: a ground-truth file in the shared format (default: ../shared/data/events)")
     parser.add_argument("--streams", default=None,
                         help="events: comma-separated built-stream recipes (default: all; 'none' for none)")
     parser.add_argument("--refiner", action="append", default=[], metavar="NAME=DIR",
-                        help="events: one more row, the live defaults with the refiner engines in DIR (repeatable)")
-    parser.add_argument("--engines", type=Path, default=None, help="events: engine folder (default: the cache)")
-    parser.add_argument("--save", type=Path, default=None, help="events: write DIR/<row>/<clip>.json")
+                        help="events, queries: one more row, the live defaults with the refiner engines in DIR "
+                        "(repeatable)")
+    parser.add_argument("--engines", type=Path, default=None,
+                        help="events, queries: engine folder (default: the cache)")
+    parser.add_argument("--save", type=Path, default=None, help="events, queries: write DIR/<row>/<clip>.json")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.report == "events":
@@ -80,6 +86,12 @@ def main(argv: list[str]) -> int:
         if args.rows == ",".join(ALL_ROWS):
             args.rows = ",".join(events.ALL_ROWS)
         return events.main(args)
+    if args.report == "queries":
+        from vgsum.models.eval import queries
+
+        if args.rows == ",".join(ALL_ROWS):
+            args.rows = None  # every row this build can run
+        return queries.main(args)
     chosen = {key: getattr(args, key) for key in LIVE_OPTIONS if getattr(args, key) is not None}
     live = parse_config(chosen, SummaryConfig, where=None, key_names=LIVE_OPTIONS)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -121,8 +121,14 @@ class SharedPerception:
         return self._result
 
 
-def _live_rows(rows: list[str], refiners: dict[str, Path], engine_folder: Path | None) -> dict[str, Any]:
-    """name -> (Engines, SummaryConfig) for every live row asked for."""
+def _live_rows(
+    rows: list[str],
+    refiners: dict[str, Path],
+    engine_folder: Path | None,
+    table: Mapping[str, dict[str, Any]] = LIVE_ROWS,
+) -> dict[str, Any]:
+    """name -> (Engines, SummaryConfig) for every live row asked for; `table` maps a row to its SummaryConfig changes
+    (the query benchmark passes its own)."""
     from vgsum.runtime.daemon.config import EngineConfig
     from vgsum.runtime.engines.loader import Engines
     from vgsum.runtime.engines.refiner import RefinerEngines
@@ -133,8 +139,8 @@ def _live_rows(rows: list[str], refiners: dict[str, Path], engine_folder: Path |
     shared = replace(base, perception=SharedPerception(base.perception))
     out: dict[str, Any] = {}
     for name in rows:
-        if name in LIVE_ROWS:
-            out[name] = (shared, SummaryConfig(**LIVE_ROWS[name]))
+        if name in table:
+            out[name] = (shared, SummaryConfig(**table[name]))
     for name, folder in refiners.items():
         refiner = RefinerEngines.load(Path(folder), kind=cfg.backend, device=cfg.device, threads=cfg.threads)
         out[name] = (replace(shared, refiner=refiner), SummaryConfig())
@@ -144,13 +150,20 @@ def _live_rows(rows: list[str], refiners: dict[str, Path], engine_folder: Path |
 def _phase_record(p: Any) -> dict:
     """A highlight message (a pipeline `HighlightEvent` or a rule's `HighlightPhase`) as saved JSON."""
     return {"id": p.id, "phase": p.phase, "start": p.start, "end": p.end, "score": p.score, "objects": p.objects,
-            "emitted_at": p.emitted_at}
+            "query": p.query, "emitted_at": p.emitted_at}
 
 
 def evaluate_clip_rows(
-    clip: Clip, rows: list[str], live: dict[str, Any], progress: Callable[[int], None] | None = None
+    clip: Clip,
+    rows: list[str],
+    live: dict[str, Any],
+    progress: Callable[[int], None] | None = None,
+    queries: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, RowOutput]:
-    """Run every row over one clip, in lockstep on the same sampled frames."""
+    """Run every row over one clip, in lockstep on the same sampled frames.
+
+    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default.
+    """
     from vgsum.models.eval.baselines import sampled_frames
     from vgsum.runtime.daemon.pipeline import Pipeline
     from vgsum.runtime.live.sinks import StreamSinks
@@ -177,7 +190,7 @@ def evaluate_clip_rows(
 
         pipeline = Pipeline(engines, summary, StreamSinks(on_score, on_highlight, on_frame=on_frame), max_batch=BATCH)
         pipeline.thumbnails = False
-        pipeline.add_stream(clip.name, SAMPLE_FPS)
+        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()))
         pipelines[name] = pipeline
 
     from vgsum.runtime.summary.config import SummaryConfig
