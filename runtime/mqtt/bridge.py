@@ -396,6 +396,8 @@ class MqttBridge:
             if msg.payload == b"online":
                 self._reassert.set()  # Home Assistant restarted: it wants the discovery configs again
             return
+        if not msg.payload:  # how a retained command is cleared from the broker: nothing to apply or answer
+            return
         for sid in self.stream_ids:
             if msg.topic == self.topics.queries_set(sid):
                 reply = self.command(sid, msg.payload, retained=bool(msg.retain))

@@ -32,7 +32,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def host_problem(host: str) -> str | None:
     """Why `host` is not a host name or an IP address (a URL, a port, user info), or None when it is one."""
     if "@" in host:
-        return "holds '@': write the host alone; credentials go in username and password_file/password_env"
+        return "it holds '@': write the host alone; credentials go in username and password_file/password_env"
     if "://" in host:
         return "write the host name alone, not a URL (port: and tls: are their own keys)"
     try:
@@ -42,20 +42,21 @@ def host_problem(host: str) -> str | None:
         pass
     name = host[:-1] if host.endswith(".") else host
     if not name or len(name) > 253:
-        return "is empty or longer than 253 characters"
+        return "empty, or longer than 253 characters"
     if ":" in name:
         return "write the host alone; the port goes in port:"
     if not all(_HOST_LABEL.match(label) for label in name.split(".")):
-        return "is not a host name or an IP address"
+        return "not a host name or an IP address"
     return None
 
 
-def _existing_file(path: Path | None, what: str) -> Path | None:
+def _existing_file(path: Path | None) -> Path | None:
+    """The path with `~` expanded; a ValueError when it is not a file (the key and the path are in the error)."""
     if path is None:
         return None
     path = path.expanduser()
     if not path.is_file():
-        raise ValueError(f"{what} {path} does not exist or is not a file")
+        raise ValueError("no such file" if not path.exists() else "not a file")
     return path
 
 
@@ -70,8 +71,8 @@ class MqttTlsConfig(BaseModel):
 
     @field_validator("ca_file", "cert_file", "key_file")
     @classmethod
-    def _exists(cls, path: Path | None, info: Any) -> Path | None:
-        return _existing_file(path, f"tls.{info.field_name}")
+    def _exists(cls, path: Path | None) -> Path | None:
+        return _existing_file(path)
 
     @model_validator(mode="after")
     def _pair(self) -> MqttTlsConfig:
@@ -124,13 +125,13 @@ class MqttConfig(BaseModel):
             problem = host_problem(data["host"])
             if problem is not None:
                 shown = "" if "@" in data["host"] else f" {redact_text(data['host'])[:60]!r}"
-                raise ValueError(f"host{shown} {problem}")
+                raise ValueError(f"host{shown}: {problem}")
         return data
 
     @field_validator("password_file")
     @classmethod
     def _password_file(cls, path: Path | None) -> Path | None:
-        return _existing_file(path, "password_file")
+        return _existing_file(path)
 
     @field_validator("password_env")
     @classmethod
