@@ -105,6 +105,7 @@ class MqttBridge:
         self._client: mqtt.Client | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._abandon = threading.Event()
         self._reassert = threading.Event()  # set on connect and on Home Assistant's birth: publish retained copies
         self._lock = threading.Lock()  # guards the counters and `_unacked` (paho calls back from its own thread)
         self._unacked: dict[int, tuple[str, bool]] = {}  # message id -> (stream id, history), held by paho
@@ -173,6 +174,7 @@ class MqttBridge:
         deadline = time.monotonic() + timeout_s
         self._stop.set()
         self._thread.join(max(0.0, deadline - time.monotonic()))
+        self._abandon.set()  # a thread still busy past the deadline hands nothing more to paho
         left = self._discard_queue()
         client = self._client
         if client.is_connected():
@@ -230,7 +232,7 @@ class MqttBridge:
 
     # -- the bridge thread ---------------------------------------------------------------
     def _run(self) -> None:
-        while True:
+        while not self._abandon.is_set():
             if self._reassert.is_set() and self._client is not None and self._client.is_connected():
                 self._reassert.clear()
                 self._publish_retained()

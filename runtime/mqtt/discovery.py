@@ -47,7 +47,7 @@ def discovery_configs(
     origin = {"name": "vgsum", "sw_version": sw}
     daemon_device = {
         "identifiers": [node_id],
-        "name": f"vgsum {node_id}",
+        "name": "vgsum" if node_id == "vgsum" else f"vgsum {node_id}",
         "manufacturer": "vgsum",
         "model": "vgsum daemon",
         "sw_version": sw,
