@@ -1,8 +1,9 @@
 """A real daemon run (engines, the bundled sample, the publisher) bridged to a real broker, wired as the daemon will.
 
-The bridge hangs off `Publisher.observers` exactly as `SummaryService` wires the
-store; a real paho subscriber must see every `event` and `highlight` of the run,
-in order, and the retained topics must end as the run did.
+The bridge hangs off the daemon's fan-out exactly as `SummaryApp` wires the store
+(`observe_messages` for every message, a `ThumbnailOutput` for the pictures); a real
+paho subscriber must see every `event` and `highlight` of the run, in order, and the
+retained topics must end as the run did.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 from mqtt_broker import fast_config, wait_until
 
+from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.summary_service import SummaryService
+from vgsum.runtime.daemon.outputs import ThumbnailOutput
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.mqtt.bridge import MqttBridge
@@ -34,13 +36,14 @@ def test_every_event_of_a_daemon_run_reaches_a_subscriber_in_order_at_qos1(
         "web": {"enabled": False},
         "store": {"path": str(tmp_path / "history.db")},
     })
-    service = SummaryService(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
+    service = SummaryApp(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
     sink = sinks(broker.port, ["vgsum/#"])
-    bridge = MqttBridge(fast_config(broker.port), ["bikes"], set_queries=service.set_queries,
-                        get_queries=service.get_queries)
-    service.publisher.observers.append(bridge.record)  # the daemon's wiring: one line beside the store's
+    bridge = MqttBridge(fast_config(broker.port), ["bikes"], set_queries=service.handler.set_queries,
+                        get_queries=service.handler.get_queries)
+    service.outputs.observe_messages(bridge.record)  # the daemon's wiring: two lines beside the store's
+    service.outputs.add(ThumbnailOutput(bridge))
     sent: list[tuple[str, str]] = []
-    service.publisher.observers.append(lambda m, p: sent.append((m.kind, p)))
+    service.outputs.observe_messages(lambda m, p: sent.append((m.kind, p)))
     bridge.start()
     try:
         service.start()
@@ -62,4 +65,5 @@ def test_every_event_of_a_daemon_run_reaches_a_subscriber_in_order_at_qos1(
     last_end = [json.loads(p) for p in events if json.loads(p)["phase"] == "end"][-1]
     assert json.loads(sink.on("vgsum/bikes/last_highlight")[-1].payload)["id"] == last_end["id"]
     assert sink.on("vgsum/availability")[-1].payload == b"offline"
+    assert sink.on("vgsum/bikes/thumbnail")[-1].payload[:2] == b"\xff\xd8"  # the last highlight's JPEG
     assert sum(bridge.dropped.values()) == 0
