@@ -78,6 +78,7 @@ BRIDGED_KINDS = frozenset({"status", "event", "highlight"})
 DAEMON = ""  # the `dropped` key of messages about the whole daemon (availability, discovery)
 TICK_S = 0.1  # how often the bridge thread looks at its flags when idle
 CONNECT_TIMEOUT_S = 5.0
+REASSERT_RETRY_S = 0.5  # a stalled broker: how often the retained values are offered again
 
 SetQueries = Callable[[str, list[str]], object]
 GetQueries = Callable[[str], list[str]]
@@ -107,6 +108,7 @@ class MqttBridge:
         self._stop = threading.Event()
         self._abandon = threading.Event()
         self._reassert = threading.Event()  # set on connect and on Home Assistant's birth: publish retained copies
+        self._reassert_after = 0.0  # monotonic time before which a retry of the retained copies waits
         self._lock = threading.Lock()  # guards the counters and `_unacked` (paho calls back from its own thread)
         self._unacked: dict[int, tuple[str, bool]] = {}  # message id -> (stream id, history), held by paho
         self._kept = 0  # how many of `_unacked` are history (event, highlight): bounded by pending_max
@@ -233,7 +235,12 @@ class MqttBridge:
     # -- the bridge thread ---------------------------------------------------------------
     def _run(self) -> None:
         while not self._abandon.is_set():
-            if self._reassert.is_set() and self._client is not None and self._client.is_connected():
+            if (
+                self._reassert.is_set()
+                and time.monotonic() >= self._reassert_after
+                and self._client is not None
+                and self._client.is_connected()
+            ):
                 self._reassert.clear()
                 self._publish_retained()
             try:
@@ -309,6 +316,8 @@ class MqttBridge:
         `history` messages (event, highlight) past `pending_max` unacknowledged are dropped and
         counted. paho's own bound sits a reserve above, so the retained latest values of a
         connect (availability, discovery, states) still fit when the history backlog is full.
+        A retained value that finds even the reserve full (a broker that stalls) is not lost:
+        the bridge publishes every retained value again once the backlog has room.
         """
         assert self._client is not None
         import paho.mqtt.client as mqtt
@@ -319,7 +328,10 @@ class MqttBridge:
                 return
         info = self._client.publish(topic, data, qos=1, retain=retain)
         with self._lock:
-            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: kept, sent on reconnect
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE and retain:
+                self._reassert.set()  # the latest value still goes out, at the next look with room
+                self._reassert_after = time.monotonic() + REASSERT_RETRY_S
+            elif info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: kept, sent on reconnect
                 self.dropped[sid] += 1
             elif info.mid in self._early_acks:
                 self._early_acks.discard(info.mid)
@@ -351,6 +363,7 @@ class MqttBridge:
         self.connects += 1
         self._outage_logged = False
         self.last_error = None
+        self._reassert_after = 0.0
         log.info("mqtt: connected to %s:%d", self.cfg.host, self.cfg.port)
         subscriptions = []
         if self.cfg.discovery:

@@ -277,3 +277,27 @@ def test_stop_returns_in_time_with_an_unreachable_broker(bridges, recorders):
         bridge.stop(timeout_s=0.5)
         assert time.monotonic() - started < 1.5
         assert bridge.dropped["cam1"] == 6  # start, 3 updates, end, highlight: kept, never acknowledged
+
+
+def test_a_broker_that_stalls_ends_with_the_latest_retained_values(broker, sinks, bridges, recorders):
+    """A broker that stops reading fills even the reserve for retained values; the latest still arrives after."""
+    bridge = bridges(fast_config(broker.port, pending_max=5), ["cam1"])  # reserve: 16 + 12 for one stream
+    wait_until(lambda: bridge.connected and bridge.stats()["pending"] == 0, what="the connection and its acks")
+    rec = recorders(bridge)
+    broker.signal(signal.SIGSTOP)  # connected, never acknowledging
+    try:
+        for n in range(30):  # 3 retained changes each (activity on, off, last highlight): past the reserve
+            rec.life("cam1", f"h{n}", 10.0 * n, updates=1)
+        wait_until(lambda: bridge._queue.empty(), what="the bridge thread")
+        time.sleep(0.1)
+        assert bridge._reassert.is_set()  # some retained value found no room: it is owed
+    finally:
+        broker.signal(signal.SIGCONT)
+    wait_until(lambda: not bridge._reassert.is_set() and bridge.stats()["pending"] == 0, timeout_s=5,
+               what="the retained values offered again and acknowledged")
+    late = sinks(broker.port, ["vgsum/cam1/last_highlight", "vgsum/cam1/activity", "vgsum/availability"])
+    last = LastHighlightPayload.model_validate_json(late.wait_for("vgsum/cam1/last_highlight")[-1].payload)
+    assert last.id == "h29"
+    assert late.wait_for("vgsum/cam1/activity")[-1].payload == b"OFF"
+    assert late.wait_for("vgsum/availability")[-1].payload == b"online"
+    assert bridge.connected and bridge.dropped["cam1"] == 30 * 4 - 5  # history past the bound, counted
