@@ -118,6 +118,7 @@ class MqttBridge:
         self._states: dict[str, tuple[str, str | None]] = {}
         self._outage_logged = False
         self.connected = False
+        self.subscribed = False  # the broker granted this connection's subscriptions (commands, Home Assistant)
         self.dropped: Counter[str] = Counter()  # stream id -> messages the broker will not get from this bridge
         self.sent = 0  # QoS 1 messages the broker acknowledged
         self.connects = 0
@@ -160,6 +161,7 @@ class MqttBridge:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.connect_async(cfg.host, cfg.port, keepalive=cfg.keepalive_s)
         self._client = client
         client.loop_start()  # paho's network thread: connects, and reconnects with backoff, on its own
@@ -374,12 +376,16 @@ class MqttBridge:
             client.subscribe(subscriptions)
         self._reassert.set()
 
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        self.subscribed = not any(reason.is_failure for reason in reasons)
+
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         self._outage(f"cannot reach the broker at {self.cfg.host}:{self.cfg.port}")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         was = self.connected
         self.connected = False
+        self.subscribed = False
         if self._stop.is_set():
             return
         if was:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from mqtt_broker import fast_config, wait_until
+from mqtt_broker import fast_config
+from polling import holds_for, wait_until
 
 from vgsum.runtime.mqtt.bridge import MqttBridge
 from vgsum.runtime.mqtt.topics import LastHighlightPayload, StreamStatePayload
@@ -121,8 +122,8 @@ def test_retained_state_activity_last_highlight_and_thumbnail_reach_a_late_subsc
     thumb = late.wait_for("vgsum/cam1/thumbnail")[-1]
     assert thumb.retain and thumb.payload[:2] == b"\xff\xd8" and thumb.payload[-2:] == b"\xff\xd9"  # a JPEG
     assert late.wait_for("vgsum/availability")[-1].payload == b"online"
-    time.sleep(0.2)
-    assert late.on("vgsum/cam1/event") == [] and late.on("vgsum/cam1/highlight") == []  # history is not retained
+    holds_for(lambda: late.on("vgsum/cam1/event") == [] and late.on("vgsum/cam1/highlight") == [], 0.3,
+              "no history on a late subscription")  # events and highlights are not retained
 
 
 def test_activity_turns_off_at_the_end_and_state_changes_are_published_once(broker, sinks, bridges, recorders):
@@ -137,8 +138,7 @@ def test_activity_turns_off_at_the_end_and_state_changes_are_published_once(brok
     sink.wait_for("vgsum/cam1/activity", 3)
     assert [m.payload for m in sink.on("vgsum/cam1/activity")] == [b"OFF", b"ON", b"OFF"]
     states = [StreamStatePayload.model_validate_json(m.payload) for m in sink.wait_for("vgsum/cam1/state", 2)]
-    time.sleep(0.2)
-    assert len(sink.on("vgsum/cam1/state")) == 2
+    holds_for(lambda: len(sink.on("vgsum/cam1/state")) == 2, 0.3, "one state message per change")
     assert [s.state for s in states] == [StreamState.STREAMING, StreamState.RECONNECTING]
     assert "hunter2" not in states[1].last_error and "***" in states[1].last_error
 
@@ -188,8 +188,8 @@ def test_a_broker_that_accepts_and_never_reads_costs_counted_drops_not_time(brid
         for n in range(40):
             rec.life("cam1", f"h{n}", 10.0 * n, updates=3)  # 6 history messages each: 240
         spent = time.perf_counter() - started
-        wait_until(lambda: bridge._queue.empty(), what="the bridge thread to take everything")
-        time.sleep(0.05)
+        wait_until(lambda: bridge.dropped["cam1"] == 240 - 5, what="every message past the bound counted")
+        holds_for(lambda: bridge.dropped["cam1"] == 240 - 5, 0.2, "the drop count")
         assert not bridge.connected
         assert bridge.stats()["pending"] == 5  # the bound: the first five events, kept for the broker
         assert bridge.dropped["cam1"] == 240 - 5
@@ -212,11 +212,11 @@ def test_messages_kept_while_the_broker_is_down_are_sent_when_it_comes_back(make
     wait_until(lambda: bridge._queue.empty() and bridge.dropped["cam1"] == 10, what="the drops past the bound")
     assert not bridge.connected and bridge.last_error is not None and bridge.stats()["pending"] == 5
     broker.start()  # same port, same persistence
-    wait_until(lambda: bridge.connected, timeout_s=5, what="the reconnect")
+    wait_until(lambda: bridge.connected, timeout=5, what="the reconnect")
     back = sinks(broker.port, history, client_id="late-reader", clean_session=False)
     wait_until(lambda: len(back.messages) >= 5, what="the kept messages")
     wait_until(lambda: bridge.stats()["pending"] == 0, what="the acks")
-    time.sleep(0.2)
+    holds_for(lambda: len(back.messages) == 5, 0.3, "exactly the kept messages")
     kept = [p for _, kind, p in rec.sent if kind in ("event", "highlight")][:5]  # the first five, in order
     assert [m.payload.decode() for m in back.messages] == kept
     assert bridge.dropped["cam1"] == 10
@@ -247,7 +247,7 @@ def test_a_broker_killed_and_restarted_mid_stream_loses_no_highlight(make_broker
             broker.start()
         time.sleep(0.02)
     wait_until(lambda: bridge.connected, what="the bridge's reconnect")
-    wait_until(lambda: len({m.payload for m in sink.on("vgsum/cam1/highlight")}) >= total, timeout_s=10,
+    wait_until(lambda: len({m.payload for m in sink.on("vgsum/cam1/highlight")}) >= total, timeout=10,
                what="every highlight")
     seqs = {parse_message(m.payload).seq for m in sink.on("vgsum/cam1/highlight")}
     assert seqs == set(range(total))  # at least once: duplicates allowed, gaps not
@@ -288,12 +288,10 @@ def test_a_broker_that_stalls_ends_with_the_latest_retained_values(broker, sinks
     try:
         for n in range(30):  # 3 retained changes each (activity on, off, last highlight): past the reserve
             rec.life("cam1", f"h{n}", 10.0 * n, updates=1)
-        wait_until(lambda: bridge._queue.empty(), what="the bridge thread")
-        time.sleep(0.1)
-        assert bridge._reassert.is_set()  # some retained value found no room: it is owed
+        wait_until(bridge._reassert.is_set, timeout=5, what="a retained value finding no room (it is owed)")
     finally:
         broker.signal(signal.SIGCONT)
-    wait_until(lambda: not bridge._reassert.is_set() and bridge.stats()["pending"] == 0, timeout_s=5,
+    wait_until(lambda: not bridge._reassert.is_set() and bridge.stats()["pending"] == 0, timeout=5,
                what="the retained values offered again and acknowledged")
     late = sinks(broker.port, ["vgsum/cam1/last_highlight", "vgsum/cam1/activity", "vgsum/availability"])
     last = LastHighlightPayload.model_validate_json(late.wait_for("vgsum/cam1/last_highlight")[-1].payload)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from mqtt_broker import fast_config, wait_until
+from mqtt_broker import fast_config
+from polling import holds_for, wait_until
 
 from vgsum.runtime.mqtt.bridge import MqttBridge
 from vgsum.runtime.summary.queries import StreamQueries
@@ -81,8 +81,7 @@ def test_a_failing_callback_is_an_internal_error_reply_and_a_logged_traceback(br
 
     sink = sinks(broker.port, ["vgsum/cam1/queries/reply"])
     bridge = bridges(fast_config(broker.port, commands=True), ["cam1"], set_queries=explode)
-    wait_until(lambda: bridge.connected, what="the bridge's connection")
-    time.sleep(0.1)
+    wait_until(lambda: bridge.subscribed, what="the bridge's subscriptions")
     with caplog.at_level(logging.ERROR, logger="vgsum.runtime.mqtt"):
         send(broker.port, "vgsum/cam1/queries/set", b'{"queries": ["a"]}')
         reply = sink.wait_for("vgsum/cam1/queries/reply")[0].json()
@@ -93,12 +92,10 @@ def test_a_failing_callback_is_an_internal_error_reply_and_a_logged_traceback(br
 def test_commands_are_off_unless_enabled(broker, sinks, bridges, queries):
     sink = sinks(broker.port, ["vgsum/#"])
     bridge = bridges(fast_config(broker.port), ["cam1"], set_queries=queries.set)
-    wait_until(lambda: bridge.connected, what="the bridge's connection")
-    time.sleep(0.1)
+    wait_until(lambda: bridge.subscribed, what="the bridge's subscriptions (Home Assistant's status only)")
     send(broker.port, "vgsum/cam1/queries/set", b'{"queries": ["a cat"]}')
     sink.wait_for("vgsum/cam1/queries/set")  # the broker delivered it: the bridge just does not listen
-    time.sleep(0.3)
-    assert sink.on("vgsum/cam1/queries/reply") == [] and bridge.commands == 0
+    holds_for(lambda: sink.on("vgsum/cam1/queries/reply") == [] and bridge.commands == 0, 0.3, "no reply")
     assert queries.get("cam1") == ["person"]
     with pytest.raises(ValueError, match="set_queries callback"):
         MqttBridge(fast_config(broker.port, commands=True), ["cam1"])
@@ -125,7 +122,7 @@ def test_secrets_never_appear_in_logs_errors_or_counters(make_broker, bridges, t
     monkeypatch.setenv("VGSUM_TEST_WRONG_PW", "not-" + PASSWORD)
     wrong = bridges(fast_config(broker.port, username=USER, password_env="VGSUM_TEST_WRONG_PW"), ["cam1"])
     wait_until(lambda: wrong.last_error is not None, what="the refusal")
-    time.sleep(0.3)  # a few retries with backoff
+    wait_until(lambda: sum("refused" in r.getMessage() for r in caplog.records) >= 3, what="a few retries")
     assert not wrong.connected and "refused" in wrong.last_error
     good.stop(timeout_s=0.5)
     wrong.stop(timeout_s=0.5)

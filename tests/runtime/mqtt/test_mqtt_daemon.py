@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
-from mqtt_broker import fast_config, wait_until
+from mqtt_broker import fast_config
+from polling import wait_until
 
 from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig

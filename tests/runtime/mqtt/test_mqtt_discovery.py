@@ -11,7 +11,8 @@ import json
 
 import jsonschema
 import pytest
-from mqtt_broker import fast_config, wait_until
+from mqtt_broker import fast_config
+from polling import wait_until
 
 from vgsum.stream.messages import EventMessage, StatusMessage
 from vgsum.stream.publish import Publisher

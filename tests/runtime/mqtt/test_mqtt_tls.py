@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from mqtt_broker import fast_config, wait_until
+from mqtt_broker import fast_config
+from polling import wait_until
 
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.mqtt.bridge import MqttBridge
