@@ -1,8 +1,8 @@
 """Dependencies point down: no module under stream/ or runtime/ imports a layer above its own.
 
 The chain, top to bottom: runtime.cli and runtime.bench -> runtime.daemon ->
-runtime.live and runtime.web (side by side) -> runtime.report and runtime.store (side
-by side) -> runtime.summary -> runtime.engines -> runtime.common -> stream.
+runtime.live and runtime.web (side by side) -> runtime.report, runtime.store and
+runtime.mqtt (side by side) -> runtime.summary -> runtime.engines -> runtime.common -> stream.
 Imports within one package are free. vgsum.models and vgsum.export (torch) may
 be imported only by runtime.cli and runtime.bench, and only inside a function, so
 the edge never loads them. Every import counts, including those inside functions.
@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "vgsum.runtime.summary": 3,
     "vgsum.runtime.report": 4,
     "vgsum.runtime.store": 4,
+    "vgsum.runtime.mqtt": 4,
     "vgsum.runtime.web": 5,
     "vgsum.runtime.live": 5,
     "vgsum.runtime.daemon": 6,

@@ -32,12 +32,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vgsum.runtime.common.jpeg import encode_jpeg
 from vgsum.runtime.store.schema import connect
 from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, ScoreMessage, StatusMessage
 from vgsum.stream.redact import redact_text
@@ -54,20 +54,6 @@ class _Bucket:
     t: float
     score: float
     wall: float
-
-
-def encode_jpeg(rgb: np.ndarray) -> bytes:
-    """A JPEG of an RGB frame with PyAV's MJPEG encoder (already a dependency; no Pillow on the edge)."""
-    import av
-
-    height, width = rgb.shape[:2]
-    rgb = np.ascontiguousarray(rgb[: height - height % 2, : width - width % 2])
-    ctx = av.CodecContext.create("mjpeg", "w")
-    ctx.width, ctx.height = rgb.shape[1], rgb.shape[0]
-    ctx.pix_fmt = "yuvj420p"
-    ctx.time_base = Fraction(1, 25)
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuvj420p")
-    return b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)])
 
 
 class StoreWriter:
