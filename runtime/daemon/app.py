@@ -59,8 +59,9 @@ log = logging.getLogger(__name__)
 PIPELINE_STOP_S = 1.0  # the engine call in progress is interrupted: the thread returns within milliseconds
 ENGINE_CALL_MAX_S = 30.0
 INGEST_STOP_S = 0.5  # readers and consumers only check flags by now
-STOP_STEPS = ("pipeline", "flush", "ingest", "publisher", "store")
+STOP_STEPS = ("pipeline", "flush", "ingest", "publisher", "store", "mqtt")
 STORE_STOP_S = 0.5  # the writer commits what is queued; what does not fit is counted as dropped
+MQTT_STOP_S = 0.5  # the broker acknowledges what is queued; the rest is counted as dropped
 PUBLISH_LINGER_S = 0.3  # the flushed final scores and highlight ends still have to leave the socket
 
 HighlightPrinter = Callable[[str, HighlightEvent], None]
@@ -138,7 +139,7 @@ class SummaryApp:
             cfg.summary,
             self.outputs.sinks(on_failure=self._on_pipeline_failure),
             max_batch=cfg.engines.max_batch,
-            thumbnails=collect or self.store is not None,
+            thumbnails=collect or self.store is not None or cfg.mqtt.enabled,
         )
         for stream in cfg.streams:
             self.pipeline.add_stream(
@@ -152,14 +153,25 @@ class SummaryApp:
             on_drained=self.pipeline.end_stream,
             status_extra=self.latency.status_fields,
         )
-        self.handler = DaemonControl(self.pipeline, self.ingest, self.store)
+        self.mqtt = None
+        if cfg.mqtt.enabled:  # a bridge hangs off the fan-out like the store: every message, every picture
+            from vgsum.runtime.mqtt.bridge import MqttBridge
+
+            self.mqtt = MqttBridge(  # its command topic asks the control handler, as the control socket does
+                cfg.mqtt, stream_ids,
+                set_queries=lambda stream_id, queries: self.handler.set_queries(stream_id, queries),
+                get_queries=lambda stream_id: self.handler.get_queries(stream_id),
+            )
+            self.outputs.observe_messages(self.mqtt.record)
+            self.outputs.add(ThumbnailOutput(self.mqtt))
+        self.handler = DaemonControl(self.pipeline, self.ingest, self.store, self.mqtt)
         self.control = None
         if cfg.control.enabled:  # binds at start; an endpoint the exposure rule refuses failed when the config loaded
             from vgsum.runtime.daemon.control import ControlServer
 
             self.control = ControlServer(self.handler, cfg.control.endpoint, curve=cfg.control.curve_keys())
         self.watch = None if self.metrics is None else StreamWatch(
-            self.metrics, self.ingest, self.pipeline, self.store, self._stop
+            self.metrics, self.ingest, self.pipeline, self.store, self._stop, mqtt=self.mqtt
         )
         self._thread = threading.Thread(target=self.pipeline.run, name="pipeline", daemon=True)
 
@@ -171,6 +183,8 @@ class SummaryApp:
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         """Bind everything (errors are UserErrors), then start the threads."""
+        if self.mqtt is not None:  # never waits for the broker; an unreadable password is a UserError here
+            self.mqtt.start()
         if self.metrics_server is not None:
             self.metrics_server.start()
         if self.web is not None:
@@ -252,6 +266,9 @@ class SummaryApp:
         marks.append(time.monotonic())
         if self.store is not None:  # after the publisher: the flushed messages reach the writer through it
             self.store.stop(timeout_s=STORE_STOP_S)
+        marks.append(time.monotonic())
+        if self.mqtt is not None:  # the flushed ends go to the broker too, then `offline`
+            self.mqtt.stop(timeout_s=MQTT_STOP_S)
         marks.append(time.monotonic())
         steps = (f"{name} {b - a:.2f} s" for name, a, b in zip(STOP_STEPS, marks[:-1], marks[1:], strict=True))
         log.info("stop: %s", ", ".join(steps))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.live.config import CameraConfig
+from vgsum.runtime.mqtt.config import MqttConfig
 from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import clean_queries
@@ -110,6 +111,7 @@ class EdgeConfig(BaseModel):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     _summaries: dict[str, SummaryConfig] = PrivateAttr(default_factory=dict)
 

@@ -19,10 +19,11 @@ from vgsum.runtime.daemon.pipeline import Pipeline
 class DaemonControl:
     """The control socket's view of a daemon: streams, their queries, status and history."""
 
-    def __init__(self, pipeline: Pipeline, ingest: IngestService, store: Any | None) -> None:
+    def __init__(self, pipeline: Pipeline, ingest: IngestService, store: Any | None, mqtt: Any | None = None) -> None:
         self.pipeline = pipeline
         self.ingest = ingest
         self.store = store
+        self.mqtt = mqtt
 
     def stream_ids(self) -> list[str]:
         """Configured stream ids."""
@@ -63,6 +64,8 @@ class DaemonControl:
             "last_error": stats.last_error,
             "store_dropped": None if self.store is None else self.store.dropped[stream_id],
             "store_error": None if self.store is None else self.store.failure,
+            "mqtt_dropped": None if self.mqtt is None else self.mqtt.dropped[stream_id],
+            "mqtt_connected": None if self.mqtt is None else self.mqtt.connected,
         }
 
     def store_path(self) -> Path | None:

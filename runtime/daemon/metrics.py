@@ -16,6 +16,8 @@ Metrics (label `stream`, and `stage` for latencies):
     vgsum_queue_depth{stream}                  gauge
     vgsum_stream_state{stream,vgsum_stream_state}  enum: one of STATES is 1
     vgsum_store_dropped_total{stream}          counter: history records lost (the store's queue was full)
+    vgsum_mqtt_dropped_total{stream}           counter: messages the MQTT bridge could not hand to the broker
+    vgsum_mqtt_connected                       gauge: 1 while the MQTT bridge is connected (0 when off or away)
 
 Errors are not metrics: label values are unbounded and an error text may name a
 host; the redacted `last_error` is in `status` messages and the control socket.
@@ -89,6 +91,13 @@ class PipelineMetrics:
             "vgsum_store_dropped", "History records the store could not keep (its queue was full).", ("stream",),
             registry=self.registry,
         )
+        self.mqtt_dropped = Counter(
+            "vgsum_mqtt_dropped", "Messages the MQTT bridge could not hand to the broker (queue full or gone).",
+            ("stream",), registry=self.registry,
+        )
+        self.mqtt_connected = Gauge(
+            "vgsum_mqtt_connected", "1 while the MQTT bridge is connected to its broker.", registry=self.registry
+        )
         for stream_id in streams:
             self.add_stream(stream_id)
 
@@ -125,6 +134,15 @@ class PipelineMetrics:
         """Count history records the store dropped."""
         if count:
             self.store_dropped.labels(stream_id).inc(count)
+
+    def add_mqtt_drops(self, stream_id: str, count: int) -> None:
+        """Count messages the MQTT bridge dropped."""
+        if count:
+            self.mqtt_dropped.labels(stream_id).inc(count)
+
+    def set_mqtt_connected(self, connected: bool) -> None:
+        """Whether the MQTT bridge is connected now."""
+        self.mqtt_connected.set(1 if connected else 0)
 
     def add_reconnects(self, stream_id: str, count: int = 1) -> None:
         """Count reconnect attempts."""

@@ -22,12 +22,19 @@ class StreamWatch:
     """A thread that copies the ingest workers' and the store's counters into the metrics."""
 
     def __init__(
-        self, metrics: Any, ingest: IngestService, pipeline: Pipeline, store: Any | None, stop: threading.Event
+        self,
+        metrics: Any,
+        ingest: IngestService,
+        pipeline: Pipeline,
+        store: Any | None,
+        stop: threading.Event,
+        mqtt: Any | None = None,
     ) -> None:
         self.metrics = metrics
         self.ingest = ingest
         self.pipeline = pipeline
         self.store = store
+        self.mqtt = mqtt
         self._stop = stop
         self._thread = threading.Thread(target=self._run, name="metrics-watch", daemon=True)
 
@@ -44,6 +51,7 @@ class StreamWatch:
         seen: dict[str, StreamStats] = {}
         last: dict[str, tuple[float, int]] = {}  # stream -> (when, scored)
         store_dropped: dict[str, int] = {}
+        mqtt_dropped: dict[str, int] = {}
         while not self._stop.wait(WATCH_INTERVAL_S):
             now = time.monotonic()
             if self.store is not None:
@@ -51,6 +59,12 @@ class StreamWatch:
                     count = self.store.dropped[stream_id]
                     self.metrics.add_store_drops(stream_id, count - store_dropped.get(stream_id, 0))
                     store_dropped[stream_id] = count
+            if self.mqtt is not None:
+                self.metrics.set_mqtt_connected(self.mqtt.connected)
+                for stream_id in self.ingest.workers:
+                    count = self.mqtt.dropped[stream_id]
+                    self.metrics.add_mqtt_drops(stream_id, count - mqtt_dropped.get(stream_id, 0))
+                    mqtt_dropped[stream_id] = count
             for stream_id, worker in self.ingest.workers.items():
                 stats = worker.stats()
                 scored = self.pipeline.frames_done(stream_id)

@@ -1,7 +1,7 @@
 """A real daemon run (engines, the bundled sample, the publisher) bridged to a real broker, wired as the daemon will.
 
-The bridge hangs off the daemon's fan-out exactly as `SummaryApp` wires the store
-(`observe_messages` for every message, a `ThumbnailOutput` for the pictures); a real
+The daemon builds the bridge from its `mqtt:` section and hangs it off its fan-out as it does the
+store (`observe_messages` for every message, a `ThumbnailOutput` for the pictures); a real
 paho subscriber must see every `event` and `highlight` of the run, in order, and the
 retained topics must end as the run did.
 """
@@ -17,7 +17,6 @@ from polling import wait_until
 
 from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
-from vgsum.runtime.daemon.outputs import ThumbnailOutput
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.mqtt.bridge import MqttBridge
@@ -36,24 +35,21 @@ def test_every_event_of_a_daemon_run_reaches_a_subscriber_in_order_at_qos1(
         "metrics": {"enabled": False},
         "web": {"enabled": False},
         "store": {"path": str(tmp_path / "history.db")},
+        "mqtt": fast_config(broker.port).model_dump(),
     })
     service = SummaryApp(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
+    bridge = service.mqtt
+    assert isinstance(bridge, MqttBridge)
     sink = sinks(broker.port, ["vgsum/#"])
-    bridge = MqttBridge(fast_config(broker.port), ["bikes"], set_queries=service.handler.set_queries,
-                        get_queries=service.handler.get_queries)
-    service.outputs.observe_messages(bridge.record)  # the daemon's wiring: two lines beside the store's
-    service.outputs.add(ThumbnailOutput(bridge))
     sent: list[tuple[str, str]] = []
     service.outputs.observe_messages(lambda m, p: sent.append((m.kind, p)))
-    bridge.start()
+    service.start()
     try:
-        service.start()
-        try:
-            assert service.wait(120), "the daemon did not finish its file"
-        finally:
-            service.stop()
+        assert service.wait(120), "the daemon did not finish its file"
+        status = service.handler.stream_status("bikes")
+        assert status["mqtt_connected"] is True and status["mqtt_dropped"] == 0
     finally:
-        bridge.stop(timeout_s=2.0)
+        service.stop()
     events = [p for kind, p in sent if kind == "event"]
     highlights = [p for kind, p in sent if kind == "highlight"]
     assert events and highlights, "the sample made no highlight: nothing to check"
