@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "vgsum.runtime.common": 1,
     "vgsum.runtime.engines": 2,
     "vgsum.runtime.summary": 3,
+    "vgsum.runtime.language": 3,
     "vgsum.runtime.report": 4,
     "vgsum.runtime.store": 4,
     "vgsum.runtime.web": 5,
