@@ -28,18 +28,21 @@ SATURATED = 0.28  # a lit pixel at least this saturated has a hue worth reading
 CHROMATIC_SHARE = 0.3  # this share of lit pixels saturated makes the object chromatic
 WHITE_ABOVE = 0.66  # the achromatic object's brightness (60th percentile) that reads white ...
 BLACK_BELOW = 0.25  # ... or black; grey between
-BROWN_BELOW = 0.55  # orange or red hues this dark (median brightness of the hued pixels) are brown
+BROWN_BELOW = 0.55
+MAX_SIDE = 48  # crops are subsampled to about this many pixels a side  # orange or red hues this dark (median brightness of the hued pixels) are brown
 
 
 def crop(rgb: np.ndarray, box: tuple[float, float, float, float], inner: float = 0.6) -> np.ndarray:
-    """The middle `inner` share (per side length) of a normalised x1,y1,x2,y2 box, as a view of `rgb`."""
+    """The middle `inner` share (per side length) of a normalised x1,y1,x2,y2 box, subsampled, as a view of `rgb`."""
     h, w = rgb.shape[:2]
     x1, y1, x2, y2 = box
     cx, cy = (x1 + x2) / 2 * w, (y1 + y2) / 2 * h
     half_w, half_h = max(1.0, (x2 - x1) * w * inner / 2), max(1.0, (y2 - y1) * h * inner / 2)
     left, right = int(max(0, cx - half_w)), int(min(w, np.ceil(cx + half_w)))
     top, bottom = int(max(0, cy - half_h)), int(min(h, np.ceil(cy + half_h)))
-    return rgb[top:bottom, left:right]
+    patch = rgb[top:bottom, left:right]
+    step = max(1, int(max(patch.shape[:2]) // MAX_SIDE))  # a colour needs no more than ~48x48 pixels
+    return patch[::step, ::step]
 
 
 def hsv(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,7 +8,10 @@ So an object counts toward a highlight's `objects` and toward query matches when
 
 - its confidence reaches its label's sure bar (`sure`, per label, `default_sure` else), or
 - it reaches `floor` and the same label was seen at an overlapping place on at least
-  `min_hits` of the last `window` frames, this one included.
+  `min_hits` of the last `window` frames, this one included; the appearance network's
+  ImageNet kinds agreeing with the label (`vouch` mass on its kinds) counts as one such
+  frame, because a car crossing a top-down view is seen on two or three frames only (and
+  `seen.relabel` has already made its "cell phone" a car where "taxicab" tops its kinds).
 
 One `ObjectFilter` per stream, fed every frame in order; `reset` on a reconnect.
 """
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from vgsum.runtime.language.seen import SeenObject
+from vgsum.runtime.language.vocabulary import Vocabulary
 
 
 class FilterSettings(BaseModel):
@@ -37,6 +41,7 @@ class FilterSettings(BaseModel):
     window: int = Field(4, ge=1, le=64, description="frames looked back over (2 s at 2 fps)")
     min_hits: int = Field(2, ge=1, le=64, description="frames of that window the object must be on")
     overlap: float = Field(0.2, ge=0.0, le=1.0, description="IoU for 'the same place' across frames")
+    vouch: float = Field(0.4, ge=0.0, le=1.0, description="ImageNet mass on one label's kinds that counts as a hit")
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -53,8 +58,10 @@ def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, floa
 class ObjectFilter:
     """One stream's memory of recent detections; `keep(objects)` says which of this frame's objects count."""
 
-    def __init__(self, settings: FilterSettings | None = None) -> None:
+    def __init__(self, settings: FilterSettings | None = None, vocabulary: Vocabulary | None = None) -> None:
+        """`vocabulary` (with ImageNet names) lets an object's kinds vouch for it; without it, only frames count."""
         self.settings = settings or FilterSettings()
+        self.vocabulary = vocabulary
         self._recent: deque[list[SeenObject]] = deque(maxlen=max(1, self.settings.window - 1))
 
     def reset(self) -> None:
@@ -80,9 +87,15 @@ class ObjectFilter:
                     any(o.label == obj.label and iou(o.box, obj.box) >= s.overlap for o in frame)
                     for frame in self._recent
                 )
-                kept.append(hits >= s.min_hits)
+                kept.append(hits + self._vouched(obj) >= s.min_hits)
         self._recent.append(candidates)
         return kept
+
+    def _vouched(self, obj: SeenObject) -> int:
+        """1 when the object's ImageNet kinds put `vouch` mass on its own label's kinds, else 0."""
+        if self.vocabulary is None or not obj.kinds:
+            return 0
+        return int(self.vocabulary.label_mass(obj.kinds, obj.label) >= self.settings.vouch)
 
     def filter(self, objects: Sequence[SeenObject]) -> list[SeenObject]:
         """`keep` as the list of objects that count."""

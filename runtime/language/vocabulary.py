@@ -46,7 +46,7 @@ KINDS_OF_LABEL: dict[str, tuple[str, ...]] = {
     ),
     "truck": ("pickup truck", "tow truck", "semi-trailer truck", "garbage truck", "fire truck", "moving van"),
     "bus": ("school bus", "trolleybus", "minibus"),
-    "bicycle": ("tandem bicycle", "mountain bike", "tricycle", "unicycle"),
+    "bicycle": ("tandem bicycle", "mountain bike", "tricycle"),
     "motorcycle": ("moped", "motor scooter"),
     "train": ("high-speed train", "electric locomotive", "steam locomotive", "freight car", "railroad car", "tram"),
     "airplane": ("airliner", "military aircraft", "airplane wing"),
@@ -238,6 +238,20 @@ class Vocabulary:
         if found is None and words:
             found = self.entries.get(" ".join([*words[:-1], singular(words[-1])]))
         return found
+
+    def label_mass(self, kinds: Sequence[tuple[str, float]], label: str) -> float:
+        """The ImageNet probability mass an object's kinds put on one COCO label's kinds."""
+        names = self.kinds_of_label.get(label, frozenset())
+        return float(sum(p for name, p in kinds if name in names))
+
+    def label_by_kinds(self, kinds: Sequence[tuple[str, float]]) -> tuple[str | None, float]:
+        """The COCO label whose kinds hold the most of an object's ImageNet mass, and that mass."""
+        best: tuple[str | None, float] = (None, 0.0)
+        for label in self.kinds_of_label:
+            mass = self.label_mass(kinds, label)
+            if mass > best[1]:
+                best = (label, mass)
+        return best
 
     def seeable(self) -> list[str]:
         """Every name a notice may offer as 'nearest things vgsum can see' (COCO labels, then ImageNet names)."""
