@@ -177,6 +177,8 @@ def singular(word: str) -> str:
     """A best-effort singular for words the tables do not list (the tables list the irregular ones)."""
     if len(word) <= 3 or word.endswith(("ss", "us", "is")):
         return word
+    if word.endswith("ives"):  # knives, wives
+        return word[:-3] + "fe"
     for tail, repl in (("ies", "y"), ("ves", "f"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("ses", "s")):
         if word.endswith(tail):
             return word[: -len(tail)] + repl
