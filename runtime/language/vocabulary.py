@@ -196,11 +196,12 @@ class Vocabulary:
     def __init__(self, imagenet_names: Sequence[str] = ()) -> None:
         self.imagenet_names = list(imagenet_names)
         kinds_of = {label: set(names) for label, names in KINDS_OF_LABEL.items()}
-        if self.imagenet_names:
+        if len(self.imagenet_names) == 1000:  # the ranges index the full ImageNet-1k order
             kinds_of.setdefault("dog", set()).update(self.imagenet_names[i] for i in DOG_RANGE)
             birds = kinds_of.setdefault("bird", set())
             for span in BIRD_RANGES:
                 birds.update(self.imagenet_names[i] for i in span)
+        if self.imagenet_names:
             known = set(self.imagenet_names)
             kinds_of = {label: names & known for label, names in kinds_of.items()}
         self.kinds_of_label = {label: frozenset(kinds_of.get(label, ())) for label in COCO80}
