@@ -28,8 +28,8 @@ SATURATED = 0.28  # a lit pixel at least this saturated has a hue worth reading
 CHROMATIC_SHARE = 0.3  # this share of lit pixels saturated makes the object chromatic
 WHITE_ABOVE = 0.66  # the achromatic object's brightness (60th percentile) that reads white ...
 BLACK_BELOW = 0.25  # ... or black; grey between
-BROWN_BELOW = 0.55
-MAX_SIDE = 48  # crops are subsampled to about this many pixels a side  # orange or red hues this dark (median brightness of the hued pixels) are brown
+BROWN_BELOW = 0.55  # orange or red hues this dark (median brightness of the hued pixels) are brown
+MAX_SIDE = 48  # crops are subsampled to about this many pixels a side
 
 
 def crop(rgb: np.ndarray, box: tuple[float, float, float, float], inner: float = 0.6) -> np.ndarray:

@@ -18,7 +18,9 @@ ABSENT = ["a dog", "a bus", "a skateboard", "a car", "a red car", "a cat"]
 WALKER = SeenObject("person", 0.74, (0.30, 0.20, 0.45, 0.95), [("jeans", 0.35), ("suit", 0.2)], "grey", True)
 RED_CAR = SeenObject("car", 0.62, (0.40, 0.50, 0.60, 0.95), [("sports car", 0.6), ("convertible", 0.2)], "red", True)
 # A car seen from above that the detector calls a phone, as on parking-lot-cars.mp4.
-PHONE_CAR = SeenObject("cell phone", 0.57, (0.35, 0.29, 0.60, 0.97), [("taxicab", 0.72), ("minivan", 0.2)], "white", True)
+PHONE_CAR = SeenObject(
+    "cell phone", 0.57, (0.35, 0.29, 0.60, 0.97), [("taxicab", 0.72), ("minivan", 0.2)], "white", True
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,5 +95,5 @@ def test_bad_queries_are_one_line_errors(text_engine: TextEncoder, query: str | 
 
 
 def test_utf8_bytes_and_spacing_are_cleaned(text_engine: TextEncoder) -> None:
-    matcher = QueryMatcher(text_engine, [" a   red car ".encode(), "a red car", "é"])
+    matcher = QueryMatcher(text_engine, [b" a   red car ", "a red car", "é"])
     assert matcher.queries[:1] == ["a red car"]  # duplicates after cleaning compile once

@@ -69,7 +69,7 @@ def test_cars_seen_from_above_match_car_queries_by_colour(parking) -> None:
 @pytest.fixture(scope="module")
 def room(shared_videos: Path, perception_folder: Path, text_engine: TextEncoder, head: ImageNetHead):
     queries = ["someone walks into the room", "pedestrians", "a skateboard", "a dog", "a tennis racket", "a bus"]
-    return run(shared_videos / "room-people-one-by-one.mp4", queries, perception_folder, text_engine, head, 70.0)
+    return run(shared_videos / "room-people-one-by-one.mp4", queries, perception_folder, text_engine, head, 45.0)
 
 
 def test_people_match_sentences_and_detector_noise_matches_nothing(room) -> None:
