@@ -258,12 +258,23 @@ def phrase_evidence(phrase: Phrase, obj: SeenObject) -> float:
     return evidence
 
 
+_HEADS: dict[tuple[str, float], ImageNetHead | None] = {}  # (folder, mtime) -> head: one load for all streams
+
+
 def _head_beside(text_engine: Any) -> ImageNetHead | None:
-    """The ImageNet head in the text engine's folder, when `vgsum export imagenet` put one there."""
+    """The ImageNet head in the text engine's folder, when `vgsum export imagenet` put one there (loaded once)."""
+    from vgsum.runtime.engines.manifest import IMAGENET_HEAD
     from vgsum.runtime.engines.text import engine_folder
 
     engine = getattr(text_engine, "engine", None)
-    return None if engine is None else ImageNetHead.load_optional(engine_folder(engine))
+    if engine is None:
+        return None
+    folder = engine_folder(engine)
+    path = folder / IMAGENET_HEAD
+    key = (str(path), path.stat().st_mtime if path.is_file() else 0.0)
+    if key not in _HEADS:
+        _HEADS[key] = ImageNetHead.load_optional(folder)
+    return _HEADS[key]
 
 
 __all__ = ["QueryHit", "QueryMatcher", "SeenObject", "phrase_evidence", "short_name", "target_evidence"]

@@ -64,3 +64,12 @@ def test_cars_of_the_bundled_sample_are_cars_by_their_kinds(
     assert cars
     masses = [vocabulary.label_mass(obj.kinds, "car") + vocabulary.label_mass(obj.kinds, "truck") for obj in cars]
     assert np.median(masses) >= 0.25, [obj.kinds[:2] for obj in cars]
+
+
+def test_the_export_needs_the_text_engine_first(tmp_path: Path, language_folder: Path) -> None:
+    from text_engine_fixture import vgsum
+
+    result = vgsum("export", "imagenet", "--out", str(tmp_path), "--quiet")
+    assert result.returncode != 0
+    assert "run `vgsum export text --out" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / IMAGENET_HEAD).exists()
