@@ -7,9 +7,10 @@ colour name, and a colour from pixels is cheap. What makes it hold up on camera 
 - shadows (dark pixels) carry no hue and highlights (bright, colourless pixels) are the
   sky's reflection, so hue is read only from pixels that are both lit and saturated;
 - an object is chromatic when enough of its lit pixels are saturated; then its colour is
-  the dominant hue, weighted by saturation; else it is white, grey or black by how bright
-  its upper-middle pixels are (a white car in shade is still brighter than the asphalt
-  around it, a black car with a highlight is still mostly dark).
+  the dominant hue, weighted by saturation (a dark orange is brown, a dark red stays red);
+  else it is white, grey or black by how bright most of its pixels are (a white car in
+  shade is still brighter than the asphalt around it, a black car with a highlight is still
+  mostly dark), and a bright one with a faint tint is silver-grey, not white.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CHROMATIC_SHARE = 0.3  # this share of lit pixels saturated makes the object chr
 WHITE_ABOVE = 0.66  # the achromatic object's brightness (60th percentile) that reads white ...
 BLACK_BELOW = 0.25  # ... or black; grey between
 BROWN_BELOW = 0.55  # orange or red hues this dark (median brightness of the hued pixels) are brown
+TINTED = 0.05  # a bright achromatic object this saturated (median of lit pixels) is light grey / silver, not white
 MAX_SIDE = 48  # crops are subsampled to about this many pixels a side
 
 
@@ -79,12 +81,15 @@ def named_colour(pixels: np.ndarray) -> str | None:
         peak = (int(np.argmax(bins)) + 0.5) * 10.0
         name = hue_name(peak)
         near = saturated & (np.abs((hue - peak + 180.0) % 360.0 - 180.0) <= 20.0)
-        if name in ("orange", "red") and near.any() and float(np.median(val[near])) < BROWN_BELOW:
+        brownish = name == "orange" or (name == "red" and peak < 180.0)  # a dark red at 345 deg is still red
+        if brownish and near.any() and float(np.median(val[near])) < BROWN_BELOW:
             return "brown"
         return name
     level = float(np.quantile(val, 0.6))
     if level >= WHITE_ABOVE:
-        return "white"
+        # a light metallic paint has a faint tint that white lacks (measured: white cars 0.012-0.038, a silver-green
+        # one 0.039-0.079 median saturation of the lit pixels on parking-lot-cars.mp4)
+        return "grey" if lit.any() and float(np.median(sat[lit])) >= TINTED else "white"
     return "black" if level < BLACK_BELOW else "grey"
 
 

@@ -43,3 +43,11 @@ def test_an_empty_box_has_no_colour() -> None:
     frame = np.zeros((10, 10, 3), np.uint8)
     assert named_colour(frame[:0]) is None
     assert box_colour(frame, (0.5, 0.5, 0.5, 0.5)) is not None  # a degenerate box still reads its one pixel
+
+
+def test_light_metal_with_a_tint_is_grey_and_a_dark_red_stays_red() -> None:
+    """parking-lot-cars.mp4: silver-green read "white" before the tint rule, the red car's shaded rear "brown"."""
+    for seed in range(3):
+        assert named_colour(car_like((205, 222, 218), seed)) == "grey"
+        assert named_colour(car_like((240, 240, 240), seed)) == "white"
+        assert named_colour(car_like((120, 20, 35), seed)) == "red"
