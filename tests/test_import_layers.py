@@ -2,7 +2,8 @@
 
 The chain, top to bottom: runtime.cli and runtime.bench -> runtime.daemon ->
 runtime.live and runtime.web (side by side) -> runtime.report and runtime.store (side
-by side) -> runtime.summary -> runtime.engines -> runtime.common -> stream.
+by side) -> runtime.summary and runtime.language (side by side) -> runtime.engines ->
+runtime.common -> stream.
 Imports within one package are free. vgsum.models and vgsum.export (torch) may
 be imported only by runtime.cli and runtime.bench, and only inside a function, so
 the edge never loads them. Every import counts, including those inside functions.
