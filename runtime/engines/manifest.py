@@ -14,6 +14,9 @@ TEXT_ENGINE = "text.onnx"
 TOKENIZER_FILE = "tokenizer.json"  # copied beside the text engine: tokenisation runs outside the graph
 LABELS_FILE = "labels.npy"  # the COCO label embeddings, computed once at export
 REFINER_FRAME_ENGINE = "refiner_frame.onnx"
+# The ImageNet-1k classifier of the appearance network (weights, bias, class names), read with numpy by the
+# language layer; optional: a folder without it still runs, queries then match detector labels only.
+IMAGENET_HEAD = "imagenet.npz"
 REFINER_WINDOW_ENGINE = "refiner_window.onnx"
 
 ONNX_ENGINES = (PERCEPTION_ENGINE, TEXT_ENGINE, REFINER_FRAME_ENGINE, REFINER_WINDOW_ENGINE)

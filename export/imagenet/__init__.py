@@ -1,0 +1,1 @@
+"""`vgsum export imagenet`: the ImageNet-1k classifier of the appearance network, for the language layer."""
