@@ -43,20 +43,15 @@ from vgsum.models.eval.event_metrics import TOLERANCE_S
 from vgsum.models.eval.query_metrics import NamedHighlight, QueryResult, evaluate_query, pool_queries
 from vgsum.runtime.common.errors import UserError
 
-# name -> SummaryConfig changes. "lookup" is today's product: a query matches a detected object when the cosine
-# between their MiniLM embeddings (query text, COCO label) reaches `query_match`. The next rows are the steps of
-# issue 26's matcher (vgsum.runtime.language.matcher.QueryMatcher), each adding one to the one before; they run
-# once the live path has the `query_matcher` setting (the values are the lead's to name). When that setting comes,
-# "lookup" must name today's matcher explicitly (e.g. {"query_matcher": "lookup"}), or it follows the default.
-# The language ablation of VideoGraph is refiner rows (`--refiner NAME=DIR`); a word-level row (the user's query kept
-# out of the graph) would be one entry here once the live path has a setting for it.
+# name -> SummaryConfig changes (`summary.query_matcher`, runtime/live/query_match.py). "lookup" is the older rule: a
+# query matches a detected object when the cosine between their MiniLM embeddings (whole query, COCO label) reaches
+# 0.5. "phrases" reads the query phrase by phrase (runtime/language/) against the detector's labels with their
+# synonyms, colour and motion, and the noise filter; "language" (the default) adds the ImageNet kinds of each
+# object. The language ablation of VideoGraph is refiner rows (`--refiner NAME=DIR`).
 QUERY_ROWS: dict[str, dict[str, Any]] = {
-    "lookup": {},
+    "lookup": {"query_matcher": "lookup"},
     "phrases": {"query_matcher": "phrases"},
-    "+vocabulary": {"query_matcher": "vocabulary"},
-    "+colour": {"query_matcher": "colour"},
-    "+motion": {"query_matcher": "motion"},
-    "+persistence": {"query_matcher": "persistence"},
+    "language": {"query_matcher": "language"},
 }
 MATCHER_SETTING = "query_matcher"
 MATCHER_MODULE = "vgsum.runtime.language.matcher"

@@ -213,6 +213,8 @@ def summarize(
     service = SummaryApp(
         cfg, engines, collect=True, on_highlight=_print_highlight
     )
+    for notice in service.handler.query_notices(stream.stream_id).values():
+        print(f"{label}: note: {notice}", flush=True)
     collected = service.collected[stream.stream_id]
     path = local_path(stream.url)
     duration = _duration(path) if path is not None else None
@@ -303,6 +305,7 @@ def main(argv: list[str]) -> int:
     logging.getLogger().setLevel(logging.INFO if args.verbose else logging.WARNING)
     if not args.verbose:
         logging.getLogger("vgsum.stream.ingest").addFilter(_failure_reported_by_run)
+        logging.getLogger("vgsum.runtime.live.query_match").setLevel(logging.ERROR)  # run prints its own notes
     source = str(args.source)
     out_dir = report_dir(source, args.out)
     cfg = run_config(

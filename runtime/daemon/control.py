@@ -231,6 +231,10 @@ class ControlHandler(Protocol):
         """Replace the stream's queries (already validated and cleaned); all or nothing."""
         ...
 
+    def query_notices(self, stream_id: str) -> dict[str, str]:
+        """query -> one line for each of the stream's queries that names nothing vgsum can see."""
+        ...
+
     def get_summary(self, stream_id: str) -> dict[str, Any]:
         """The stream's summary settings (the whole `summary:` section as it runs)."""
         ...
@@ -270,7 +274,11 @@ def dispatch(handler: ControlHandler, request: _Request) -> Any:
     if isinstance(request, SetQueries):
         _require_stream(handler, request.stream_id)
         handler.set_queries(request.stream_id, list(request.queries))
-        return {"stream_id": request.stream_id, "queries": handler.get_queries(request.stream_id)}
+        return {
+            "stream_id": request.stream_id,
+            "queries": handler.get_queries(request.stream_id),
+            "notices": handler.query_notices(request.stream_id),  # kept all the same: a camera may see it later
+        }
     if isinstance(request, GetSummary):
         _require_stream(handler, request.stream_id)
         return {"stream_id": request.stream_id, "summary": handler.get_summary(request.stream_id)}

@@ -37,6 +37,10 @@ class DaemonControl:
         """Replace the stream's queries; they apply from the next frame the pipeline takes."""
         self.pipeline.queries.set(stream_id, queries)
 
+    def query_notices(self, stream_id: str) -> dict[str, str]:
+        """query -> one line for each query of the stream that names nothing vgsum can see (kept all the same)."""
+        return self.pipeline.query_notices(stream_id)
+
     def get_summary(self, stream_id: str) -> dict[str, Any]:
         """The summary settings the stream runs with."""
         return self.pipeline.summary_of(stream_id).model_dump()

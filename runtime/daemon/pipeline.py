@@ -86,6 +86,10 @@ class Pipeline:
             camera,
         )
 
+    def query_notices(self, stream_id: str) -> dict[str, str]:
+        """query -> one line for each of the stream's queries that names nothing vgsum can see."""
+        return self._live(stream_id).query_notices()
+
     def summary_of(self, stream_id: str) -> SummaryConfig:
         """The summary settings a stream runs with now (or from its next frame, when just changed)."""
         return self._live(stream_id).summary

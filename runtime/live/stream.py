@@ -5,7 +5,8 @@ streams; everything after that belongs to the frame's own stream and lives here:
 
 - the camera's object filter (the detections that count) and its zones (which ones a
   frame's objects and activity are in, and whether a highlight may start there);
-- the query match (the refiner's query rows and the per-frame label match);
+- the query match (the refiner's query rows; the objects that count and the queries they
+  match, read phrase by phrase: runtime/live/query_match.py);
 - the scene's foreground model (activity, moving presence, cuts), blind to the motion masks;
 - the shot signature the knapsack strategy's shot cut compares;
 - the thumbnail a highlight carries;
@@ -27,7 +28,7 @@ from vgsum.runtime.engines.perception import FramePerception
 from vgsum.runtime.engines.refiner import FrameBatchInput
 from vgsum.runtime.live.config import CameraConfig, ObjectFilter
 from vgsum.runtime.live.objects import kept_objects
-from vgsum.runtime.live.query_match import LabelQueryMatch
+from vgsum.runtime.live.query_match import StreamQueryMatch, query_notices
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.live.zones import ZoneWatch
 from vgsum.runtime.report.thumbnail import thumbnail
@@ -62,7 +63,7 @@ class LiveStream:
         self.thumbnails = thumbnails
         self.objects = camera.objects if camera is not None else ObjectFilter()
         self.zones = ZoneWatch(camera.zones, camera.require_zones) if camera is not None else ZoneWatch(())
-        self.queries = LabelQueryMatch(stream_id, registry, engines.text, summary.query_match)
+        self.queries = StreamQueryMatch(stream_id, registry, engines.text, summary.query_matcher)
         self.activity = ForegroundModel(sample_fps, masks=camera.motion_masks if camera is not None else ())
         self.summarizer = build_summarizer(
             summary,
@@ -104,6 +105,11 @@ class LiveStream:
         """Breaks (reconnects, stalls) the summary has recorded: no window spans one."""
         return self.summarizer.ring.gap_count
 
+    def query_notices(self) -> dict[str, str]:
+        """query -> one line for each of the stream's current queries that names nothing vgsum can see (any thread:
+        compiled here, so a control reply says it before the next frame)."""
+        return query_notices(self.engines.text, self.queries.registry.get(self.stream_id), self.queries.matcher)
+
     def kept(self, perceived: FramePerception) -> FramePerception:
         """The detections that count for this camera (its object filter); everything after reads only these."""
         return kept_objects(perceived, self.objects)
@@ -133,8 +139,10 @@ class LiveStream:
         broke = self.epoch is not None and frame.epoch != self.epoch
         if frame.epoch != self.epoch:  # a reconnect may bring another view
             self.activity.reset()
+            self.queries.reset()
             previous, self.epoch = self.epoch, frame.epoch
         activity = self.activity.update(frame.rgb)
+        words = self.queries.frame(perceived, frame.rgb, self.activity.changed)
         self.sinks.on_frame(self.stream_id, frame.media_time, perceived.labels)
         if broke:
             self.summarizer.gap(f"epoch {previous} -> {frame.epoch}")
@@ -146,12 +154,12 @@ class LiveStream:
                 node=node,
                 frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
                 appearance=perceived.frame_feature,
-                labels=perceived.labels,
+                labels=words.labels,
                 activity=activity,
                 motion=self.activity.moving,
                 cut=self.activity.cut,
                 steady_motion=self.activity.steady,
-                query_match=self.queries.match(perceived),
+                query_match=words.matches,
                 thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
                 zones=zones,
                 may_start=self.zones.may_start(zones),
@@ -170,7 +178,6 @@ class LiveStream:
         if new is not None:
             self._summary = new
             self.summarizer.reconfigure(new)
-            self.queries.bar = new.query_match
 
     def _score_window(self, nodes: np.ndarray) -> np.ndarray:
         started = time.perf_counter()

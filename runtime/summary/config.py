@@ -83,7 +83,13 @@ class SummaryConfig(BaseModel):
     min_shot_s: float = Field(2.0, gt=0)
     max_shot_s: float = Field(12.0, gt=0)
     query_boost: float = Field(0.6, ge=0, le=1, description="how far a full query match lifts a score toward 1")
-    query_match: float = Field(0.5, ge=0, le=1, description="label-query cosine above which a label matches")
+    query_matcher: Literal["language", "phrases", "lookup"] = Field(
+        "language",
+        description="how queries meet objects: language reads a query phrase by phrase against the detector's labels, "
+        "the ImageNet kinds of each object, its colour and its motion, counting only objects seen with enough "
+        "confidence or on enough frames (docs/queries.md); phrases does the same without the ImageNet kinds; lookup "
+        "compares the whole query with the 80 label names (the older rule, a benchmark baseline)",
+    )
     provisional_scores: bool = Field(True, description="publish provisional scores after each window")
     early_scores: bool = Field(
         True,
@@ -132,6 +138,6 @@ class SummaryConfig(BaseModel):
 # What a running stream takes without starting over: the event rule and the score's mix. The rest shapes
 # the ring, the shot cut or the strategy itself, built when the stream starts (change them in the config).
 LIVE_KEYS = frozenset(
-    {"events", "activity_weight", "motion_gain", "edited_cuts", "edited_window_s", "query_boost", "query_match",
+    {"events", "activity_weight", "motion_gain", "edited_cuts", "edited_window_s", "query_boost",
      "top_objects"}
 )

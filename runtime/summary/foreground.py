@@ -104,10 +104,11 @@ class ForegroundModel:
         self.steady = 0.0  # the last frame's camera-compensated difference from the one before, squashed
         self.cut = False  # the last frame started a new scene
         self.mask: np.ndarray | None = None  # the last frame's foreground pixels (analysis resolution)
+        self.changed: np.ndarray | None = None  # ... of them, those that changed since the frame before
 
     def reset(self) -> None:
         """Forget the scene (a reconnect may bring another view)."""
-        self._mean = self._var = self._last = self._still = self.mask = None
+        self._mean = self._var = self._last = self._still = self.mask = self.changed = None
         self.share = self.motion = self.moving = self.steady = 0.0
         self.cut = False
 
@@ -133,6 +134,7 @@ class ForegroundModel:
             self._last = grey
             self._still = np.zeros(grey.shape, np.int32)
             self.mask = np.zeros(grey.shape, bool)
+            self.changed = np.zeros(grey.shape, bool)
             self.share = 0.0
             return 0.0
         keep = self._keep_for(grey.shape)
@@ -153,7 +155,8 @@ class ForegroundModel:
         change = np.abs(grey - self._last)
         self.motion = float(1.0 - np.exp(-_mean(change, keep) / s.motion_scale))
         unchanged = change < s.still_diff
-        self.moving = share_score(_share(mask & ~unchanged, keep), s.moving_half_share)
+        self.changed = mask & ~unchanged
+        self.moving = share_score(_share(self.changed, keep), s.moving_half_share)
         steady = steady_difference(grey, self._last, s.max_shift)
         self.steady = float(1.0 - np.exp(-steady / s.steady_scale))
         self._last = grey

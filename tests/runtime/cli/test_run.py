@@ -26,6 +26,7 @@ BAD_OPTIONS = [
     (("--sample-fps", "0"), "vgsum run: --sample-fps: Input should be greater than 0 (got 0.0)"),
     (("--sample-fps", "500"), "vgsum run: --sample-fps: Input should be less than or equal to 120 (got 500.0)"),
     (("--query", "person", "--query", "  "), "vgsum run: --query: stream 'bikes': query 1 is empty"),
+    (("--query", "x" * 1100,), "vgsum run: --query: stream 'bikes': query 0 is longer than 200 characters"),
 ]
 
 
@@ -86,6 +87,7 @@ def test_run_prints_highlights_and_writes_the_report(tmp_path, engine_folder, bi
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "20 frames scored" in result.stdout
+    assert "note:" not in result.stdout  # the engines can see a person on a bicycle
     scores = json.loads((out / "scores.json").read_text())["scores"]
     assert len(scores) == 20 and all(s["final"] and 0 <= s["score"] <= 1 for s in scores)
     highlights = json.loads((out / "highlights.json").read_text())["highlights"]
@@ -136,3 +138,25 @@ def test_the_report_of_a_variable_rate_file_lasts_to_its_last_frame(tmp_path, en
     assert report["duration"] == pytest.approx(15.5)
     assert report["warnings"] == []
     assert report["scores"][-1]["t"] == pytest.approx(15.4)
+
+
+def test_a_query_for_something_vgsum_cannot_see_gets_one_note_and_runs(tmp_path, engine_folder, bikes_mp4):
+    result = _vgsum("run", str(bikes_mp4), "--engines", str(engine_folder), "--query", "a unicorn", "--out",
+                    str(tmp_path / "report"), "--no-png", "--no-store")
+    assert result.returncode == 0, result.stderr[-2000:]
+    notes = [line for line in result.stdout.splitlines() if "note:" in line]
+    assert len(notes) == 1 and "'a unicorn'" in notes[0] and "nearest it can see" in notes[0], result.stdout
+    assert "unicorn" not in result.stderr  # said once, on stdout, not again as a log line
+
+
+def test_a_query_that_is_not_utf8_is_one_line(tmp_path, bikes_mp4):
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "vgsum.runtime.cli", "run", str(bikes_mp4), "--engines", str(tmp_path / "none"),
+         "--out", str(tmp_path / "r"), b"--query", b"caf\xe9"],
+        capture_output=True, env={**os.environ, "LC_ALL": "C.UTF-8"}, timeout=120,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and "query 0 is not valid Unicode" in lines[0], lines

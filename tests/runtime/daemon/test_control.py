@@ -389,3 +389,16 @@ def test_summary_settings_change_live_per_stream_and_bad_ones_are_one_line(daemo
     assert daemon.pipeline.summary_of("cam1").motion_gain == 0.2  # a bad change changes nothing
     missing = _ask(endpoint, {"op": "set_summary", "stream_id": "nope", "summary": {}})
     assert missing["ok"] is False and "no stream 'nope'" in missing["error"]
+
+
+def test_a_query_that_names_nothing_visible_is_kept_with_a_notice(daemon: SummaryApp, endpoint: str) -> None:
+    reply = _ask(endpoint, {"op": "set_queries", "stream_id": "cam2", "queries": ["a unicorn", "someone walking"]})
+    assert reply["ok"], reply
+    assert reply["result"]["queries"] == ["a unicorn", "someone walking"]  # kept, not refused
+    notices = reply["result"]["notices"]
+    assert list(notices) == ["a unicorn"], notices
+    assert "names nothing vgsum can see" in notices["a unicorn"] and "nearest it can see" in notices["a unicorn"]
+    assert "\n" not in notices["a unicorn"]
+    for bad, fragment in [([""], "empty"), (["x" * 1100], "longer than"), (["a\x07bell"], "control characters")]:
+        refused = _ask(endpoint, {"op": "set_queries", "stream_id": "cam2", "queries": bad})
+        assert refused["ok"] is False and fragment in refused["error"], refused
