@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.times import parse_time
+
+if TYPE_CHECKING:
+    from vgsum.runtime.store.search import MeaningSearch
 
 
 def parse_when(text: str, option: str, now: float | None = None) -> float:
@@ -23,6 +29,24 @@ def parse_when(text: str, option: str, now: float | None = None) -> float:
         return parse_time(text, now)
     except ValueError as err:
         raise UserError(f"{option} {text!r}: {err}") from None
+
+
+def _meaning_search(query: str, engines: Path | None) -> MeaningSearch | None:
+    """The query compiled for a search by meaning; None (a substring search, said once) without a text engine."""
+    from vgsum.runtime.engines.config import EngineConfig
+    from vgsum.runtime.engines.text import load_text_encoder
+    from vgsum.runtime.store.search import MeaningSearch
+
+    logging.getLogger("vgsum.runtime.engines").setLevel(logging.WARNING)  # which engine loaded is not the answer
+    folder = EngineConfig(dir=engines).folder
+    try:
+        search = MeaningSearch(load_text_encoder(folder, kind="onnxruntime", device="cpu", threads=1), query)
+    except UserError as err:
+        print(f"vgsum highlights: note: {err}; --query matches the stored query text only", file=sys.stderr)
+        return None
+    if search.notice:
+        print(f"vgsum highlights: note: {search.notice}", file=sys.stderr)
+    return search
 
 
 def _join_times(argv: list[str]) -> list[str]:
@@ -51,12 +75,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stream", help="only this stream id")
     parser.add_argument("--since", help="from this time (e.g. -2h, 2026-11-29T18:00)")
     parser.add_argument("--until", help="up to this time")
-    parser.add_argument("--query", help="only highlights whose matched query contains this text")
+    parser.add_argument(
+        "--query", help='only highlights whose objects answer this text ("a red car"), or whose query contains it'
+    )
     parser.add_argument("--object", dest="label", metavar="LABEL", help="only highlights where LABEL was seen")
     parser.add_argument("--zone", help="only highlights in this zone of their camera")
     parser.add_argument("--limit", type=int, default=200, help=f"at most this many (1..{MAX_LIMIT}, default 200)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--db", type=Path, help="the history database (default: $VGSUM_DATA/history.db)")
+    parser.add_argument("--engines", type=Path, help="engine folder whose text engine reads --query (default: cache)")
     args = parser.parse_args(_join_times(argv))
 
     now = time.time()
@@ -69,11 +96,15 @@ def main(argv: list[str]) -> int:
     path = args.db.expanduser() if args.db is not None else StoreConfig().db_path
     if not path.is_file():
         raise UserError(f"no history database at {path} (run `vgsum run` or `vgsum serve` first, or give --db)")
+    from vgsum.runtime.store.search import search_highlights
+
+    search = _meaning_search(args.query, args.engines) if args.query else None
     with StoreReader(path) as reader:
-        rows = reader.highlights(
-            stream_id=args.stream, since=since, until=until, query=args.query, label=args.label, zone=args.zone,
-            limit=args.limit,
-        )
+        filters = dict(stream_id=args.stream, since=since, until=until, label=args.label, zone=args.zone)
+        if search is not None:
+            rows, _ = search_highlights(reader, search, limit=args.limit, **filters)
+        else:
+            rows = reader.highlights(query=args.query, limit=args.limit, **filters)
     for row in rows:
         if args.json:
             print(json.dumps(row.as_dict(), ensure_ascii=False), flush=False)

@@ -39,6 +39,7 @@ from vgsum.runtime.daemon.ingest_service import IngestService
 from vgsum.runtime.daemon.outputs import (
     Collected,
     Collector,
+    LooksOutput,
     MetricsOutput,
     Outputs,
     PrintOutput,
@@ -117,7 +118,7 @@ class SummaryApp:
         if cfg.web.enabled and cfg.store.enabled:  # before any socket exists: off loopback it needs a token
             from vgsum.runtime.web.server import WebServer
 
-            self.web = WebServer(cfg.web, cfg.store.db_path, live_states=self.stream_states)
+            self.web = WebServer(cfg.web, cfg.store.db_path, live_states=self.stream_states, text_engine=engines.text)
 
         self.publisher = build_publisher(cfg.publish)
         self.outputs = Outputs(self.publisher, cut_clip=self._cut_clip)
@@ -125,6 +126,7 @@ class SummaryApp:
             self.publisher.resume(self.store.max_seqs())
             self.outputs.observe_messages(self.store.record)
             self.outputs.add(ThumbnailOutput(self.store))
+            self.outputs.add(LooksOutput(self.store))
         if self.metrics is not None:
             self.outputs.add(MetricsOutput(self.metrics))
         self.latency = self.outputs.add(StageLatency())

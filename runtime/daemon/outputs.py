@@ -76,6 +76,17 @@ class ThumbnailOutput(Output):
             self.store.thumbnail(stream_id, event.id, event.thumbnail)
 
 
+class LooksOutput(Output):
+    """What a highlight's objects looked like, into the store: history search by meaning (language/looks.py)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def highlight(self, stream_id: str, event: HighlightEvent, clip: str | None) -> None:
+        if event.looks and event.phase != "update":
+            self.store.looks(stream_id, event.id, [list(look) for look in event.looks])
+
+
 class MetricsOutput(Output):
     """Stage latencies into the Prometheus histograms."""
 

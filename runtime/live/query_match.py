@@ -25,6 +25,7 @@ import numpy as np
 
 from vgsum.runtime.engines.perception import FramePerception
 from vgsum.runtime.engines.text import TextEncoder
+from vgsum.runtime.language.looks import Look, looks_of
 from vgsum.runtime.language.stream_language import StreamLanguage
 from vgsum.runtime.summary.queries import StreamQueries
 
@@ -39,6 +40,7 @@ class FrameWords:
 
     labels: list[str]
     matches: dict[str, float] = field(default_factory=dict)  # query -> strength in (0, 1]
+    looks: frozenset[Look] = frozenset()  # what the counted objects looked like (label, colour, kind, moving)
 
 
 class StreamQueryMatch:
@@ -76,9 +78,10 @@ class StreamQueryMatch:
     def frame(self, perceived: FramePerception, rgb: np.ndarray, changed: np.ndarray | None) -> FrameWords:
         """The labels that count in this frame and the queries its objects match."""
         if self.language is None:
-            return FrameWords(list(perceived.labels), self._lookup(perceived))
+            looks = frozenset((label, None, None, None) for label in perceived.labels)
+            return FrameWords(list(perceived.labels), self._lookup(perceived), looks)
         said = self.language.frame(perceived, rgb, changed=changed)
-        return FrameWords([o.label for o in said.kept], said.matches)
+        return FrameWords([o.label for o in said.kept], said.matches, looks_of(said.kept))
 
     def _lookup(self, perceived: FramePerception) -> dict[str, float]:
         """Per query: the best cosine between it and a detected object's label, when at or above the bar."""

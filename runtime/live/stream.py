@@ -163,6 +163,7 @@ class LiveStream:
                 thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
                 zones=zones,
                 may_start=self.zones.may_start(zones),
+                looks=words.looks,
             )
         )
 

@@ -45,6 +45,7 @@ class HighlightRow:
     created_at: float
     updated_at: float
     zones: list[str] = field(default_factory=list)
+    looks: list[list] = field(default_factory=list)  # [label, colour, kind, moving] of its objects
 
     @property
     def closed(self) -> bool:
@@ -74,6 +75,7 @@ def _highlight(row: sqlite3.Row) -> HighlightRow:
     fields = dict(row)
     fields["objects"] = json.loads(fields["objects"] or "{}")
     fields["zones"] = json.loads(fields.get("zones") or "[]")
+    fields["looks"] = json.loads(fields.get("looks") or "[]")
     return HighlightRow(**fields)
 
 

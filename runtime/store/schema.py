@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vgsum.stream.errors import UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE streams (
@@ -76,8 +76,13 @@ _V2 = """
 ALTER TABLE highlights ADD COLUMN zones TEXT NOT NULL DEFAULT '[]';  -- JSON: zone names, sorted
 """
 
+# 3: what a highlight's objects looked like, so the history can be searched by meaning ("a red car")
+_V3 = """
+ALTER TABLE highlights ADD COLUMN looks TEXT NOT NULL DEFAULT '[]';  -- JSON: [label, colour, kind, moving] each
+"""
+
 # version reached -> the script that reaches it from the version before
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -138,6 +138,10 @@ class StoreWriter:
         """Queue a highlight's picture (after its event): `<thumbnails>/<stream>/<id>.jpg`, replaced by later ones."""
         self._put(stream_id, ("thumb", stream_id, highlight_id, rgb))
 
+    def looks(self, stream_id: str, highlight_id: str, looks: list) -> None:
+        """Queue what a highlight's objects looked like (after its event), for history search by meaning."""
+        self._put(stream_id, ("looks", stream_id, highlight_id, looks))
+
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything queued so far is committed (tests, `vgsum run` before it reports)."""
         done = threading.Event()
@@ -205,6 +209,8 @@ class StoreWriter:
                     self._apply(conn, item[1], item[2])
                 elif tag == "thumb":
                     self._write_thumbnail(conn, *item[1:])
+                elif tag == "looks":
+                    conn.execute("UPDATE highlights SET looks = ? WHERE id = ?", (json.dumps(item[3]), item[2]))
                 elif tag == "flush":
                     self._flush_buckets(conn)
                     waiting.append(item[1])

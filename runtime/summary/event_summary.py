@@ -49,7 +49,8 @@ class EventSummarizer(StreamSummarizer):
         if frame.thumbnail is not None:
             self._thumbs.append((frame.media_time, frame.thumbnail))
         activity = FrameActivity(
-            frame.media_time, score, Counter(frame.labels), dict(frame.query_match), frame.zones, frame.may_start
+            frame.media_time, score, Counter(frame.labels), dict(frame.query_match), frame.zones, frame.may_start,
+            frame.looks,
         )
         self._emit_phases(self.events.push(activity, frame.epoch))
 
@@ -98,5 +99,6 @@ class EventSummarizer(StreamSummarizer):
                 HighlightEvent(
                     start=p.start, end=p.end, score=p.score, objects=p.objects, query=p.query, thumbnail=thumb,
                     epoch=p.epoch, id=p.id, phase=p.phase, emitted_at=p.emitted_at, zones=p.zones,
+                    looks=p.looks,
                 )
             )

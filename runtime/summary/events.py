@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Phase = Literal["start", "update", "end"]
+MAX_LOOKS = 32  # distinct object looks a highlight keeps for history search
 
 
 class EventRuleConfig(BaseModel):
@@ -65,6 +66,7 @@ class FrameActivity:
     query_match: dict[str, float] = field(default_factory=dict)
     zones: frozenset[str] = frozenset()  # the camera's zones its objects or activity were in
     may_start: bool = True  # False while the stream requires a zone this frame is in none of
+    looks: frozenset[tuple] = frozenset()  # what its counted objects looked like (label, colour, kind, moving)
 
 
 @dataclass
@@ -81,6 +83,7 @@ class HighlightPhase:
     emitted_at: float  # the stream time of the frame that caused it
     epoch: int = 0
     zones: list[str] = field(default_factory=list)  # every zone its objects or activity were in so far
+    looks: list[tuple] = field(default_factory=list)  # what its objects looked like so far (at most MAX_LOOKS)
 
 
 @dataclass
@@ -95,6 +98,7 @@ class _Open:
     next_update: float
     epoch: int
     zones: set[str] = field(default_factory=set)
+    looks: dict[tuple, None] = field(default_factory=dict)  # ordered set: the first looks are kept
 
 
 class EventTracker:
@@ -178,6 +182,10 @@ class EventTracker:
             h.objects[label] = max(h.objects[label], count)
         h.query_totals.update(frame.query_match)
         h.zones |= frame.zones
+        for look in frame.looks:
+            if len(h.looks) >= MAX_LOOKS:
+                break
+            h.looks.setdefault(look, None)
 
     def _end(self, now: float) -> HighlightPhase:
         h = self._open
@@ -201,4 +209,5 @@ class EventTracker:
             emitted_at=now,
             epoch=h.epoch,
             zones=sorted(h.zones),
+            looks=list(h.looks),
         )

@@ -47,6 +47,7 @@ class FrameInput:
     steady_motion: float = 0.0  # camera-compensated change since the previous sampled frame, squashed
     zones: frozenset[str] = frozenset()  # the camera's zones this frame's objects or activity are in
     may_start: bool = True  # a highlight may start on this frame (False outside every required zone)
+    looks: frozenset[tuple] = frozenset()  # what its counted objects looked like (runtime/language/looks.py)
 
 
 @dataclass
@@ -73,6 +74,7 @@ class HighlightEvent:
     phase: Literal["start", "update", "end"] = "end"
     emitted_at: float = 0.0  # stream time of the frame that caused the message
     zones: list[str] = field(default_factory=list)  # the zones its objects or activity were in (events only)
+    looks: list[tuple] = field(default_factory=list)  # what its objects looked like, for history search (events only)
 
 
 WindowFn = Callable[[np.ndarray], np.ndarray]  # nodes [n, d] -> scores [n] in [0, 1]

@@ -18,6 +18,7 @@ from typing import Any
 
 from vgsum.runtime.common.times import parse_time
 from vgsum.runtime.store.reader import MAX_LIMIT, HighlightRow, StoreReader
+from vgsum.runtime.store.search import MeaningSearch, search_highlights
 from vgsum.stream.errors import UserError
 
 # stream id -> its current state (a StreamState or its value); the daemon's live view
@@ -33,8 +34,9 @@ class BadRequest(ValueError):
 class StoreAccess:
     """The one reader of the page server, opened lazily and shared under a lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text_engine: Any | None = None) -> None:
         self.path = path
+        self.text_engine = text_engine  # reads the query box by meaning when given (the daemon's text engine)
         self._lock = threading.Lock()
         self._reader: StoreReader | None = None
         self.problem: str | None = None
@@ -107,18 +109,21 @@ def highlights(access: StoreAccess, query: Mapping[str, list[str]]) -> dict[str,
         if not comma:
             raise BadRequest("before must be WALL_START,ID as given in `next`")
     as_of = time.time()  # the live feed starts here: rows changed later come over /api/events
+    text = _one(query, "query")
+    filters = dict(
+        stream_id=_one(query, "stream"), since=_time(query, "since"), until=_time(query, "until"),
+        label=_one(query, "object"), zone=_one(query, "zone"),
+    )
     with access.reader() as reader:
-        rows = [] if reader is None else reader.highlights(
-            stream_id=_one(query, "stream"),
-            since=_time(query, "since"),
-            until=_time(query, "until"),
-            query=_one(query, "query"),
-            label=_one(query, "object"),
-            zone=_one(query, "zone"),
-            limit=limit,
-            before=cursor,
-        )
-    following = f"{rows[-1].wall_start!r},{rows[-1].id}" if len(rows) == limit else None
+        if reader is None:
+            rows, after = [], None
+        elif text and access.text_engine is not None:  # by meaning: the objects answer it (store/search.py)
+            rows, after = search_highlights(reader, MeaningSearch(access.text_engine, text), limit=limit,
+                                            before=cursor, **filters)
+        else:
+            rows = reader.highlights(query=text, limit=limit, before=cursor, **filters)
+            after = (rows[-1].wall_start, rows[-1].id) if len(rows) == limit else None
+    following = f"{after[0]!r},{after[1]}" if after is not None else None
     return {"highlights": [highlight_json(r) for r in rows], "next": following, "as_of": as_of,
             "history": access.problem}
 

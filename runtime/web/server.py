@@ -187,11 +187,12 @@ class WebServer:
         *,
         live_states: api.LiveStates | None = None,
         poll_s: float = live.POLL_S,
+        text_engine: Any | None = None,
     ) -> None:
         cfg.check_binding()  # before any socket exists: a page open to the network without a token is refused
         self.cfg = cfg
         self.gate = TokenGate(cfg.token.get_secret_value() if cfg.token is not None else None)
-        self.access = api.StoreAccess(store_path)
+        self.access = api.StoreAccess(store_path, text_engine)
         self.live = live_states
         self.poll_s = poll_s
         self.stopping = threading.Event()

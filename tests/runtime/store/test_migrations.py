@@ -1,4 +1,4 @@
-"""A store written by the version-1 schema opens, moves to version 2 (zones), and keeps every row readable."""
+"""A store written by the version-1 schema opens, moves to version 3 (zones, looks), and keeps every row readable."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ def test_a_version_1_store_migrates_and_its_highlights_read_with_no_zones(tmp_pa
     old.commit()
     old.close()
     conn = connect(db)  # a writer's connection migrates
-    assert current_version(conn) == SCHEMA_VERSION == 2
+    assert current_version(conn) == SCHEMA_VERSION == 3
     conn.execute("UPDATE highlights SET zones = '[\"door\"]' WHERE id = 'h1'")
     conn.close()
     with StoreReader(db) as reader:
         (row,) = reader.highlights(stream_id="cam")
-        assert row.objects == {"person": 1} and row.zones == ["door"]
+        assert row.objects == {"person": 1} and row.zones == ["door"] and row.looks == []
         assert [r.id for r in reader.highlights(zone="door")] == ["h1"]
         assert reader.highlights(zone="street") == []
