@@ -25,9 +25,10 @@ from vgsum.stream.state import StreamState
 # 2: `status` gained `latency_ms` and `queue_depth` (both defaulted, so version-1 payloads still parse).
 # 3: the `event` kind: a highlight's life cycle (start, updates, end) under one id. The other kinds are
 #    unchanged and still say 2.
-# 4: `event` and `highlight` gained `zones`, the camera's zones the highlight's objects and activity were in.
-#    A payload carries the field, and says 4, only when it names a zone: a camera without zones sends exactly
-#    the payloads of version 3, so subscribers built for it keep reading them.
+# 4: `event` and `highlight` gained `zones`, the camera's zones the highlight's objects and activity were in, and
+#    `reason`, why an end came other than by the rule (`interrupted`: the daemon stopped without ending it and
+#    ends it at its next start). A payload carries them, and says 4, only when it has one: a camera without zones
+#    sends exactly the payloads of version 3, so subscribers built for it keep reading them.
 SCHEMA_VERSION = 4
 TOPIC_PREFIX = "vgsum"
 _Zoned = TypeVar("_Zoned", bound=BaseModel)
@@ -39,17 +40,21 @@ def topic_for(kind: str, stream_id: str) -> str:
     return f"{TOPIC_PREFIX}.{kind}.{stream_id}"
 
 
+V4_FIELDS = ("zones", "reason")  # a highlight's fields only version 4 knows, sent only when set
+
+
 def _zoned_version(message: _Zoned) -> _Zoned:
-    """A payload that names zones needs version 4 of the contract; one that names none stays as it was."""
-    if getattr(message, "zones", None) and message.schema_version < 4:  # type: ignore[attr-defined]
+    """A payload with a version-4 field needs version 4 of the contract; one without stays as it was."""
+    if any(getattr(message, name, None) for name in V4_FIELDS) and message.schema_version < 4:  # type: ignore
         message.schema_version = 4
     return message
 
 
 def _without_empty_zones(data: dict) -> dict:
-    """No `zones` key when there are none: the payload a version-3 subscriber knows, byte for byte."""
-    if not data.get("zones"):
-        data.pop("zones", None)
+    """No version-4 key when it is not set: the payload a version-3 subscriber knows, byte for byte."""
+    for name in V4_FIELDS:
+        if not data.get(name):
+            data.pop(name, None)
     return data
 
 
@@ -131,6 +136,9 @@ class HighlightMessage(MessageBase):
     zones: list[str] = Field(
         default_factory=list, description="the camera's zones its objects or activity were in (version 4; absent: none)"
     )
+    reason: Literal["interrupted"] | None = Field(
+        None, description="why it ended other than by the rule: interrupted (ended at the daemon's next start)"
+    )
 
     @model_validator(mode="after")
     def _zones_need_version_4(self) -> HighlightMessage:
@@ -160,6 +168,9 @@ class EventMessage(MessageBase):
     clip: str | None = Field(None, description="path of the written clip (in the `end` message), if any")
     zones: list[str] = Field(
         default_factory=list, description="the camera's zones its objects or activity were in so far (version 4)"
+    )
+    reason: Literal["interrupted"] | None = Field(
+        None, description="at `end`, why it ended other than by the rule: interrupted (version 4)"
     )
 
     @model_validator(mode="after")

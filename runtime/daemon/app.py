@@ -197,6 +197,7 @@ class SummaryApp:
             self.retention.apply(orphans=True)  # before any clip is cut: a file with no row yet is not an orphan
             self.store.start()
             self.retention.start()
+            self._end_interrupted()
         self._thread.start()
         if self.watch is not None:
             self.watch.start()
@@ -280,6 +281,29 @@ class SummaryApp:
             self.metrics_server.stop(timeout=0.5)
         if self.web is not None:
             self.web.stop(timeout=0.5)
+
+    def _end_interrupted(self) -> None:
+        """End, before any new work, the highlights an earlier run of these streams left open (a crash, a kill -9).
+
+        Each gets the `end` it never had, with `reason: interrupted` and the last span the store kept, through the
+        publisher, so every output hears it (ZeroMQ, the store, MQTT): no subscriber keeps a `start` without its
+        `end`, and no "activity" sensor stays on across a crash.
+        """
+        from vgsum.runtime.store.reader import StoreReader
+        from vgsum.stream.messages import EventMessage, HighlightMessage
+
+        assert self.store is not None
+        with StoreReader(self.store.path) as reader:
+            rows = reader.open_highlights([s.stream_id for s in self.cfg.streams])
+        for row in rows:
+            fields = dict(
+                start=row.start, end=row.end, score=row.score, objects=row.objects, query=row.query, zones=row.zones,
+                clip=row.clip, reason="interrupted",
+            )
+            self.publisher.publish(EventMessage, row.stream_id, media_time=row.end, id=row.id, phase="end", **fields)
+            self.publisher.publish(HighlightMessage, row.stream_id, media_time=row.end, **fields)
+        if rows:
+            log.warning("ended %d highlight(s) an earlier run left open (reason: interrupted)", len(rows))
 
     # -- what the parts call back ----------------------------------------------------
     def _on_pipeline_failure(self, reason: str) -> None:

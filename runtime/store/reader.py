@@ -147,6 +147,17 @@ class StoreReader:
         args.append(max(1, min(int(limit), MAX_LIMIT)))
         return [_highlight(r) for r in self._conn.execute(sql, args).fetchall()]
 
+    def open_highlights(self, stream_ids: list[str]) -> list[HighlightRow]:
+        """Highlights of these streams whose `end` was never stored (a run that died), oldest first."""
+        if not stream_ids:
+            return []
+        marks = ", ".join("?" * len(stream_ids))
+        rows = self._conn.execute(
+            f"SELECT * FROM highlights WHERE phase != 'end' AND stream_id IN ({marks}) ORDER BY wall_start, id",
+            list(stream_ids),
+        ).fetchall()
+        return [_highlight(r) for r in rows]
+
     def highlights_changed(self, after: float, limit: int = DEFAULT_LIMIT) -> list[HighlightRow]:
         """Highlights written or updated at or after `after` (unix seconds), oldest change first.
 

@@ -313,6 +313,9 @@ class StoreWriter:
 
     def _highlight(self, conn: sqlite3.Connection, m: EventMessage) -> None:
         now = time.time()
+        if m.reason == "interrupted":  # ended at a restart: its stored span and times stand as the last run left them
+            conn.execute("UPDATE highlights SET phase = 'end', updated_at = ? WHERE id = ?", (now, m.id))
+            return
         objects = json.dumps(m.objects, sort_keys=True)
         conn.execute(
             'INSERT INTO highlights (id, stream_id, phase, start, "end", wall_start, wall_end, score, objects, query, '
