@@ -118,7 +118,10 @@ class SummaryApp:
         if cfg.web.enabled and cfg.store.enabled:  # before any socket exists: off loopback it needs a token
             from vgsum.runtime.web.server import WebServer
 
-            self.web = WebServer(cfg.web, cfg.store.db_path, live_states=self.stream_states, text_engine=engines.text)
+            self.web = WebServer(
+                cfg.web, cfg.store.db_path, live_states=self.stream_states, text_engine=engines.text,
+                regions=self._regions,
+            )
 
         self.publisher = build_publisher(cfg.publish)
         self.outputs = Outputs(self.publisher, cut_clip=self._cut_clip)
@@ -313,6 +316,14 @@ class SummaryApp:
             for stream in self.cfg.streams:
                 self.metrics.set_state(stream.stream_id, StreamState.FAILED)
         self._failed_streams_marked.set()
+
+    def _regions(self) -> dict[str, dict]:
+        """Each tuned camera's motion masks and zones, for the page to draw over its latest picture."""
+        return {
+            s.stream_id: {"masks": s.motion_masks, "zones": [z.model_dump() for z in s.zones]}
+            for s in self.cfg.streams
+            if s.motion_masks or s.zones
+        }
 
     def _submit(self, frame: SampledFrame) -> None:
         self.pipeline.submit(frame)

@@ -23,6 +23,8 @@ from vgsum.stream.errors import UserError
 
 # stream id -> its current state (a StreamState or its value); the daemon's live view
 LiveStates = Callable[[], Mapping[str, Any]]
+# stream id -> {"masks": [polygon], "zones": [{"name", "polygon"}]}: what the daemon's config draws on each camera
+Regions = Callable[[], Mapping[str, Mapping[str, Any]]]
 PAGE_LIMIT = 100
 MAX_SCORE_POINTS = 5000
 
@@ -71,10 +73,16 @@ def highlight_json(row: HighlightRow) -> dict[str, Any]:
     return data
 
 
-def streams(access: StoreAccess, live: LiveStates | None) -> dict[str, Any]:
-    """Every stream the store or the daemon knows, with its live state where the daemon runs it."""
+def streams(access: StoreAccess, live: LiveStates | None, regions: Regions | None = None) -> dict[str, Any]:
+    """Every stream the store or the daemon knows, with its live state where the daemon runs it, and its masks and
+    zones over its latest highlight's picture, so an owner can check where they lie."""
+    drawn = dict(regions()) if regions is not None else {}
     with access.reader() as reader:
         rows = {r.stream_id: r for r in reader.streams()} if reader is not None else {}
+        pictures = {}
+        for stream_id in drawn:
+            latest = [h for h in reader.highlights(stream_id=stream_id, limit=20) if h.thumbnail] if reader else []
+            pictures[stream_id] = f"/thumbnails/{latest[0].id}" if latest else None
     now = dict(live()) if live is not None else {}
     out = []
     for stream_id in sorted(set(rows) | set(now)):
@@ -88,6 +96,8 @@ def streams(access: StoreAccess, live: LiveStates | None) -> dict[str, Any]:
                 "live": state is not None,
                 "last_error": row.last_error if row else None,
                 "updated_at": row.updated_at if row else None,
+                "regions": drawn.get(stream_id),
+                "picture_url": pictures.get(stream_id),
             }
         )
     return {"streams": out, "history": access.problem}

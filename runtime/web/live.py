@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vgsum.runtime.store.reader import MAX_LIMIT
-from vgsum.runtime.web.api import LiveStates, StoreAccess, highlight_json, streams
+from vgsum.runtime.web.api import LiveStates, Regions, StoreAccess, highlight_json, streams
 
 LAG_S = 2.0
 POLL_S = 0.5
@@ -43,6 +43,7 @@ def feed(
     after: float | None,
     *,
     poll_s: float = POLL_S,
+    regions: Regions | None = None,
 ) -> None:
     """Send events until `stop` or until the client goes away (a write raises OSError)."""
     position = time.time() if after is None else after
@@ -52,7 +53,7 @@ def feed(
     try:
         write(b"retry: 2000\n\n")
         while True:
-            snapshot = streams(access, live)
+            snapshot = streams(access, live, regions)
             if snapshot != last_streams:
                 write(event("streams", snapshot))
                 last_streams, last_write = snapshot, time.monotonic()

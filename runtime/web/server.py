@@ -89,7 +89,7 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
                 name = path[len("/static/"):]
                 self._reply(200, STATIC[name], _static(name), cookie=cookie)
             elif path == "/api/streams":
-                self._json(200, api.streams(web.access, web.live))
+                self._json(200, api.streams(web.access, web.live, web.regions))
             elif path == "/api/highlights":
                 self._json(200, api.highlights(web.access, query))
             elif path == "/api/scores":
@@ -120,7 +120,7 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data)
                 self.wfile.flush()
 
-            live.feed(write, web.access, web.live, web.stopping, position, poll_s=web.poll_s)
+            live.feed(write, web.access, web.live, web.stopping, position, poll_s=web.poll_s, regions=web.regions)
 
         def _file(self, highlight_id: str, kind: str, default_type: str) -> None:
             path = api.clip_path(web.access, highlight_id, kind)
@@ -188,11 +188,13 @@ class WebServer:
         live_states: api.LiveStates | None = None,
         poll_s: float = live.POLL_S,
         text_engine: Any | None = None,
+        regions: api.Regions | None = None,
     ) -> None:
         cfg.check_binding()  # before any socket exists: a page open to the network without a token is refused
         self.cfg = cfg
         self.gate = TokenGate(cfg.token.get_secret_value() if cfg.token is not None else None)
         self.access = api.StoreAccess(store_path, text_engine)
+        self.regions = regions
         self.live = live_states
         self.poll_s = poll_s
         self.stopping = threading.Event()

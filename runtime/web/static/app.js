@@ -195,8 +195,34 @@ function renderStreams(data) {
       s.last_error ? el("span", { class: "url", text: s.last_error }) : null,
     ];
     card.querySelector(".stream-head").replaceChildren(...head.filter(Boolean));
+    drawRegions(card, s);
   }
   if (!data.streams.length) box.replaceChildren(el("p", { class: "caption", text: "No streams yet." }));
+}
+
+// a tuned camera's motion masks and zones over its latest picture, so an owner can check where they lie
+function drawRegions(card, s) {
+  const old = card.querySelector("figure.regions");
+  if (!s.regions || !s.picture_url) {
+    if (old) old.remove();
+    return;
+  }
+  const key = JSON.stringify([s.regions, s.picture_url]);
+  if (old && old.dataset.key === key) return;
+  const svg = el("svg:svg", { class: "regions", viewBox: "0 0 1 1", preserveAspectRatio: "none" });
+  const points = (polygon) => polygon.map(([x, y]) => `${x},${y}`).join(" ");
+  for (const mask of s.regions.masks || []) {
+    svg.append(el("svg:polygon", { class: "mask", points: points(mask) }, el("svg:title", { text: "motion mask" })));
+  }
+  for (const zone of s.regions.zones || []) {
+    svg.append(el("svg:polygon", { class: "zone", "data-zone": zone.name, points: points(zone.polygon) },
+                  el("svg:title", { text: `zone ${zone.name}` })));
+  }
+  const figure = el("figure", { class: "regions", "data-key": key },
+    el("img", { src: s.picture_url, alt: `latest picture of ${s.stream_id}` }), svg,
+    el("figcaption", { class: "caption", text: "motion masks (hatched) and zones over the latest highlight" }));
+  if (old) old.replaceWith(figure);
+  else card.querySelector(".stream-head").after(figure);
 }
 
 function scheduleTimeline(streamId, delayMs) {

@@ -13,101 +13,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from web_history import RealRun, StoreFiller
 
 from vgsum.runtime.store.reader import StoreReader
-from vgsum.runtime.store.schema import connect
-
-
-class StoreFiller:
-    """Writes streams, highlights and scores into a real SQLite store file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.conn = connect(path)
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def stream(self, stream_id: str, url: str, state: str, *, last_error: str | None = None) -> None:
-        now = time.time()
-        with self.conn:
-            self.conn.execute(
-                "INSERT INTO streams VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET "
-                "url = excluded.url, state = excluded.state, last_error = excluded.last_error, "
-                "updated_at = excluded.updated_at",
-                (stream_id, url, state, last_error, now),
-            )
-            self.conn.execute(
-                "INSERT INTO stream_states (stream_id, wall_time, state, last_error) VALUES (?, ?, ?, ?)",
-                (stream_id, now, state, last_error),
-            )
-
-    def highlight(
-        self,
-        highlight_id: str,
-        stream_id: str,
-        *,
-        start: float,
-        end: float,
-        wall0: float,
-        score: float,
-        objects: dict[str, int] | None = None,
-        query: str | None = None,
-        clip: Path | None = None,
-        thumbnail: Path | None = None,
-        phase: str = "end",
-        updated_at: float | None = None,
-    ) -> None:
-        """One highlight at stream time [start, end] of a stream whose time 0 was wall time `wall0`."""
-        now = time.time() if updated_at is None else updated_at
-        with self.conn:
-            self.conn.execute(
-                'INSERT INTO highlights (id, stream_id, phase, start, "end", wall_start, wall_end, score, objects, '
-                "query, clip, thumbnail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                'ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, "end" = excluded."end", '
-                "wall_end = excluded.wall_end, score = excluded.score, objects = excluded.objects, "
-                "clip = excluded.clip, thumbnail = excluded.thumbnail, updated_at = excluded.updated_at",
-                (highlight_id, stream_id, phase, start, end, wall0 + start, wall0 + end, score,
-                 json.dumps(objects or {}), query, None if clip is None else str(clip),
-                 None if thumbnail is None else str(thumbnail), now, now),
-            )
-
-    def scores(self, stream_id: str, wall0: float, points: list[tuple[float, float]]) -> None:
-        """Final scores as (stream time, score)."""
-        with self.conn:
-            self.conn.executemany(
-                "INSERT INTO scores (stream_id, wall_time, t, score) VALUES (?, ?, ?, ?)",
-                [(stream_id, wall0 + t, t, s) for t, s in points],
-            )
-
-
-def thumbnail_of(clip: Path, out: Path) -> Path:
-    """A JPEG of the clip's first frame, 320 px wide, as the daemon stores one per highlight."""
-    import av
-
-    with av.open(str(clip)) as container:
-        frame = next(container.decode(video=0))
-    image = frame.to_image()
-    image.thumbnail((320, 320))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    image.save(out, "JPEG", quality=80)
-    return out
-
-
-@dataclass(frozen=True)
-class RealRun:
-    """What one `vgsum run --clips` on the bundled sample wrote: its report folder and its highlights."""
-
-    report: Path
-    store: Path
-    stream_id: str
-    highlights: list[dict]
 
 
 @pytest.fixture(scope="session")
@@ -149,15 +61,3 @@ def store(data_dir: Path) -> Iterator[StoreFiller]:
         yield filler
     finally:
         filler.close()
-
-
-def fill_from_run(store: StoreFiller, run: RealRun) -> list[str]:
-    """The run's stream, final scores and highlights, as its writer stored them, copied into `store`; their ids."""
-    conn = store.conn
-    conn.execute("ATTACH DATABASE ? AS run", (str(run.store),))
-    try:
-        for table in ("streams", "highlights", "scores"):
-            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM run.{table}")
-    finally:
-        conn.execute("DETACH DATABASE run")
-    return [h["id"] for h in run.highlights]

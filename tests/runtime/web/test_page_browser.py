@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RealRun, StoreFiller, fill_from_run, thumbnail_of
+from polling import holds_for
+from web_history import RealRun, StoreFiller, fill_from_run, thumbnail_of
 
 from vgsum.runtime.web.config import WebConfig
 from vgsum.runtime.web.server import WebServer
@@ -124,3 +125,31 @@ def test_page_lists_plays_updates_live_and_draws(browser, store: StoreFiller, re
         image = Image.open(io.BytesIO(png)).convert("L")
         assert image.size[0] >= 1000
         assert ImageStat.Stat(image).stddev[0] > 20, "the screenshot is (nearly) one colour"
+
+
+@pytest.mark.slow
+def test_page_draws_a_cameras_masks_and_zones_over_its_latest_picture(browser, store: StoreFiller, real_run: RealRun):
+    from selenium.webdriver.common.by import By
+
+    fill_from_run(store, real_run)
+    name = real_run.stream_id
+    regions = {name: {"masks": [[[0.0, 0.0], [0.3, 0.0], [0.3, 0.1], [0.0, 0.1]]],
+                      "zones": [{"name": "kerb", "polygon": [[0.1, 0.5], [0.9, 0.5], [0.9, 1.0], [0.1, 1.0]]}]}}
+    with WebServer(WebConfig(port=0), store.path, live_states=lambda: {name: "streaming"}, poll_s=0.2,
+                   regions=lambda: regions) as web:
+        browser.get(web.url + "/")
+        figure = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, f'.stream[data-stream="{name}"] figure.regions'),
+                       what="the regions figure")[0]
+        picture = figure.find_element(By.TAG_NAME, "img")
+        _wait(lambda: browser.execute_script("return arguments[0].naturalWidth", picture) > 0,
+              what="the latest picture to load")
+        masks = figure.find_elements(By.CSS_SELECTOR, "svg.regions polygon.mask")
+        zones = figure.find_elements(By.CSS_SELECTOR, "svg.regions polygon.zone")
+        assert len(masks) == 1 and masks[0].get_attribute("points") == "0,0 0.3,0 0.3,0.1 0,0.1"
+        assert [z.get_attribute("data-zone") for z in zones] == ["kerb"]
+        box = zones[0].rect  # drawn over the picture: the zone covers its lower half, inside the image
+        image = picture.rect
+        assert box["width"] > 0.7 * image["width"] and box["y"] >= image["y"] + 0.4 * image["height"] - 2
+        # the live feed's next snapshots must keep the figure (they carry the regions too)
+        holds_for(lambda: bool(browser.find_elements(By.CSS_SELECTOR, f'.stream[data-stream="{name}"] polygon.zone')),
+                  1.0, "the zone drawn while the live feed updates the streams")

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import StoreFiller, thumbnail_of
+from web_history import StoreFiller, thumbnail_of
 
 from vgsum.runtime.web.config import WebConfig
 from vgsum.runtime.web.server import WebServer
