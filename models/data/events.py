@@ -40,6 +40,8 @@ class ClipTruth(BaseModel):
     quiet: list[tuple[float, float]]
     cuts: list[float] = Field(default_factory=list)
     notes: str = ""
+    # built streams only: the camera settings (motion_masks, zones) the view was built to be tuned with
+    camera: dict | None = None
 
     def problems(self) -> list[str]:
         """Everything wrong with the times, in reading order; empty when the annotation is sound."""
@@ -74,6 +76,8 @@ class ClipTruth(BaseModel):
         data = self.model_dump(mode="json")
         if not self.cuts:
             del data["cuts"]
+        if self.camera is None:
+            del data["camera"]
         return data
 
 

@@ -52,6 +52,9 @@ LIVE_ROWS: dict[str, dict[str, Any]] = {
 }
 BASELINE_ROWS = ("uniform", "motion", "detector")
 ALL_ROWS = (*BASELINE_ROWS, *LIVE_ROWS)
+# Rows that apply the camera settings a built stream's truth carries (`camera`: a motion mask, a zone): the live
+# defaults with the mask, or with the zone required. On request only (`--rows`): elsewhere they equal `vgsum`.
+REGION_ROWS: dict[str, str] = {"vgsum-masked": "mask", "vgsum-zoned": "zone"}
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,17 @@ def shared_clips(names: list[str] | None = None, truth_file: Path | None = None)
 
 
 def built_clips(recipes: list[str] | None = None, cache_dir: Path | None = None) -> list[Clip]:
-    """The built long streams (all recipes by default), built into the cache when missing."""
+    """The built long streams (all recipes by default), built into the cache when missing; a composite's name
+    (models/data/composite_streams.py) builds that composite."""
+    from vgsum.models.data.composite_streams import COMPOSITES, build_composite
     from vgsum.models.data.event_streams import build_streams
 
+    composites = [r for r in recipes or () if r in COMPOSITES]
+    plain = None if recipes is None else [r for r in recipes if r not in COMPOSITES]
+    built_list = [*(build_streams(plain, cache_dir) if plain != [] else []),
+                  *(build_composite(name, cache_dir) for name in composites)]
     out = []
-    for built in build_streams(recipes, cache_dir):
+    for built in built_list:
         truth = load_ground_truth(built.truth_path, [built.path.parent])[built.path.name]
         out.append(Clip(built.name, built.path, truth, "built"))
     return out
@@ -141,10 +150,25 @@ def _live_rows(
     for name in rows:
         if name in table:
             out[name] = (shared, SummaryConfig(**table[name]))
+        elif name in REGION_ROWS:
+            out[name] = (shared, SummaryConfig())
     for name, folder in refiners.items():
         refiner = RefinerEngines.load(Path(folder), kind=cfg.backend, device=cfg.device, threads=cfg.threads)
         out[name] = (replace(shared, refiner=refiner), SummaryConfig())
     return out
+
+
+def _camera(clip: Clip, row: str) -> Any:
+    """The camera settings a region row applies to this clip (None: the clip carries none, or a plain row)."""
+    from vgsum.runtime.live.config import CameraConfig
+
+    settings = clip.truth.camera
+    if row not in REGION_ROWS or not settings:
+        return None
+    if REGION_ROWS[row] == "mask":
+        return CameraConfig(stream_id="eval", url=str(clip.path), motion_masks=settings.get("motion_masks", []))
+    zones = settings.get("zones", [])
+    return CameraConfig(stream_id="eval", url=str(clip.path), zones=zones, require_zones=[z["name"] for z in zones])
 
 
 def _phase_record(p: Any) -> dict:
@@ -190,7 +214,7 @@ def evaluate_clip_rows(
 
         pipeline = Pipeline(engines, summary, StreamSinks(on_score, on_highlight, on_frame=on_frame), max_batch=BATCH)
         pipeline.thumbnails = False
-        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()))
+        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=_camera(clip, name))
         pipelines[name] = pipeline
 
     from vgsum.runtime.summary.config import SummaryConfig
@@ -320,16 +344,16 @@ def format_events(results: dict[str, dict[str, ClipResult]], clips: list[Clip]) 
 def main(args: Any) -> int:
     """`vgsum eval events` (arguments parsed by `vgsum.models.eval.cli`)."""
     rows = [r for r in args.rows.split(",") if r] if args.rows else list(ALL_ROWS)
-    unknown = [r for r in rows if r not in ALL_ROWS]
+    unknown = [r for r in rows if r not in ALL_ROWS and r not in REGION_ROWS]
     if unknown:
-        raise UserError(f"unknown row {unknown[0]!r}; one of: {', '.join(ALL_ROWS)}")
+        raise UserError(f"unknown row {unknown[0]!r}; one of: {', '.join([*ALL_ROWS, *REGION_ROWS])}")
     refiners = {}
     for item in args.refiner:
         name, sep, folder = item.partition("=")
         if not sep or not name or not Path(folder).is_dir():
             raise UserError(f"--refiner wants NAME=DIR with an existing engine folder, got {item!r}")
         refiners[name] = Path(folder)
-    clips = shared_clips(args.clips.split(",") if args.clips else None, args.truth)
+    clips = [] if args.clips == "none" else shared_clips(args.clips.split(",") if args.clips else None, args.truth)
     if args.streams != "none":
         clips += built_clips(args.streams.split(",") if args.streams else None)
     started = time.perf_counter()
