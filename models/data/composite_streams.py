@@ -3,8 +3,9 @@
 A camera owner's hardest case: a street, a neighbour's drive or a screen in one part of
 the view keeps moving all day, while the events that matter happen elsewhere. This
 builder pastes a busy road (the highway camera clip, played forward and back so it
-never jumps) into the left strip of the room clip, whose six visits happen further
-right. The truth is the room's (its events and quiet), and the stream's truth entry
+never jumps) into the left strip of the long room stream (`sparse-long-room`: six
+visits in 14 min, mostly an empty room), whose visits happen further right. The truth
+is the room stream's (its events and quiet), and the stream's truth entry
 carries the camera settings an owner would draw: a motion mask over the strip, and a
 zone over the room. `vgsum eval events --streams composite-road-room --rows
 vgsum,vgsum-masked,vgsum-zoned` then shows what each setting does.
@@ -24,10 +25,17 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from vgsum.models.data.event_streams import BuiltStream, _check_cache_dir, _sha256, _write_atomic, default_cache_dir
+from vgsum.models.data.event_streams import (
+    BuiltStream,
+    _check_cache_dir,
+    _sha256,
+    _write_atomic,
+    build_streams,
+    default_cache_dir,
+)
 from vgsum.models.data.events import ClipTruth, default_clip_dirs, dump_ground_truth, find_clip, load_ground_truth
 
-COMPOSITE_VERSION = 1
+COMPOSITE_VERSION = 2
 X264_OPTIONS = {"preset": "veryfast", "crf": "23", "g": "20", "threads": "2"}  # fixed threads: the same bytes
 
 
@@ -54,7 +62,7 @@ class Composite:
 
 COMPOSITES: dict[str, Composite] = {
     "composite-road-room": Composite(
-        "composite-road-room", base="room-people-one-by-one.mp4", nuisance="bgslibrary-highway-cam.avi",
+        "composite-road-room", base="sparse-long-room", nuisance="bgslibrary-highway-cam.avi",
         strip=0.3, nuisance_until_s=30.0,
     ),
 }
@@ -103,9 +111,9 @@ def build_composite(name: str, cache_dir: Path | str | None = None) -> BuiltStre
     folder = _check_cache_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
     folder.mkdir(parents=True, exist_ok=True)
     dirs = default_clip_dirs()
-    truths = load_ground_truth(None, dirs)
-    base_path, nuisance_path = find_clip(spec.base, dirs), find_clip(spec.nuisance, dirs)
-    truth = composite_truth(spec, truths[spec.base])
+    (base,) = build_streams([spec.base], folder)
+    base_path, nuisance_path = base.path, find_clip(spec.nuisance, dirs)
+    truth = composite_truth(spec, load_ground_truth(base.truth_path, [base.path.parent])[base.path.name])
     key = hashlib.sha256(json.dumps({
         "version": COMPOSITE_VERSION, "spec": spec.__dict__, "truth": truth.to_json(),
         "sources": [_sha256(base_path), _sha256(nuisance_path)],
