@@ -18,6 +18,8 @@ recipe in seconds for a look or a test. None is built unless named.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from vgsum.models.data.camera_nuisance import NUISANCES, Nuisance, NuisanceConfig
 from vgsum.models.data.event_streams import SceneRecipe, StreamRecipe
 
@@ -93,10 +95,14 @@ def _sparse_and_busy() -> list[StreamRecipe]:
     return recipes
 
 
-def quiet_stream(kinds: list[Nuisance] | None, profile: str = "substream", hours: float = QUIET_HOURS) -> StreamRecipe:
+def quiet_stream(
+    kinds: list[Nuisance] | None, profile: Literal["substream", "main"] = "substream", hours: float = QUIET_HOURS
+) -> StreamRecipe:
     """Hours of the room's own quiet frames with its six visits inside, with the given nuisances (None: clean).
 
     Every variant has the same seed, so the same frames: the clean one is the control for the others.
+    With nuisances the kind is `nuisance` (meaningless change all the time, real events inside), as
+    the shared truth's tree-window clip.
     """
     part = "sub" if profile == "substream" else "main"
     label = "clean" if kinds is None else "all" if len(kinds) == len(NUISANCES) else "-".join(kinds)
@@ -105,8 +111,8 @@ def quiet_stream(kinds: list[Nuisance] | None, profile: str = "substream", hours
         name=f"cam-{part}-quiet{hours:g}h-{label}",
         seed=301,
         style="extend",
-        kind="sparse",
-        profile=profile,  # type: ignore[arg-type]
+        kind="sparse" if kinds is None else "nuisance",
+        profile=profile,
         scenes=[SceneRecipe(clip=ROOM, extra_quiet_s=hours * 3600 - ROOM_S)],
         nuisances=None if kinds is None else NuisanceConfig(kinds=kinds, camera_name="LOBBY 2"),
         preset=LONG_PRESET,

@@ -64,6 +64,9 @@ def test_each_nuisance_variant_builds_the_same_bytes_twice(variant: str, shared_
     second = build_stream(recipe, tmp_path / "b", shared_data)
     assert sha256(first.path) == sha256(second.path)
     assert first.truth_path.read_bytes() == second.truth_path.read_bytes()
+    truth = load_ground_truth(first.truth_path, first.path.parent)[first.path.name]  # the shared format
+    assert truth.kind == ("sparse" if variant == "clean" else "nuisance") and truth.events == []
+    assert truth.quiet == [(0.0, 3.0)] and "Camera nuisances" in truth.notes
     clean = build_stream(short(QUIET_4H["clean"], 3.0), tmp_path / "c", shared_data)
     assert sha256(first.path) != sha256(clean.path)  # the nuisance is in the pixels
     # Another seed shows the same frames here (no loops in 3 s) with other nuisance parameters.
@@ -139,7 +142,7 @@ def test_camera_recipes_plan_as_promised(truths: dict[str, ClipTruth]) -> None:
         assert (recipe.width, recipe.height, recipe.fps) in {(640, 360, 15), (1280, 720, 15)}
         quiet = sum(end - start for start, end in truth.quiet) / truth.duration_s
         if "-sparse-" in name or "-quiet" in name:
-            assert truth.kind == "sparse" and quiet >= 0.8, name
+            assert truth.kind == ("sparse" if recipe.nuisances is None else "nuisance") and quiet >= 0.8, name
             sparse[recipe.profile] += "-sparse-" in name
             assert 3 <= len(truth.events) <= 8, name  # a few real events inside
         elif "-busy-" in name:
