@@ -24,6 +24,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Changes whenever an effect's pixels would change: built streams with nuisances then rebuild
+# (it is part of their cache hash), the clean ones stay.
+EFFECTS_VERSION = 1
 Nuisance = Literal["clock", "exposure", "noise", "shake", "ir"]
 # The order effects are applied in, which is a camera's: the mount moves the view, auto
 # exposure sets the levels, night mode drops the colour, the sensor adds noise, and the

@@ -39,7 +39,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm import tqdm
 
-from vgsum.models.data.camera_nuisance import NuisanceConfig, NuisanceParams, apply_nuisances, draw_params
+from vgsum.models.data.camera_nuisance import (
+    EFFECTS_VERSION,
+    NuisanceConfig,
+    NuisanceParams,
+    apply_nuisances,
+    draw_params,
+)
 from vgsum.models.data.clip_frames import TIME_EPS, ClipFrames
 from vgsum.models.data.events import ClipTruth, Kind, dump_ground_truth, find_clip, load_ground_truth
 from vgsum.runtime.common.errors import UserError
@@ -566,7 +572,9 @@ def recipe_hash(recipe: StreamRecipe, truths: dict[str, ClipTruth], clip_paths: 
         name: {"sha256": _sha256(clip_paths[name]), "truth": truths[name].model_dump(mode="json")}
         for name in sorted({s.clip for s in recipe.scenes})
     }
-    blob = {"builder": BUILDER_VERSION, "recipe": recipe.hash_fields(), "sources": sources}
+    blob: dict[str, object] = {"builder": BUILDER_VERSION, "recipe": recipe.hash_fields(), "sources": sources}
+    if recipe.nuisances is not None:
+        blob["effects"] = EFFECTS_VERSION
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
