@@ -27,7 +27,6 @@ ROOM = "room-people-one-by-one.mp4"
 PARKING = "parking-lot-cars.mp4"
 SPIDERS = "tracktor-spiders.mp4"
 ARENA = "tracktor-mouse-arena.mp4"
-HIGHWAY = "bgslibrary-highway-cam.avi"
 # The long streams: this many hours of one room, its six visits spread over them.
 QUIET_HOURS = 4
 ROOM_S = 139.4
@@ -86,17 +85,6 @@ def _sparse_and_busy() -> list[StreamRecipe]:
                 description="A mouse exploring an open-field arena for 5.5 minutes: activity nearly all the time.",
             ),
         ]
-    recipes.append(
-        StreamRecipe(
-            name="cam-sub-busy-highway",
-            seed=205,
-            style="extend",
-            kind="busy",
-            profile="substream",
-            scenes=[SceneRecipe(clip=HIGHWAY)],
-            description="A highway camera: traffic all the time, a person on the hard shoulder.",
-        )
-    )
     return recipes
 
 
