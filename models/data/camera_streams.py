@@ -41,7 +41,7 @@ CAMERA = "LOBBY 2"
 
 def _profiles() -> list[tuple[str, str, int]]:
     """(name part, profile, seed offset) for the two streams of a camera."""
-    return [("sub", "substream", 0), ("main", "main", 100)]
+    return [("sub", "substream", 0), ("main", "main", 200)]
 
 
 def _sparse_and_busy() -> list[StreamRecipe]:
@@ -100,6 +100,7 @@ def quiet_stream(
     part = "sub" if profile == "substream" else "main"
     label = "clean" if kinds is None else "all" if len(kinds) == len(NUISANCES) else "-".join(kinds)
     what = "no camera nuisance" if kinds is None else f"camera nuisances: {', '.join(kinds)}"
+    apart = "hours" if hours >= 2 else "minutes"
     return StreamRecipe(
         name=f"cam-{part}-quiet{hours:g}h-{label}",
         seed=301,
@@ -110,7 +111,7 @@ def quiet_stream(
         nuisances=None if kinds is None else NuisanceConfig(kinds=kinds, camera_name=CAMERA, noise_sigma=NOISE_SIGMA),
         preset=LONG_PRESET,
         crf=LONG_CRF,
-        description=f"{hours:g} h of an empty room; six people come in one by one, hours apart; {what}.",
+        description=f"{hours:g} h of an empty room; six people come in one by one, {apart} apart; {what}.",
     )
 
 
