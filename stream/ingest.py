@@ -97,6 +97,10 @@ class StreamWorker:
         self._pass_end: float | None = None  # source time just past the last frame decoded on this connection
         self._last_step: float | None = None  # duration of that frame
         self._packet_end: float | None = None  # source time where the last demuxed packet ends (skipping decoder)
+        # Counted once per decoded frame: plain fields under `_lock`, merged into `stats()` (a dataclass
+        # `replace` per frame cost more than the sampling itself).
+        self._frames_decoded = 0
+        self._media_end: float | None = None
 
     # -- public -----------------------------------------------------------------
     @property
@@ -134,8 +138,15 @@ class StreamWorker:
     def stats(self) -> StreamStats:
         """A snapshot of the counters, with the live queue figures."""
         with self._lock:
-            stats = self._stats
-        return replace(stats, state=self.state, frames_dropped=self.queue.dropped, queue_lag_s=self.queue.oldest_age())
+            stats, decoded, media_end = self._stats, self._frames_decoded, self._media_end
+        return replace(
+            stats,
+            state=self.state,
+            frames_decoded=decoded,
+            media_end=media_end,
+            frames_dropped=self.queue.dropped,
+            queue_lag_s=self.queue.oldest_age(),
+        )
 
     def write_clip(self, start: float, end: float, epoch: int, folder: str) -> str | None:
         """Remux the packets of media times [start, end) of `epoch` into an MP4 in `folder`; its path, or None.
@@ -172,7 +183,8 @@ class StreamWorker:
     def _decoded(self, media_end: float) -> None:
         """Count one decoded frame and move the end of what was seen (one lock, once per frame)."""
         with self._lock:
-            self._stats = replace(self._stats, frames_decoded=self._stats.frames_decoded + 1, media_end=media_end)
+            self._frames_decoded += 1
+            self._media_end = media_end
 
     def _state_changed(self, old: StreamState, new: StreamState, reason: str | None) -> None:
         level = logging.WARNING if new in (StreamState.RECONNECTING, StreamState.FAILED) else logging.INFO
@@ -301,8 +313,20 @@ class StreamWorker:
     def _read_epoch(
         self, source: VideoSource, media_base: float | None, last_wall: float | None
     ) -> tuple[float | None, float | None, str | None]:
-        """Read one connection (or one pass over a file). Returns (media base, last wall, error or None)."""
+        """Read one connection (or one pass over a file). Returns (media base, last wall, error or None).
+
+        Most decoded frames are not sampled, so the per-frame work before the sampler's
+        verdict is kept to a few attribute reads (the `vgsum bench ingest` ratio).
+        """
+        from av.video.reformatter import VideoReformatter
+
         cfg = self.cfg
+        # One scaler per connection: `frame.to_ndarray(width=, height=)` builds a new swscale
+        # context (and, with threads left to FFmpeg, a thread pool) for every frame, about half
+        # of the conversion's CPU. Reused, it gives the same pixels; one thread, because the
+        # decoder's threads and the other streams already fill the cores.
+        scaler = VideoReformatter()
+        time_base: tuple[int, int] | None = None  # the frames' time base, read once (a Fraction per read)
         self._sampler.reset()
         watchdog = Watchdog(cfg.stall_after_s)
         t0: float | None = None
@@ -338,7 +362,10 @@ class StreamWorker:
                     if self._stop.is_set():
                         break
                     watchdog.feed()
-                self._last_step = _frame_duration(frame, t - prev_t if prev_t is not None else None)
+                if time_base is None:
+                    tb = frame.time_base
+                    time_base = (tb.numerator, tb.denominator) if tb else (0, 1)
+                self._last_step = _frame_duration(frame, t - prev_t if prev_t is not None else None, time_base)
                 prev_t = t
                 self._pass_end = t + self._last_step
                 assert media_base is not None
@@ -351,7 +378,7 @@ class StreamWorker:
                 if self._out_size is None:
                     self._out_size = cfg.output_size(frame.width, frame.height)
                 w, h = self._out_size
-                rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+                rgb = scaler.reformat(frame, format="rgb24", width=w, height=h, threads=1).to_ndarray()
                 item = SampledFrame(cfg.stream_id, self._seq, epoch, t, media_time, now_wall, rgb)
                 self._seq += 1
                 self._update(frames_sampled=self._seq, last_media_time=media_time)
@@ -389,7 +416,7 @@ class StreamWorker:
         if self._pass_end is not None and packet_end > self._pass_end and not self._stop.is_set():
             self._pass_end = packet_end
             with self._lock:
-                self._stats = replace(self._stats, media_end=offset + packet_end)
+                self._media_end = offset + packet_end
 
     def _pace(self, anchor: tuple[float, float] | None, t: float) -> tuple[float, float]:
         """Sleep until frame time `t` is due at native speed; re-anchor after a jump or when far behind."""
@@ -414,13 +441,19 @@ class StreamWorker:
         return False
 
 
-def _frame_duration(frame: object, gap: float | None) -> float:
+def _frame_duration(frame: object, gap: float | None, time_base: tuple[int, int] | None = None) -> float:
     """How long a frame shows: its own duration when the container gives one, else the gap since the previous.
 
     The last frame of a variable-rate file can last much longer than the nominal
     1/fps, so a frame count times the rate is no measure of where a video ends.
+    `time_base` (numerator, denominator) spares reading the frame's own, which PyAV
+    builds as a new Fraction on every read; the integer quotient is rounded once, like
+    the Fraction's float, so the result is the same.
     """
-    duration, time_base = getattr(frame, "duration", None), getattr(frame, "time_base", None)
-    if duration and time_base:
-        return float(duration * time_base)
+    duration = getattr(frame, "duration", None)
+    if time_base is None:
+        tb = getattr(frame, "time_base", None)
+        time_base = (tb.numerator, tb.denominator) if tb else None
+    if duration and time_base and time_base[0]:
+        return duration * time_base[0] / time_base[1]
     return max(0.0, gap) if gap is not None else 0.0

@@ -14,13 +14,18 @@ folder (`$VGSUM_EVENT_STREAMS`, else `~/.cache/vgsum/event-streams`), determinis
 from each recipe's seed; a stream whose recipe, sources and truth are unchanged is not
 rebuilt.
 
-`python -m vgsum.models.data.event_streams [NAME ...] [--cache-dir DIR] [--list]`
+Camera-like streams (`camera_streams.CAMERA_RECIPES`) add what cameras send: an encoding
+profile (a substream 640x360 or a main stream 1280x720, 15 fps, H.264 with a keyframe
+every 2 s) and the nuisances a camera makes (`camera_nuisance`: clock, exposure, noise,
+shake, night mode), each alone and all together; some run for hours. They are built only
+when named.
+
+`python -m vgsum.models.data.event_streams [NAME ...] [--cache-dir DIR] [--quiet-s S] [--list]`
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
 import hashlib
 import json
 import os
@@ -28,19 +33,23 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm import tqdm
 
+from vgsum.models.data.camera_nuisance import (
+    EFFECTS_VERSION,
+    NuisanceConfig,
+    NuisanceParams,
+    apply_nuisances,
+    draw_params,
+)
+from vgsum.models.data.clip_frames import TIME_EPS, ClipFrames
 from vgsum.models.data.events import ClipTruth, Kind, dump_ground_truth, find_clip, load_ground_truth
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import REPO_ROOT, shared_dir
-
-if TYPE_CHECKING:
-    import av.container
-    import av.video
 
 # Changes whenever the bytes a recipe produces would change, so old cache entries rebuild.
 BUILDER_VERSION = 1
@@ -49,9 +58,33 @@ EVENT_MARGIN_S = 1.0
 # Shorter quiet stretches are left as they are: looping a few frames would look frozen.
 MIN_LOOP_S = 0.8
 MAX_LOOP_S = 3.0
-# A source frame covers [its time, next frame's time); this absorbs float rounding of summed times.
-TIME_EPS = 1e-6
 X264_OPTIONS = {"preset": "veryfast", "crf": "23", "g": "50", "threads": "2"}  # fixed threads: same bytes
+
+
+@dataclass(frozen=True)
+class EncodingProfile:
+    """What a camera sends on one of its streams: size, rate and a fixed keyframe interval."""
+
+    width: int
+    height: int
+    fps: int
+    gop_s: float = 2.0
+
+    @property
+    def gop(self) -> int:
+        """Frames from one keyframe to the next."""
+        return round(self.gop_s * self.fps)
+
+
+# Cameras send a small substream (for analytics and phones) beside the main stream; both keep
+# a fixed GOP, without B-frames, so a player or a recorder can start at any keyframe.
+PROFILES: dict[str, EncodingProfile] = {
+    "substream": EncodingProfile(640, 360, 15),
+    "main": EncodingProfile(1280, 720, 15),
+}
+# Fields added with the camera-like streams; a recipe that leaves them all unset hashes (and
+# encodes) as it did before they existed, so its cached build stays valid.
+CAMERA_FIELDS = ("profile", "nuisances", "preset", "crf")
 
 
 class SceneRecipe(BaseModel):
@@ -87,6 +120,64 @@ class StreamRecipe(BaseModel):
     shuffle_scenes: bool = False
     extra_after_s: float = Field(default=0.0, ge=0)
     description: str
+    profile: Literal["substream", "main"] | None = None  # sets width, height and fps, and the GOP
+    nuisances: NuisanceConfig | None = None
+    preset: str | None = None  # x264 preset (default veryfast): hours-long streams use a faster one
+    crf: int | None = Field(default=None, ge=0, le=51)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_size(cls, data: object) -> object:
+        """A profile gives the size and rate unless the recipe spells them out (then they must agree)."""
+        if isinstance(data, dict) and data.get("profile") in PROFILES:
+            profile = PROFILES[data["profile"]]
+            data = {"width": profile.width, "height": profile.height, "fps": profile.fps, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _profile_agrees(self) -> StreamRecipe:
+        if self.profile is not None:
+            profile = PROFILES[self.profile]
+            if (self.width, self.height, self.fps) != (profile.width, profile.height, profile.fps):
+                raise ValueError(
+                    f"{self.name}: profile {self.profile} is {profile.width}x{profile.height} at {profile.fps} fps"
+                )
+        return self
+
+    def encoder_options(self) -> dict[str, str]:
+        """libx264 options; with a profile, the camera's fixed GOP (no scene-cut keyframes, no B-frames)."""
+        options = dict(X264_OPTIONS)
+        if self.profile is not None:
+            gop = PROFILES[self.profile].gop
+            del options["g"]
+            options["x264-params"] = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"
+        if self.preset is not None:
+            options["preset"] = self.preset
+        if self.crf is not None:
+            options["crf"] = str(self.crf)
+        return options
+
+    def hash_fields(self) -> dict[str, object]:
+        """The recipe as the cache hash sees it: unset camera fields left out (older builds stay valid)."""
+        return self.model_dump(mode="json", exclude={f for f in CAMERA_FIELDS if getattr(self, f) is None})
+
+
+def with_quiet(recipe: StreamRecipe, quiet_s: float) -> StreamRecipe:
+    """The recipe with its added quiet scaled to `quiet_s` seconds in all, under its own name.
+
+    Hours-long recipes build in seconds this way (tests, a quick look), with everything else
+    (seed, scenes, nuisances, profile) as in the full recipe.
+    """
+    total = sum(s.extra_quiet_s for s in recipe.scenes) + recipe.extra_after_s
+    factor = quiet_s / total if total > 0 else 0.0
+    scenes = [s.model_copy(update={"extra_quiet_s": s.extra_quiet_s * factor}) for s in recipe.scenes]
+    return recipe.model_copy(
+        update={
+            "name": f"{recipe.name}-q{quiet_s:g}s",
+            "scenes": scenes,
+            "extra_after_s": recipe.extra_after_s * factor,
+        }
+    )
 
 
 RECIPES: dict[str, StreamRecipe] = {
@@ -364,8 +455,35 @@ def _merge(spans: list[tuple[float, float]], gap: float) -> list[tuple[float, fl
     return merged
 
 
-def map_truth(plan: Plan, recipe: StreamRecipe, truths: dict[str, ClipTruth]) -> ClipTruth:
-    """The sources' truth on the output timeline: each event once per time it is shown, quiet merged."""
+def nuisance_params(recipe: StreamRecipe, plan: Plan) -> NuisanceParams | None:
+    """The recipe's camera nuisances drawn for its timeline (None for a clean stream)."""
+    if recipe.nuisances is None:
+        return None
+    return draw_params(recipe.nuisances, recipe.seed, plan.n_frames / plan.fps, recipe.width, recipe.height)
+
+
+def _camera_notes(recipe: StreamRecipe, params: NuisanceParams | None) -> str:
+    """The truth's sentence on how a camera would have sent the stream; empty for the older recipes."""
+    parts = []
+    if recipe.profile is not None:
+        profile = PROFILES[recipe.profile]
+        parts.append(
+            f" Encoded as a camera's {recipe.profile} (H.264, a keyframe every {profile.gop_s:g} s, no B-frames)."
+        )
+    if params is not None:
+        facts = json.dumps(params.summary(), separators=(", ", ": "))
+        parts.append(f" Camera nuisances, none of them an event: {facts}.")
+    return "".join(parts)
+
+
+def map_truth(
+    plan: Plan, recipe: StreamRecipe, truths: dict[str, ClipTruth], params: NuisanceParams | None = None
+) -> ClipTruth:
+    """The sources' truth on the output timeline: each event once per time it is shown, quiet merged.
+
+    Camera nuisances change no event or quiet time (the scene is the same); the notes say when
+    they happen (`params`), so a false highlight can be put down to one.
+    """
     fps = plan.fps
     tol = 0.5 / fps + TIME_EPS
     copies: dict[tuple[int, int], list[tuple[float, float]]] = {}
@@ -398,7 +516,7 @@ def map_truth(plan: Plan, recipe: StreamRecipe, truths: dict[str, ClipTruth]) ->
         f"real quiet frames of the same clip forward and backward, at least {EVENT_MARGIN_S:g} s from any event; "
         "events are copied whole with their margins; times are the sources' hand-made truth mapped onto this "
         "timeline (each event's text ends with its source clip and source times)."
-    )
+    ) + _camera_notes(recipe, params)
     truth = ClipTruth(
         duration_s=plan.n_frames / fps,
         kind=recipe.kind,
@@ -413,89 +531,10 @@ def map_truth(plan: Plan, recipe: StreamRecipe, truths: dict[str, ClipTruth]) ->
     return truth
 
 
-class ClipFrames:
-    """One source clip decoded once, in order, handing out the frame shown at each requested time.
-
-    The requests are known in advance, so a decoded frame is kept (converted to the output
-    size) only while some later output frame still needs it: loops and playbacks hold a few
-    seconds of frames, never the whole clip.
-    """
-
-    def __init__(self, path: Path, requests: np.ndarray, width: int, height: int) -> None:
-        self.path = path
-        self.requests = np.sort(requests)
-        self.size = (width, height)
-        self.times: list[float] = []
-        self.kept: dict[int, list] = {}
-        self.pending: av.video.frame.VideoFrame | None = None
-        self.container: av.container.InputContainer | None = None
-        self.decoded = None
-        self.ended = False
-        self.served = 0
-
-    def _open(self) -> None:
-        import av
-
-        self.container = av.open(str(self.path))
-        stream = self.container.streams.video[0]
-        stream.thread_type = "AUTO"
-        self.decoded = self.container.decode(stream)
-
-    def _settle(self, index: int, frame: av.video.frame.VideoFrame, next_time: float) -> None:
-        """Frame `index` covers requests in [its time, next_time); keep it for as many as there are."""
-        low = -np.inf if index == 0 else self.times[index] - TIME_EPS
-        high = next_time - TIME_EPS
-        count = int(np.searchsorted(self.requests, high, "left") - np.searchsorted(self.requests, low, "left"))
-        if count:
-            width, height = self.size
-            image = frame.reformat(width=width, height=height, format="yuv420p", interpolation="AREA")
-            self.kept[index] = [image.to_ndarray(), count]
-
-    def _advance(self) -> None:
-        if self.container is None:
-            self._open()
-        frame = next(self.decoded, None)
-        previous = len(self.times) - 1
-        if frame is None:
-            if self.pending is not None:
-                self._settle(previous, self.pending, np.inf)
-            self.pending, self.ended = None, True
-            self.close()
-            return
-        if frame.time is None:
-            raise RuntimeError(f"{self.path.name}: a frame without a timestamp")
-        t = float(frame.time)
-        if self.times and t <= self.times[-1]:
-            raise RuntimeError(f"{self.path.name}: frame times are not increasing ({t} after {self.times[-1]})")
-        self.times.append(t)
-        if self.pending is not None:
-            self._settle(previous, self.pending, t)
-        self.pending = frame
-
-    def frame_at(self, t: float) -> np.ndarray:
-        """The yuv420p image shown at source time `t` (the last frame at or before it); `t` must be a request."""
-        while not self.ended and (not self.times or self.times[-1] <= t + TIME_EPS):
-            self._advance()
-        if not self.times:
-            raise RuntimeError(f"{self.path.name}: no video frames")
-        index = max(0, bisect.bisect_right(self.times, t + TIME_EPS) - 1)
-        entry = self.kept[index]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del self.kept[index]
-        self.served += 1
-        if self.served == len(self.requests):
-            self.close()  # the rest of the clip is not needed: stop decoding it
-        return entry[0]
-
-    def close(self) -> None:
-        if self.container is not None:
-            self.container.close()
-            self.container = None
-
-
-def _encode(plan: Plan, recipe: StreamRecipe, clip_paths: dict[str, Path], out: Path) -> None:
-    """Write the plan's frames as H.264 MP4 at `recipe.fps`, pts = frame index."""
+def _encode(
+    plan: Plan, recipe: StreamRecipe, clip_paths: dict[str, Path], out: Path, params: NuisanceParams | None = None
+) -> None:
+    """Write the plan's frames as H.264 MP4 at `recipe.fps`, pts = frame index, with the camera's nuisances."""
     import av
 
     clips, clip_of, times = plan.frame_sources()
@@ -503,11 +542,14 @@ def _encode(plan: Plan, recipe: StreamRecipe, clip_paths: dict[str, Path], out: 
         ClipFrames(clip_paths[name], times[clip_of == i], recipe.width, recipe.height) for i, name in enumerate(clips)
     ]
     with av.open(str(out), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=recipe.fps, options=dict(X264_OPTIONS))
+        stream = container.add_stream("libx264", rate=recipe.fps, options=recipe.encoder_options())
         stream.width, stream.height, stream.pix_fmt = recipe.width, recipe.height, "yuv420p"
         with tqdm(total=plan.n_frames, desc=recipe.name, unit="frame", disable=None) as bar:
             for index in range(plan.n_frames):
-                frame = av.VideoFrame.from_ndarray(readers[clip_of[index]].frame_at(times[index]), format="yuv420p")
+                image = readers[clip_of[index]].frame_at(times[index])
+                if params is not None:
+                    image = apply_nuisances(image, index / recipe.fps, params)
+                frame = av.VideoFrame.from_ndarray(image, format="yuv420p")
                 frame.pts = index
                 container.mux(stream.encode(frame))
                 bar.update()
@@ -530,7 +572,9 @@ def recipe_hash(recipe: StreamRecipe, truths: dict[str, ClipTruth], clip_paths: 
         name: {"sha256": _sha256(clip_paths[name]), "truth": truths[name].model_dump(mode="json")}
         for name in sorted({s.clip for s in recipe.scenes})
     }
-    blob = {"builder": BUILDER_VERSION, "recipe": recipe.model_dump(mode="json"), "sources": sources}
+    blob: dict[str, object] = {"builder": BUILDER_VERSION, "recipe": recipe.hash_fields(), "sources": sources}
+    if recipe.nuisances is not None:
+        blob["effects"] = EFFECTS_VERSION
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
@@ -589,9 +633,10 @@ def build_stream(
     stamp_file.unlink(missing_ok=True)
     began = time.monotonic()
     plan = make_plan(recipe, truths)
-    truth = map_truth(plan, recipe, truths)
+    params = nuisance_params(recipe, plan)
+    truth = map_truth(plan, recipe, truths, params)
     partial = video.with_name(video.name + ".partial")
-    _encode(plan, recipe, clip_paths, partial)
+    _encode(plan, recipe, clip_paths, partial, params)
     os.replace(partial, video)
     _write_atomic(truth_file, dump_ground_truth({video.name: truth}))
     stamp = {
@@ -601,37 +646,64 @@ def build_stream(
         "build_s": round(time.monotonic() - began, 2),
         "recipe": recipe.model_dump(mode="json"),
     }
+    if params is not None:
+        stamp["nuisances"] = params.summary()
     _write_atomic(stamp_file, json.dumps(stamp, indent=1) + "\n")
     return built
 
 
+def all_recipes() -> dict[str, StreamRecipe]:
+    """Every recipe by name: the event streams, then the camera-like ones (built only when named)."""
+    from vgsum.models.data.camera_streams import CAMERA_RECIPES
+
+    return RECIPES | CAMERA_RECIPES
+
+
 def build_streams(
-    names: list[str] | None = None, cache_dir: Path | str | None = None, data_dir: Path | str | None = None
+    names: list[str] | None = None,
+    cache_dir: Path | str | None = None,
+    data_dir: Path | str | None = None,
+    quiet_s: float | None = None,
 ) -> list[BuiltStream]:
-    """Build the named recipes (all by default) into the cache; already-built ones are reused."""
+    """Build the named recipes (the event streams of RECIPES by default) into the cache; built ones are reused.
+
+    `quiet_s` builds each with its added quiet scaled to that many seconds (`with_quiet`), under its own name.
+    """
+    known = all_recipes()
     chosen = list(RECIPES) if names is None else list(names)
-    unknown = [n for n in chosen if n not in RECIPES]
+    unknown = [n for n in chosen if n not in known]
     if unknown:
-        raise UserError(f"unknown event-stream recipe {unknown[0]!r}; known: {', '.join(RECIPES)}")
+        raise UserError(f"unknown event-stream recipe {unknown[0]!r}; known: {', '.join(known)}")
     data = Path(data_dir) if data_dir is not None else shared_dir() / "data"
     truths = load_ground_truth(data / "events" / "ground_truth.json", [data / "videos", data / "footage"])
-    return [build_stream(RECIPES[n], cache_dir, data, truths) for n in chosen]
+    recipes = [known[n] if quiet_s is None else with_quiet(known[n], quiet_s) for n in chosen]
+    return [build_stream(r, cache_dir, data, truths) for r in recipes]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m vgsum.models.data.event_streams", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("names", nargs="*", help=f"recipes to build (default: all): {', '.join(RECIPES)}")
+    parser.add_argument(
+        "names", nargs="*", help="recipes to build (default: the event streams; camera-like ones only by name)"
+    )
     parser.add_argument("--cache-dir", type=Path, default=None, help="where to build (default: %(default)s)")
+    parser.add_argument(
+        "--quiet-s", type=float, default=None, help="scale the added quiet to this many seconds (quick builds)"
+    )
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     args = parser.parse_args(argv)
     if args.list:
-        for recipe in RECIPES.values():
-            print(f"{recipe.name}\t{recipe.style}\tseed {recipe.seed}\t{recipe.description}")
+        for recipe in all_recipes().values():
+            profile = recipe.profile or f"{recipe.width}x{recipe.height}@{recipe.fps}"
+            kinds = ",".join(recipe.nuisances.kinds) if recipe.nuisances else "-"
+            print(f"{recipe.name}\t{recipe.style}\tseed {recipe.seed}\t{profile}\t{kinds}\t{recipe.description}")
         return 0
+    if args.quiet_s is not None and args.quiet_s < 0:
+        print("error: --quiet-s must be >= 0", file=sys.stderr)
+        return 2
     try:
-        streams = build_streams(args.names or None, args.cache_dir)
+        streams = build_streams(args.names or None, args.cache_dir, quiet_s=args.quiet_s)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
