@@ -17,7 +17,8 @@ NOW = 1_800_000_000.0
 def _highlight(conn: sqlite3.Connection, hid: str, stream: str, age_days: float, clip: Path | None, thumb: Path | None):
     wall = NOW - age_days * DAY_S
     conn.execute(
-        "INSERT INTO highlights VALUES (?, ?, 'end', 0, 5, ?, ?, 0.5, '{}', NULL, ?, ?, ?, ?)",
+        'INSERT INTO highlights (id, stream_id, phase, start, "end", wall_start, wall_end, score, objects, query, '
+        "clip, thumbnail, created_at, updated_at) VALUES (?, ?, 'end', 0, 5, ?, ?, 0.5, '{}', NULL, ?, ?, ?, ?)",
         (hid, stream, wall - 5, wall, None if clip is None else str(clip), None if thumb is None else str(thumb),
          wall, wall),
     )
