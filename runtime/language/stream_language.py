@@ -76,8 +76,7 @@ class StreamLanguage:
         `changed`: the changed-foreground mask of the stream's foreground model when the
         caller has one; else this object's own frame difference is used.
         """
-        own = self.change.update(rgb)
-        mask = changed if changed is not None else own
+        mask = changed if changed is not None else self.change.update(rgb)  # the caller's, else our own difference
         vocabulary = self.matcher.vocabulary if self.head is not None else None
         objects = seen_objects(perceived, rgb, self.head, changed=mask, vocabulary=vocabulary)
         kept = self.filter.filter(objects)
