@@ -29,7 +29,9 @@ from vgsum.runtime.common.paths import engine_dir, shared_dir
 from vgsum.runtime.common.sample import bundled_sample
 from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.daemon.outputs import Output
 from vgsum.runtime.engines.loader import Engines
+from vgsum.runtime.summary.summarizer import ScoreEvent
 
 
 @dataclass
@@ -113,19 +115,25 @@ class _LatencyProbe(SummaryApp):
         self.decoded_at: dict[float, float] = {}
         self.latencies: list[float] = []
         self._lock = threading.Lock()
+        probe = self
+
+        class FirstScore(Output):  # a score leaving the fan-out ends its frame's latency
+            def score(self, stream_id: str, event: ScoreEvent) -> None:
+                probe._scored(event)
+
+        self.outputs.add(FirstScore())
 
     def _submit(self, frame) -> None:  # noqa: ANN001 - SampledFrame
         with self._lock:
             self.decoded_at[round(frame.media_time, 4)] = frame.wall_time
         super()._submit(frame)
 
-    def _on_score(self, stream_id, event) -> None:  # noqa: ANN001
+    def _scored(self, event: ScoreEvent) -> None:
         now = time.time()
         with self._lock:
             decoded = self.decoded_at.pop(round(event.t, 4), None)
         if decoded is not None:
             self.latencies.append(now - decoded)
-        super()._on_score(stream_id, event)
 
 
 def run_live(path: Path, folder: Path, threads: int | None, seconds: float) -> list[float]:

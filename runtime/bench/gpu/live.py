@@ -34,6 +34,7 @@ def _streams_probe_class() -> type:
     file share; here the key is (stream, media time).
     """
     from vgsum.runtime.daemon.app import SummaryApp
+    from vgsum.runtime.daemon.outputs import Output
 
     class StreamsProbe(SummaryApp):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -52,6 +53,16 @@ def _streams_probe_class() -> type:
                     self._add_stage("process", time.perf_counter() - started)
 
             self.pipeline.process = timed_process  # type: ignore[method-assign]
+            probe = self
+
+            class Timings(Output):  # stage latencies and each frame's first score, off the daemon's fan-out
+                def latency(self, stream_id: str, stage: str, seconds: float) -> None:
+                    probe._add_stage(stage, seconds)
+
+                def score(self, stream_id: str, event: Any) -> None:
+                    probe._scored(stream_id, event)
+
+            self.outputs.add(Timings())
 
         def reset(self) -> None:
             with self._probe_lock:
@@ -67,17 +78,12 @@ def _streams_probe_class() -> type:
                 self.decoded_at[(frame.stream_id, round(frame.media_time, 4))] = frame.wall_time
             super()._submit(frame)
 
-        def _on_latency(self, stream_id: str, stage: str, seconds: float) -> None:
-            self._add_stage(stage, seconds)
-            super()._on_latency(stream_id, stage, seconds)
-
-        def _on_score(self, stream_id: str, event: Any) -> None:
+        def _scored(self, stream_id: str, event: Any) -> None:
             now = time.time()
             with self._probe_lock:
                 decoded = self.decoded_at.pop((stream_id, round(event.t, 4)), None)
                 if decoded is not None:
                     self.latencies.append(now - decoded)
-            super()._on_score(stream_id, event)
 
     return StreamsProbe
 

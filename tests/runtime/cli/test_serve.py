@@ -145,17 +145,14 @@ def test_serve_sigint_on_files_only(tmp_path, bikes_mp4, free_tcp_port):
     )
     proc = start_daemon(config)
     try:
-        with Subscriber(f"tcp://127.0.0.1:{port}") as sub:  # the daemon is up once it publishes stream a
-            seen: set[tuple[str, str]] = set()
-
-            def heard_both() -> bool:
+        with Subscriber(f"tcp://127.0.0.1:{port}") as sub:  # the daemon is up once it publishes stream a's status
+            def heard_a_streaming() -> bool:
                 got = sub.recv(0.2)
-                if got is not None and got.message.kind == "status":
-                    seen.add((got.message.stream_id, got.message.state.value))
-                return ("b", "failed") in seen and ("a", "streaming") in seen
+                return got is not None and got.message.kind == "status" and got.message.stream_id == "a" and \
+                    got.message.state.value == "streaming"
 
-            wait_until(heard_both, 60, "stream a streaming and stream b failed")
-        # a failed stream does not end the daemon while another runs
+            wait_until(heard_a_streaming, 60, "stream a streaming")
+        # a failed stream (b: its file is missing; the log says so at the end) does not end the daemon beside another
         holds_for(lambda: proc.poll() is None, 1.0, "the daemon running beside a failed stream")
         t0 = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
