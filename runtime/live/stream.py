@@ -37,7 +37,7 @@ from vgsum.runtime.summary.foreground import ForegroundModel
 from vgsum.runtime.summary.queries import StreamQueries
 from vgsum.runtime.summary.selection import build_summarizer
 from vgsum.runtime.summary.shots import shot_signature
-from vgsum.runtime.summary.summarizer import FrameInput
+from vgsum.runtime.summary.summarizer import FrameInput, StreamSummarizer
 from vgsum.stream.ingest import SampledFrame
 
 THUMBNAIL_WIDTH = 192
@@ -65,14 +65,9 @@ class LiveStream:
         self.zones = ZoneWatch(camera.zones, camera.require_zones) if camera is not None else ZoneWatch(())
         self.queries = StreamQueryMatch(stream_id, registry, engines.text, summary.query_matcher)
         self.activity = ForegroundModel(sample_fps, masks=camera.motion_masks if camera is not None else ())
-        self.summarizer = build_summarizer(
-            summary,
-            engines.refiner.node_dim,
-            self._score_window,
-            sample_fps,
-            on_score=lambda event: sinks.on_score(stream_id, event),
-            on_highlight=lambda event: sinks.on_highlight(stream_id, event),
-        )
+        self.sample_fps = sample_fps
+        self.summarizer = self._new_summarizer(summary)
+        self._gaps_before = 0  # breaks recorded by summaries this stream started afresh from
         self.epoch: int | None = None
         self.frames = 0  # frames that went through the engines
         self.finished = False  # the end of the stream was processed
@@ -88,22 +83,21 @@ class LiveStream:
 
     def change_summary(self, changes: dict[str, Any]) -> SummaryConfig:
         """Apply `changes` (a partial `summary:` section) from the next frame on; any thread. ValueError of one
-        line for a bad key or value, or a key that shapes the stream's ring or strategy (`LIVE_KEYS`)."""
+        line for a bad key or value.
+
+        The event rule and the score's mix (`LIVE_KEYS`) change under the running summary. A key that shapes the
+        ring or the strategy (the window, the stride, `selection`, the shot cut...) starts the summary afresh at
+        the next frame: its open highlight ends and its last scores go final first, as at a reconnect.
+        """
         with self._summary_lock:
             new = (self._changed_summary or self._summary).with_changes(changes)  # unknown keys, bad values
-            fixed = sorted(set(changes) - LIVE_KEYS)
-            if fixed:
-                raise ValueError(
-                    f"summary.{fixed[0]} is set when the stream starts; change it in the config file "
-                    f"(live: {', '.join(sorted(LIVE_KEYS))})"
-                )
             self._changed_summary = new
         return new
 
     @property
     def gaps(self) -> int:
         """Breaks (reconnects, stalls) the summary has recorded: no window spans one."""
-        return self.summarizer.ring.gap_count
+        return self._gaps_before + self.summarizer.ring.gap_count
 
     def query_notices(self) -> dict[str, str]:
         """query -> one line for each of the stream's current queries that names nothing vgsum can see (any thread:
@@ -176,9 +170,28 @@ class LiveStream:
     def _take_summary_changes(self) -> None:
         with self._summary_lock:
             new, self._changed_summary = self._changed_summary, None
-        if new is not None:
-            self._summary = new
+        if new is None:
+            return
+        old, self._summary = self._summary, new
+        structural = {k for k in SummaryConfig.model_fields if getattr(old, k) != getattr(new, k)} - LIVE_KEYS
+        if structural or new.query_matcher != old.query_matcher:
+            self.summarizer.finish()
+            self._gaps_before += self.summarizer.ring.gap_count
+            self.summarizer = self._new_summarizer(new)
+            self.queries = StreamQueryMatch(self.stream_id, self.queries.registry, self.engines.text,
+                                            new.query_matcher)
+        else:
             self.summarizer.reconfigure(new)
+
+    def _new_summarizer(self, summary: SummaryConfig) -> StreamSummarizer:
+        return build_summarizer(
+            summary,
+            self.engines.refiner.node_dim,
+            self._score_window,
+            self.sample_fps,
+            on_score=lambda event: self.sinks.on_score(self.stream_id, event),
+            on_highlight=lambda event: self.sinks.on_highlight(self.stream_id, event),
+        )
 
     def _score_window(self, nodes: np.ndarray) -> np.ndarray:
         started = time.perf_counter()

@@ -135,8 +135,8 @@ class SummaryConfig(BaseModel):
             raise ValueError(f"{where}: {str(first['msg']).removeprefix('Value error, ')}") from None
 
 
-# What a running stream takes without starting over: the event rule and the score's mix. The rest shapes
-# the ring, the shot cut or the strategy itself, built when the stream starts (change them in the config).
+# What a running stream takes without starting over: the event rule and the score's mix. A change to the rest
+# (the ring, the shot cut, the strategy, the query matcher) starts the stream's summary afresh at its next frame.
 LIVE_KEYS = frozenset(
     {"events", "activity_weight", "motion_gain", "edited_cuts", "edited_window_s", "query_boost",
      "top_objects"}

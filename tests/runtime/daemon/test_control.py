@@ -381,12 +381,14 @@ def test_summary_settings_change_live_per_stream_and_bad_ones_are_one_line(daemo
     for changes, fragment in [
         ({"motion_gian": 0.2}, "motion_gian: Extra inputs are not permitted"),
         ({"motion_gain": 2}, "motion_gain: Input should be less than or equal to 1"),
-        ({"window": 32}, "summary.window is set when the stream starts"),
         ({"events": {"end_below": 0.9}}, "end_below must not exceed"),
     ]:
         bad = _ask(endpoint, {"op": "set_summary", "stream_id": "cam1", "summary": changes})
         assert bad["ok"] is False and fragment in bad["error"] and "\n" not in bad["error"], bad
     assert daemon.pipeline.summary_of("cam1").motion_gain == 0.2  # a bad change changes nothing
+    restart = _ask(endpoint, {"op": "set_summary", "stream_id": "cam1", "summary": {"window": 32, "stride": 4}})
+    assert restart["ok"] and restart["result"]["summary"]["window"] == 32  # the summary starts afresh, next frame
+    assert daemon.pipeline.summary_of("cam1").motion_gain == 0.2  # on top of the earlier change
     missing = _ask(endpoint, {"op": "set_summary", "stream_id": "nope", "summary": {}})
     assert missing["ok"] is False and "no stream 'nope'" in missing["error"]
 

@@ -74,3 +74,25 @@ def test_queries_changed_from_outside_apply_from_the_next_frame(engine_folder: P
     assert rows.shape[0] == len(set(perceived.labels)) + 2  # the two queries as sentence-level rows
     matched = live.queries.frame(perceived, visit[1][1], None).matches
     assert set(matched) == {"someone walks into the room"}, matched  # a sentence finds the person; noise no skateboard
+
+
+def test_a_structural_summary_change_mid_visit_starts_the_summary_afresh(engine_folder: Path, room_frames) -> None:
+    engines = Engines.load(EngineConfig(dir=engine_folder, threads=1))
+    scores: list[ScoreEvent] = []
+    highlights: list[HighlightEvent] = []
+    registry = StreamQueries()
+    registry.add("room")
+    sinks = StreamSinks(on_score=lambda _s, e: scores.append(e), on_highlight=lambda _s, e: highlights.append(e))
+    live = LiveStream("room", 2.0, SummaryConfig(), engines, registry, sinks)
+    for seq, (t, rgb) in enumerate(room_frames):
+        if t == 12.0:  # mid-visit, from the control thread in a daemon
+            live.change_summary({"window": 32, "stride": 4, "events": {"end_s": 2.0}})
+        perceived = live.kept(engines.perception([rgb])[0])
+        live.take(SampledFrame("room", seq, 0, t, t, 0.0, rgb), perceived,
+                  engines.refiner.nodes([live.refiner_input(perceived)])[0])
+    live.finish()
+    assert [s.t for s in scores if s.final] == [t for t, _ in room_frames]  # every frame one final score
+    ends = [h for h in highlights if h.phase == "end"]
+    assert len(ends) >= 2 and ends[0].end <= 12.0 + 1e-9  # the open highlight ended at the change
+    assert any(h.start >= 12.0 for h in ends)  # the visit goes on under the new summary
+    assert live.summary.window == 32 and live.summarizer.cfg.events.end_s == 2.0 and live.gaps == 0
