@@ -42,7 +42,7 @@ from vgsum.models.data.events import ClipTruth
 
 Kind = Literal["class", "synonym", "sentence", "colour", "negative"]
 KINDS: tuple[Kind, ...] = ("class", "synonym", "sentence", "colour", "negative")
-# issue 26's "positive queries", whose targets are recall and precision >= 0.9; colour has its own target
+# the kinds that name something in view: pooled together for the recall and precision targets (colour has its own)
 POSITIVE_KINDS: tuple[Kind, ...] = ("class", "synonym", "sentence")
 Split = Literal["dev", "held-out"]
 ALL = "all"  # every event of a source clip

@@ -43,8 +43,8 @@ from vgsum.models.eval.event_metrics import TOLERANCE_S
 from vgsum.models.eval.query_metrics import NamedHighlight, QueryResult, evaluate_query, pool_queries
 from vgsum.runtime.common.errors import UserError
 
-# name -> SummaryConfig changes (`summary.query_matcher`, runtime/live/query_match.py). "lookup" is the older rule: a
-# query matches a detected object when the cosine between their MiniLM embeddings (whole query, COCO label) reaches
+# name -> SummaryConfig changes (`summary.query_matcher`, runtime/live/query_match.py). "lookup" compares the whole
+# query with the 80 label names: a detected object matches when the cosine between their MiniLM embeddings reaches
 # 0.5. "phrases" reads the query phrase by phrase (runtime/language/) against the detector's labels with their
 # synonyms, colour and motion, and the noise filter; "language" (the default) adds the ImageNet kinds of each
 # object. The language ablation of VideoGraph is refiner rows (`--refiner NAME=DIR`).
@@ -59,7 +59,7 @@ QUIET_LOGGERS = ("vgsum.runtime.live.query_match", "vgsum.runtime.daemon.pipelin
 SEPARATOR = "\x1f"  # row SEPARATOR query: a pipeline's name; queries never hold control characters
 NO_QUERY = ""
 
-# issue 26's targets: (kinds, metric, bound, at least?) checked on the pooled numbers of each split
+# what the benchmark holds the matcher to: (kinds, metric, bound, at least?) on the pooled numbers of each split
 TARGETS: tuple[tuple[str, tuple[str, ...], str, float, bool], ...] = (
     ("positive recall", POSITIVE_KINDS, "recall", 0.9, True),
     ("positive precision", POSITIVE_KINDS, "precision", 0.9, True),

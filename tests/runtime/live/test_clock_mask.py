@@ -1,4 +1,4 @@
-"""A motion mask over a built camera stream's burned-in clock silences it (issue 23's clock test).
+"""A motion mask over a built camera stream's burned-in clock silences it.
 
 The camera-like builder burns a date and time into the top left of the room stream, changing
 every second (models/data/camera_nuisance.py). Through the foreground model, sampled at 2 fps
