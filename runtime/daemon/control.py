@@ -47,6 +47,7 @@ import zmq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.common.json_input import json_object
 from vgsum.runtime.daemon.curve import CurveGuard, CurveServerKeys, configure_curve_server
 from vgsum.runtime.daemon.exposure import control_refusal
 from vgsum.runtime.summary.queries import MAX_QUERIES, clean_queries
@@ -183,20 +184,10 @@ def _validation_message(err: ValidationError) -> str:
 
 def parse_request(raw: bytes, max_bytes: int = MAX_REQUEST_BYTES) -> _Request:
     """Size check, strict UTF-8, JSON object, known `op`, then the op's schema. Raises RequestError."""
-    if len(raw) > max_bytes:
-        raise RequestError(f"request is {len(raw)} bytes; the limit is {max_bytes}")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise RequestError(f"request is not valid UTF-8 (byte {err.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RequestError(f"request is not JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
-    except RecursionError:
-        raise RequestError("request nests too deeply") from None
-    if not isinstance(data, dict):
-        raise RequestError("request must be a JSON object with an 'op' field")
+        data = json_object(raw, max_bytes, "request", "request must be a JSON object with an 'op' field")
+    except ValueError as err:
+        raise RequestError(str(err)) from None
     op = data.get("op")
     if not isinstance(op, str) or op not in REQUESTS:
         shown = op if isinstance(op, str) and len(op) <= 40 else type(op).__name__

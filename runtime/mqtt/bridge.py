@@ -50,6 +50,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.common.json_input import json_object
 from vgsum.runtime.mqtt.config import MqttConfig
 from vgsum.runtime.mqtt.discovery import discovery_configs
 from vgsum.runtime.mqtt.topics import (
@@ -445,20 +446,7 @@ class MqttBridge:
     def _apply_command(self, stream_id: str, raw: bytes, retained: bool) -> list[str]:
         if retained:
             raise ValueError("retained commands are ignored: publish queries/set without the retain flag")
-        if len(raw) > MAX_COMMAND_BYTES:
-            raise ValueError(f"command is {len(raw)} bytes; the limit is {MAX_COMMAND_BYTES}")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise ValueError(f"command is not valid UTF-8 (byte {err.start})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"command is not JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
-        except RecursionError:
-            raise ValueError("command nests too deeply") from None
-        if not isinstance(data, dict):
-            raise ValueError('command must be a JSON object: {"queries": ["..."]}')
+        data = json_object(raw, MAX_COMMAND_BYTES, "command", 'command must be a JSON object: {"queries": ["..."]}')
         try:
             command = QueriesCommand.model_validate(data)
         except ValidationError as err:
