@@ -1,7 +1,7 @@
 """Dependencies point down: no module under stream/ or runtime/ imports a layer above its own.
 
 The chain, top to bottom: runtime.cli and runtime.bench -> runtime.daemon ->
-runtime.live and runtime.web (side by side) -> runtime.report, runtime.store and
+runtime.live, runtime.web and runtime.recap (side by side) -> runtime.report, runtime.store and
 runtime.mqtt (side by side) -> runtime.summary and runtime.language (side by side) ->
 runtime.engines -> runtime.common -> stream.
 Imports within one package are free. vgsum.models and vgsum.export (torch) may
@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "vgsum.runtime.mqtt": 4,
     "vgsum.runtime.web": 5,
     "vgsum.runtime.live": 5,
+    "vgsum.runtime.recap": 5,
     "vgsum.runtime.daemon": 6,
     "vgsum.runtime.cli": 7,
     "vgsum.runtime.bench": 7,

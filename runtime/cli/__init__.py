@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subscribe": ("vgsum.runtime.cli.subscribe", "print messages from a publisher and report sequence gaps"),
     "ctl": ("vgsum.runtime.cli.ctl", "send one request to a daemon's control socket"),
     "highlights": ("vgsum.runtime.cli.highlights", "list stored highlights (by stream, time, query, object)"),
+    "recap": ("vgsum.runtime.cli.recap", "a short video of the stored history within a time budget (by query, object)"),
     "collect": ("vgsum.runtime.cli.collect", "subscribe to several daemons and keep their history in one store"),
     "schema": ("vgsum.runtime.cli.schema", "print the JSON Schema of each message kind"),
     "export": ("vgsum.export.cli", "build the perception, text and refiner engines (ONNX, TensorRT)"),

@@ -31,7 +31,7 @@ def parse_when(text: str, option: str, now: float | None = None) -> float:
         raise UserError(f"{option} {text!r}: {err}") from None
 
 
-def _meaning_search(query: str, engines: Path | None) -> MeaningSearch | None:
+def meaning_search(query: str, engines: Path | None, prog: str = "vgsum highlights") -> MeaningSearch | None:
     """The query compiled for a search by meaning; None (a substring search, said once) without a text engine."""
     from vgsum.runtime.engines.config import EngineConfig
     from vgsum.runtime.engines.text import load_text_encoder
@@ -42,14 +42,14 @@ def _meaning_search(query: str, engines: Path | None) -> MeaningSearch | None:
     try:
         search = MeaningSearch(load_text_encoder(folder, kind="onnxruntime", device="cpu", threads=1), query)
     except UserError as err:
-        print(f"vgsum highlights: note: {err}; --query matches the stored query text only", file=sys.stderr)
+        print(f"{prog}: note: {err}; --query matches the stored query text only", file=sys.stderr)
         return None
     if search.notice:
-        print(f"vgsum highlights: note: {search.notice}", file=sys.stderr)
+        print(f"{prog}: note: {search.notice}", file=sys.stderr)
     return search
 
 
-def _join_times(argv: list[str]) -> list[str]:
+def join_times(argv: list[str]) -> list[str]:
     """`--since -2h` as `--since=-2h`: argparse would read `-2h` as an option."""
     out: list[str] = []
     args = iter(argv)
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--db", type=Path, help="the history database (default: $VGSUM_DATA/history.db)")
     parser.add_argument("--engines", type=Path, help="engine folder whose text engine reads --query (default: cache)")
-    args = parser.parse_args(_join_times(argv))
+    args = parser.parse_args(join_times(argv))
 
     now = time.time()
     since = None if args.since is None else parse_when(args.since, "--since", now)
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
         raise UserError(f"no history database at {path} (run `vgsum run` or `vgsum serve` first, or give --db)")
     from vgsum.runtime.store.search import search_highlights
 
-    search = _meaning_search(args.query, args.engines) if args.query else None
+    search = meaning_search(args.query, args.engines) if args.query else None
     with StoreReader(path) as reader:
         filters = dict(stream_id=args.stream, since=since, until=until, label=args.label, zone=args.zone)
         if search is not None:
