@@ -29,7 +29,10 @@ from vgsum.stream.state import StreamState
 #    `reason`, why an end came other than by the rule (`interrupted`: the daemon stopped without ending it and
 #    ends it at its next start). A payload carries them, and says 4, only when it has one: a camera without zones
 #    sends exactly the payloads of version 3, so subscribers built for it keep reading them.
-SCHEMA_VERSION = 4
+# 5: the `recap` kind: a stream's daily recap video was written (on its own topic, `vgsum.recap.<stream>`). The
+#    other kinds are unchanged and still say what they said, so a version-4 subscriber reads every kind it knows and
+#    one that filters by kind never receives a recap at all.
+SCHEMA_VERSION = 5
 TOPIC_PREFIX = "vgsum"
 _Zoned = TypeVar("_Zoned", bound=BaseModel)
 DAEMON_STREAM_ID = "_daemon"  # the stream id of messages about the whole process (heartbeat)
@@ -63,7 +66,7 @@ class MessageBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1, 2, 3, 4] = 2
+    schema_version: Literal[1, 2, 3, 4] = 2  # the kinds that did not change since; `recap` says 5
     kind: str
     stream_id: str
     seq: int = Field(ge=0)
@@ -182,8 +185,30 @@ class EventMessage(MessageBase):
         return _without_empty_zones(handler(self))
 
 
+class RecapMessage(MessageBase):
+    """A stream's recap was written: a short video of its last day's highlights, chosen within a time budget.
+
+    Sent once per stream and recap (the daemon's daily recap, `recap:` in its config), after the files exist;
+    `url` plays it on the daemon's history page. Nothing is sent for a day with nothing to recap.
+    """
+
+    schema_version: Literal[5] = 5
+    kind: Literal["recap"] = "recap"
+    id: str = Field(min_length=1, description="the recap's id: its row in the store and its name on the page")
+    since: float = Field(description="unix seconds: the start of the recapped time range")
+    until: float = Field(description="unix seconds: its end")
+    duration: float = Field(ge=0, description="seconds of video")
+    parts: int = Field(ge=1, description="how many highlights' parts the video joins")
+    query: str | None = Field(None, description="only highlights that answer this text were recapped, if set")
+    path: str = Field(description="the MP4 on the daemon's machine (captions `.vtt` and the reasons `.json` beside it)")
+    url: str | None = Field(
+        None, description="the video on the daemon's history page, relative to its address (null: no page)"
+    )
+    created_at: float = Field(description="unix seconds when the video was written")
+
+
 Message = Annotated[
-    StatusMessage | HeartbeatMessage | FrameMessage | ScoreMessage | HighlightMessage | EventMessage,
+    StatusMessage | HeartbeatMessage | FrameMessage | ScoreMessage | HighlightMessage | EventMessage | RecapMessage,
     Field(discriminator="kind"),
 ]
 MESSAGE_TYPES: dict[str, type[MessageBase]] = {
@@ -193,6 +218,7 @@ MESSAGE_TYPES: dict[str, type[MessageBase]] = {
     "score": ScoreMessage,
     "highlight": HighlightMessage,
     "event": EventMessage,
+    "recap": RecapMessage,
 }
 KINDS = tuple(MESSAGE_TYPES)
 _ADAPTER: TypeAdapter[MessageBase] = TypeAdapter(Message)

@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   vgsum ctl tcp://127.0.0.1:5571 '{"op": "list_streams"}'
   vgsum ctl tcp://127.0.0.1:5571 '{"op": "status", "stream_id": "cam1"}'
   vgsum ctl tcp://127.0.0.1:5571 '{"op": "set_queries", "stream_id": "cam1", "queries": ["person"]}'
+  vgsum ctl tcp://127.0.0.1:5571 '{"op": "recap_now"}'   # the daily recap of the last 24 h, now
 """
 
 

@@ -29,7 +29,7 @@ from vgsum.stream.messages import (
 )
 from vgsum.stream.subscribe import Received, Subscriber
 
-REPLAYED_KINDS = ("highlight", "event")  # what the daemon's store keeps by seq
+REPLAYED_KINDS = ("highlight", "event", "recap")  # what the daemon's store keeps by seq
 
 
 @dataclass

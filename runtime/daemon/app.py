@@ -12,7 +12,10 @@ place that orders its life cycle. Every part has its own module:
   report collector, a printer;
 - `DaemonControl` (control_handler.py) behind the control socket;
 - `StreamWatch` (watch.py) and `RetentionLoop` (retention.py), the two housekeeping threads;
-- the HTTP servers of `/metrics` and of the history page.
+- the HTTP servers of `/metrics` and of the history page;
+- the recaps (runtime/recap/): `RecapJobs`, one worker thread that makes the page's recaps
+  (the page's recap service) and the daily ones, and `DailyRecap`, whose thread queues
+  each stream's recap at `recap.at` and whose written recaps go out as `recap` messages.
 
 Streams are isolated: a stream that fails only changes its own status, and the pipeline
 keeps serving the others. The pipeline itself is shared, so when it fails (a bug) every
@@ -32,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.daemon.control_handler import DaemonControl
@@ -55,6 +59,9 @@ from vgsum.runtime.summary.summarizer import HighlightEvent
 from vgsum.stream.ingest import SampledFrame
 from vgsum.stream.state import StreamState
 
+if TYPE_CHECKING:
+    from vgsum.runtime.daemon.daily_recap import Recapped
+
 log = logging.getLogger(__name__)
 
 PIPELINE_STOP_S = 1.0  # the engine call in progress is interrupted: the thread returns within milliseconds
@@ -64,6 +71,7 @@ STOP_STEPS = ("pipeline", "flush", "ingest", "publisher", "store", "mqtt")
 STORE_STOP_S = 0.5  # the writer commits what is queued; what does not fit is counted as dropped
 MQTT_STOP_S = 0.5  # the broker acknowledges what is queued; the rest is counted as dropped
 PUBLISH_LINGER_S = 0.3  # the flushed final scores and highlight ends still have to leave the socket
+RECAP_STOP_S = 3.0  # a recap stops at its next part; re-encoding one part takes about a second on a small CPU
 
 HighlightPrinter = Callable[[str, HighlightEvent], None]
 
@@ -106,7 +114,10 @@ class SummaryApp:
             for stream in cfg.streams:
                 if not (stream.is_live or stream.realtime):
                     self.store.anchor(stream.stream_id)
-            self.retention = RetentionLoop(cfg.store, self._clips_dirs, self._stop)
+            self.retention = RetentionLoop(
+                cfg.store, self._clips_dirs, self._stop, recaps_keep_days=cfg.recap.keep_days,
+                recaps_dir=self._recaps_dir,
+            )
         self.metrics = None
         self.metrics_server = None
         if cfg.metrics.enabled:
@@ -114,13 +125,24 @@ class SummaryApp:
 
             self.metrics = PipelineMetrics(stream_ids)
             self.metrics_server = MetricsServer(self.metrics, host=cfg.metrics.host, port=cfg.metrics.port)
+        self.recaps = None
+        self.daily = None
+        if cfg.store.enabled and (cfg.web.enabled or cfg.recap.enabled):  # the page's recaps, the daily ones
+            from vgsum.runtime.daemon.daily_recap import DailyRecap
+            from vgsum.runtime.recap.jobs import RecapJobs, SharedPerception
+
+            self.recaps = RecapJobs(
+                cfg.store.db_path, self._recaps_dir, text_engine=engines.text,
+                perceive=SharedPerception(engines.perception, cfg.engines.folder, threads=1),
+            )
+            self.daily = DailyRecap(cfg.recap, stream_ids, self.recaps, self._announce_recap)
         self.web = None
         if cfg.web.enabled and cfg.store.enabled:  # before any socket exists: off loopback it needs a token
             from vgsum.runtime.web.server import WebServer
 
             self.web = WebServer(
                 cfg.web, cfg.store.db_path, live_states=self.stream_states, text_engine=engines.text,
-                regions=self._regions,
+                regions=self._regions, recaps=self.recaps,
             )
 
         self.publisher = build_publisher(cfg.publish)
@@ -169,7 +191,7 @@ class SummaryApp:
             )
             self.outputs.observe_messages(self.mqtt.record)
             self.outputs.add(ThumbnailOutput(self.mqtt))
-        self.handler = DaemonControl(self.pipeline, self.ingest, self.store, self.mqtt)
+        self.handler = DaemonControl(self.pipeline, self.ingest, self.store, self.mqtt, daily=self.daily)
         self.control = None
         if cfg.control.enabled:  # binds at start; an endpoint the exposure rule refuses failed when the config loaded
             from vgsum.runtime.daemon.control import ControlServer
@@ -204,6 +226,9 @@ class SummaryApp:
         self._thread.start()
         if self.watch is not None:
             self.watch.start()
+        if self.recaps is not None and self.daily is not None:
+            self.recaps.start()
+            self.daily.start()
         self.ingest.start()
 
     def wait(self, timeout_s: float | None = None) -> bool:
@@ -253,6 +278,8 @@ class SummaryApp:
         """
         marks = [time.monotonic()]
         self._stop.set()
+        if self.recaps is not None:  # a recap in progress ends at its next step: nothing of it outlives the stop
+            self.recaps.request_stop()
         self.ingest.stop_reading()
         self.pipeline.stop()
         if self._thread.ident is not None:  # started
@@ -260,6 +287,9 @@ class SummaryApp:
             if self._thread.is_alive():  # a backend that cannot interrupt: late beats an abort at exit
                 log.warning("pipeline thread still inside an engine after %.1f s; waiting for it", PIPELINE_STOP_S)
                 self._thread.join(ENGINE_CALL_MAX_S)
+        if self.daily is not None and self.recaps is not None:  # no thread may be in the shared engine at exit either
+            self.daily.stop(timeout_s=0.5)
+            self.recaps.stop(timeout_s=RECAP_STOP_S)
         marks.append(time.monotonic())
         if not self._thread.is_alive():
             self.pipeline.flush()  # nothing else touches the summaries now
@@ -316,6 +346,20 @@ class SummaryApp:
             for stream in self.cfg.streams:
                 self.metrics.set_state(stream.stream_id, StreamState.FAILED)
         self._failed_streams_marked.set()
+
+    @property
+    def _recaps_dir(self) -> Path:
+        """Recaps live beside the store: `<db dir>/recaps/` (the page's in `page/` under it)."""
+        return self.cfg.store.db_path.parent / "recaps"
+
+    def _announce_recap(self, recapped: Recapped) -> None:
+        """A daily recap was written (on the recap thread): its `recap` message, with where the page plays it."""
+        from vgsum.runtime.web.recaps import video_path
+
+        url = video_path(recapped.id) if self.web is not None else None
+        if not self.outputs.recap(recapped.stream_id, {**recapped.fields(), "url": url}):
+            log.warning("recap %s of %s written but not announced: the daemon was stopping", recapped.id,
+                        recapped.stream_id)
 
     def _regions(self) -> dict[str, dict]:
         """Each tuned camera's motion masks and zones, for the page to draw over its latest picture."""

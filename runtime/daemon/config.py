@@ -7,14 +7,18 @@ tested without the daemon. Unknown keys are errors.
 
 from __future__ import annotations
 
+import re
+from datetime import time as clock_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.live.config import CameraConfig
 from vgsum.runtime.mqtt.config import MqttConfig
+from vgsum.runtime.recap.budget import parse_budget
 from vgsum.runtime.store.config import StoreConfig
 from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import clean_queries
@@ -25,6 +29,71 @@ if TYPE_CHECKING:
     from vgsum.runtime.daemon.curve import CurveServerKeys
 
 SAMPLE_SCHEME = "sample:"  # `url: sample:bikes.mp4` names a clip bundled with the install
+DAY_S = 86_400.0
+_AT = re.compile(r"(\d{1,2}):(\d{2})")  # a time of day, HH:MM
+
+
+class RecapConfig(BaseModel):
+    """The daily recap (daily_recap.py): each stream's last 24 hours, written at a local time of day and announced.
+
+    Per stream, so that each camera has its own video, message and MQTT topic, and a
+    subscriber follows the cameras it cares about. Off by default: a recap reads clips
+    and writes video, work an owner asks for.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    at: str = Field("06:00", description="local time of day, HH:MM (24 h): the recap covers the 24 h before it")
+    budget: str = Field("3m", description="each recap's length: 3m, 90s, 1h, or a share of the day (5%)")
+    streams: list[str] | None = Field(None, description="stream ids to recap (default: every configured stream)")
+    query: str | None = Field(None, max_length=200, description="only highlights that answer this text")
+    keep_days: float = Field(14.0, gt=0, description="recaps older than this are deleted with their files")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: object) -> object:
+        """`HH:MM`, 00:00 to 23:59. YAML 1.1 reads an unquoted `6:30` as 390 (base 60): said, not misread."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError('YAML read a number; write the time of day in quotes, e.g. at: "06:30"')
+        if not isinstance(value, str):
+            raise ValueError("must be a time of day, \"HH:MM\"")
+        match = _AT.fullmatch(value.strip())
+        if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"{value[:20]!r} is not a time of day; write HH:MM from 00:00 to 23:59, e.g. \"06:00\"")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: object) -> object:
+        """Read now, so a bad budget stops the start, not the first recap a day later."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = f"{value:g}"
+        if not isinstance(value, str):
+            raise ValueError("must be a length: 3m, 90s, 1h or 5%")
+        try:
+            parse_budget(value).for_range(DAY_S)
+        except UserError as err:
+            raise ValueError(str(err)) from None
+        return value.strip()
+
+    @field_validator("streams")
+    @classmethod
+    def _streams(cls, streams: list[str] | None) -> list[str] | None:
+        if streams is not None and not streams:
+            raise ValueError("an empty list recaps nothing; leave the key out to recap every stream")
+        return None if streams is None else list(dict.fromkeys(streams))
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, query: str | None) -> str | None:
+        return (query or "").strip() or None
+
+    @property
+    def time_of_day(self) -> clock_time:
+        """`at` as a time (local)."""
+        hours, minutes = self.at.split(":")
+        return clock_time(int(hours), int(minutes))
 
 
 class CurveKeysConfig(BaseModel):
@@ -112,6 +181,7 @@ class EdgeConfig(BaseModel):
     store: StoreConfig = Field(default_factory=StoreConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    recap: RecapConfig = Field(default_factory=RecapConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     _summaries: dict[str, SummaryConfig] = PrivateAttr(default_factory=dict)
 
@@ -178,6 +248,17 @@ class EdgeConfig(BaseModel):
                     f"how long before its last message a highlight can start ({needed:g} s: {why}), "
                     "or highlight clips lose their start"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _recap_streams(self) -> EdgeConfig:
+        """The daily recap reads the store, and only of streams this daemon serves."""
+        if self.recap.enabled and not self.store.enabled:
+            raise ValueError("recap.enabled needs store.enabled: a recap is made from the stored highlights")
+        ids = [s.stream_id for s in self.streams]
+        unknown = [s for s in self.recap.streams or [] if s not in ids]
+        if unknown:
+            raise ValueError(f"recap.streams: no stream {unknown[0][:64]!r}; streams: {', '.join(ids)}")
         return self
 
     @model_validator(mode="after")

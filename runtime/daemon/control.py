@@ -17,9 +17,13 @@ Requests (field `op` picks the kind)::
     {"op": "list_streams"}
     {"op": "highlights", "stream_id": "cam1", "since": 1764000000, "query": "car", "limit": 50}
     {"op": "replay", "stream_id": "cam1", "kind": "event", "from_seq": 12, "to_seq": 20}
+    {"op": "recap_now"}                   # the daily recap of every stream's last 24 h, now
+    {"op": "recap_now", "stream_id": "cam1"}
 
 `highlights` and `replay` read the daemon's history store (`runtime/store/replay.py`:
-bounded replies, the at-least-once contract).
+bounded replies, the at-least-once contract). `recap_now` queues the daily recap
+(runtime/daemon/daily_recap.py) and answers at once with each stream's recap id; each
+written recap is announced as a `recap` message, as the daily one is.
 
 The server dispatches to a `ControlHandler` (the daemon's `DaemonControl`, control_handler.py). It
 runs in its own thread and owns its socket; `stop()` returns within about a poll
@@ -147,13 +151,20 @@ class HighlightsRequest(_Request):
 
 
 class ReplayRequest(_Request):
-    """Published `highlight`/`event` messages of one stream by seq range (catch-up after a gap)."""
+    """Published `highlight`/`event`/`recap` messages of one stream by seq range (catch-up after a gap)."""
 
     op: Literal["replay"]
     stream_id: StreamId
-    kind: Literal["highlight", "event"]
+    kind: Literal["highlight", "event", "recap"]
     from_seq: int = Field(ge=0)
     to_seq: int | None = Field(None, ge=0)
+
+
+class RecapNow(_Request):
+    """Make the daily recap now: of one stream, or of every stream it covers (`recap.streams`)."""
+
+    op: Literal["recap_now"]
+    stream_id: StreamId | None = None
 
 
 REQUESTS: dict[str, type[_Request]] = {
@@ -165,6 +176,7 @@ REQUESTS: dict[str, type[_Request]] = {
     "list_streams": ListStreams,
     "highlights": HighlightsRequest,
     "replay": ReplayRequest,
+    "recap_now": RecapNow,
 }
 
 
@@ -242,6 +254,10 @@ class ControlHandler(Protocol):
         """The history database, or None when this daemon keeps no history."""
         ...
 
+    def recap_now(self, stream_id: str | None) -> dict[str, Any]:
+        """Queue the daily recap of the last 24 h now (one stream, or all); UserError when there are no recaps."""
+        ...
+
 
 def _require_stream(handler: ControlHandler, stream_id: str) -> None:
     ids = handler.stream_ids()
@@ -278,6 +294,10 @@ def dispatch(handler: ControlHandler, request: _Request) -> Any:
         return {"stream_id": request.stream_id, "summary": handler.set_summary(request.stream_id, request.summary)}
     if isinstance(request, HighlightsRequest | ReplayRequest):
         return _history(handler, request)
+    if isinstance(request, RecapNow):
+        if request.stream_id is not None:
+            _require_stream(handler, request.stream_id)
+        return handler.recap_now(request.stream_id)
     raise AssertionError(f"unhandled request {type(request).__name__}")
 
 

@@ -2,7 +2,8 @@
 
 Called from the control thread: queries go through the thread-safe `StreamQueries`
 that the live streams read, status comes from the ingest workers, the pipeline's
-counters and the store writer, and history from the store's file.
+counters and the store writer, history from the store's file, and `recap_now` queues
+the daily recap on the recap thread.
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ from vgsum.runtime.daemon.pipeline import Pipeline
 class DaemonControl:
     """The control socket's view of a daemon: streams, their queries, status and history."""
 
-    def __init__(self, pipeline: Pipeline, ingest: IngestService, store: Any | None, mqtt: Any | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        ingest: IngestService,
+        store: Any | None,
+        mqtt: Any | None = None,
+        daily: Any | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.ingest = ingest
         self.store = store
         self.mqtt = mqtt
+        self.daily = daily  # the daily recap (runtime/daemon/daily_recap.py), when this daemon makes recaps
 
     def stream_ids(self) -> list[str]:
         """Configured stream ids."""
@@ -75,3 +84,10 @@ class DaemonControl:
     def store_path(self) -> Path | None:
         """The history database, or None when the store is off (control ops that read history say so)."""
         return None if self.store is None else self.store.path
+
+    def recap_now(self, stream_id: str | None) -> dict[str, Any]:
+        """Queue the daily recap of the last 24 h now; each stream's recap id (its `recap` message follows)."""
+        if self.daily is None:
+            raise UserError("recap_now: this daemon makes no recaps (they need store.enabled, and web or recap on)")
+        queued = self.daily.run_now(streams=None if stream_id is None else [stream_id])
+        return {"recaps": queued}

@@ -6,7 +6,8 @@ result to each output in order: the publisher first (ZeroMQ messages, whose seq 
 store and any other message observer see through `observe_messages`), then the
 store's thumbnails, metrics, the per-stage latency of `status` messages, a report
 collector and a printer. The history page reads the store and the live states, so
-it hangs off the store.
+it hangs off the store. The recap thread calls `Outputs.recap` for each daily recap
+written: a `recap` message, which the store and MQTT see as observers.
 
 Once the publisher has closed (the daemon is stopping) a result goes nowhere: an
 output must never hold what subscribers were not told.
@@ -22,7 +23,7 @@ from typing import Any
 
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
-from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, ScoreMessage
+from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, RecapMessage, ScoreMessage
 from vgsum.stream.publish import Publisher
 
 ClipCutter = Callable[[str, HighlightEvent], "str | None"]  # (stream, ended highlight) -> the clip's path
@@ -223,6 +224,18 @@ class Outputs:
     def latency(self, stream_id: str, stage: str, seconds: float) -> None:
         for output in self.outputs:
             output.latency(stream_id, stage, seconds)
+
+    def recap(self, stream_id: str, fields: dict[str, Any]) -> bool:
+        """A daily recap that was written, as a `recap` message; the store and MQTT see it as observers.
+
+        Called on the recap thread (the publisher's lock orders it among the pipeline's messages).
+        False when the publisher has closed (the daemon is stopping): nobody was told, so nothing keeps it.
+        """
+        try:
+            self.publisher.publish(RecapMessage, stream_id, **fields)
+        except RuntimeError:
+            return False
+        return True
 
     def frame(self, stream_id: str, t: float, labels: list[str]) -> None:
         for output in self.outputs:

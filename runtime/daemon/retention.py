@@ -20,16 +20,27 @@ log = logging.getLogger(__name__)
 class RetentionLoop:
     """Retention passes over the store and the streams' clip folders."""
 
-    def __init__(self, cfg: StoreConfig, clips_dirs: dict[str, Path], stop: threading.Event) -> None:
+    def __init__(
+        self,
+        cfg: StoreConfig,
+        clips_dirs: dict[str, Path],
+        stop: threading.Event,
+        *,
+        recaps_keep_days: float | None = None,
+        recaps_dir: Path | None = None,
+    ) -> None:
         self.cfg = cfg
         self.clips_dirs = clips_dirs
+        self.recaps_keep_days = recaps_keep_days  # `recap.keep_days`: daily recaps go with their files
+        self.recaps_dir = recaps_dir
         self._stop = stop
         self._thread = threading.Thread(target=self._run, name="store-retention", daemon=True)
 
     def apply(self, orphans: bool = False) -> None:
         """One pass now; `orphans` also deletes clip and thumbnail files no row points to (only before any is cut)."""
         try:
-            apply_retention(self.cfg, self.clips_dirs, orphans=orphans)
+            apply_retention(self.cfg, self.clips_dirs, orphans=orphans, recaps_keep_days=self.recaps_keep_days,
+                            recaps_dir=self.recaps_dir)
         except (UserError, OSError, sqlite3.Error) as err:
             log.warning("store: retention failed: %s", err)
 

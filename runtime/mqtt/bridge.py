@@ -13,8 +13,8 @@ messages past the bounds:
   there: paho keeps them, unacknowledged, and sends them when the connection is
   back (in order, before newer ones in practice, but consumers order by `seq`).
   Past `pending_max` kept messages a new one is dropped and counted.
-- the retained topics (stream state, activity, last highlight, thumbnail,
-  availability, discovery) hold a latest value, not a history: while the broker is
+- the retained topics (stream state, activity, last highlight, thumbnail, the
+  latest daily recap, availability, discovery) hold a latest value, not a history: while the broker is
   away only the bridge's copy changes, and every connect publishes the current
   copies, so a restarted broker (or Home Assistant, on its `online` birth message)
   gets the present state, never a stale one replayed after a newer one.
@@ -67,7 +67,7 @@ from vgsum.runtime.mqtt.topics import (
     highlight_summary,
     one_line,
 )
-from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, StatusMessage
+from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, RecapMessage, StatusMessage
 from vgsum.stream.redact import redact_text
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BRIDGED_KINDS = frozenset({"status", "event", "highlight"})
+BRIDGED_KINDS = frozenset({"status", "event", "highlight", "recap"})
 DAEMON = ""  # the `dropped` key of messages about the whole daemon (availability, discovery)
 TICK_S = 0.1  # how often the bridge thread looks at its flags when idle
 CONNECT_TIMEOUT_S = 5.0
@@ -153,7 +153,7 @@ class MqttBridge:
             except (OSError, ValueError) as err:  # ssl.SSLError is an OSError: a file that is not PEM, a wrong key
                 raise UserError(f"mqtt.tls: cannot use the certificate files ({_ssl_reason(err)})") from None
         client.will_set(self.topics.availability, NOT_AVAILABLE, qos=1, retain=True)
-        # room for one connect's retained values (availability, discovery, 4 topics per stream) beside a full backlog
+        # room for one connect's retained values (availability, discovery, 5 topics per stream) beside a full backlog
         client.max_queued_messages_set(cfg.pending_max + 16 + 12 * len(self.stream_ids))
         client.reconnect_delay_set(min_delay=cfg.reconnect_min_s, max_delay=cfg.reconnect_max_s)
         client.connect_timeout = CONNECT_TIMEOUT_S
@@ -216,7 +216,7 @@ class MqttBridge:
 
     # -- the caller's side: never waits -------------------------------------------------
     def record(self, message: MessageBase, payload: str | None = None) -> None:
-        """Queue a published message (status, event, highlight; others are ignored). `payload`: its JSON as sent."""
+        """Queue a published message (status, event, highlight, recap; others are ignored). `payload`: its JSON."""
         if message.kind in BRIDGED_KINDS:
             self._put(message.stream_id, ("msg", message, payload))
 
@@ -279,6 +279,9 @@ class MqttBridge:
             self._set_retained(sid, self.topics.state(sid), state.model_dump_json().encode())
             return
         data = (payload or message.model_dump_json()).encode()
+        if isinstance(message, RecapMessage):  # one a day: retained, so a dashboard opened later shows the latest
+            self._set_retained(sid, self.topics.recap(sid), data)
+            return
         if isinstance(message, HighlightMessage):
             self._publish(sid, self.topics.highlight(sid), data, retain=False, history=True)
             return

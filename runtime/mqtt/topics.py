@@ -11,10 +11,11 @@ Under `<prefix>` (`mqtt.topic_prefix`, default `vgsum`), all at QoS 1:
 | `<prefix>/<stream>/activity` | yes | `ON` while a highlight is open, else `OFF` |
 | `<prefix>/<stream>/last_highlight` | yes | `LastHighlightPayload`, at each highlight's end |
 | `<prefix>/<stream>/thumbnail` | yes | JPEG bytes of the latest highlight's picture |
+| `<prefix>/<stream>/recap` | yes | the latest `recap` message exactly as on ZeroMQ (`vgsum schema recap`) |
 | `<prefix>/<stream>/queries/set` | (in) | `QueriesCommand`, only with `mqtt.commands: true` |
 | `<prefix>/<stream>/queries/reply` | no | `QueriesReply` to each command |
 
-Why the `event` and `highlight` payloads are the ZeroMQ JSON unchanged: one
+Why the `event`, `highlight` and `recap` payloads are the ZeroMQ JSON unchanged: one
 contract, one schema, the same `seq` for deduplication. The retained topics hold
 the latest value only, so Home Assistant (or anything subscribing late) reads the
 current state at once.
@@ -63,6 +64,9 @@ class Topics:
 
     def thumbnail(self, stream_id: str) -> str:
         return self.stream(stream_id, "thumbnail")
+
+    def recap(self, stream_id: str) -> str:
+        return self.stream(stream_id, "recap")
 
     def queries_set(self, stream_id: str) -> str:
         return self.stream(stream_id, "queries/set")

@@ -1,4 +1,4 @@
-"""Every read of the store: streams, highlights by filter, score timelines, states and published messages.
+"""Every read of the store: streams, highlights by filter, score timelines, states, published messages and recaps.
 
 One module so that the CLI (`vgsum highlights`), the control socket (replay,
 catch-up) and the web page ask the same questions the same way. Reads use their
@@ -69,6 +69,25 @@ class StateRow:
     wall_time: float
     state: str
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class RecapRow:
+    """A daily recap video the daemon wrote (runtime/daemon/daily_recap.py), as its `recap` message announced it."""
+
+    id: str
+    stream_id: str
+    since: float
+    until: float
+    path: str
+    json_path: str | None
+    duration: float
+    parts: int
+    query: str | None
+    created_at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def _highlight(row: sqlite3.Row) -> HighlightRow:
@@ -213,6 +232,27 @@ class StoreReader:
             sql += " AND seq <= ?"
             args.append(to_seq)
         return [r[0] for r in self._conn.execute(sql + " ORDER BY seq LIMIT ?", [*args, MAX_LIMIT]).fetchall()]
+
+    def recaps(
+        self, *, stream_id: str | None = None, since: float | None = None, limit: int = DEFAULT_LIMIT
+    ) -> list[RecapRow]:
+        """Recaps, newest first: of one stream or all, written at or after `since` (unix seconds) when given."""
+        where: list[str] = []
+        args: list[Any] = []
+        if stream_id is not None:
+            where.append("stream_id = ?")
+            args.append(stream_id)
+        if since is not None:
+            where.append("created_at >= ?")
+            args.append(since)
+        sql = "SELECT * FROM recaps" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        args.append(max(1, min(int(limit), MAX_LIMIT)))
+        return [RecapRow(**dict(r)) for r in self._conn.execute(sql, args).fetchall()]
+
+    def recap(self, recap_id: str) -> RecapRow | None:
+        row = self._conn.execute("SELECT * FROM recaps WHERE id = ?", (recap_id,)).fetchone()
+        return None if row is None else RecapRow(**dict(row))
 
 
 def _stream_window(stream_id: str, since: float | None, until: float | None) -> tuple[str, list[Any]]:

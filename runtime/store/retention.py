@@ -6,9 +6,12 @@ Per stream (`StoreConfig.retention_for`):
   thumbnail files, and so do that stream's older scores, states and messages;
 - past `clips_max_gb` of clips, the oldest highlights lose their clip (the file is
   deleted, the row keeps its span, objects and thumbnail, `clip` becomes NULL);
+- recaps (the daily recap videos, `recaps` rows) written more than `recaps_keep_days`
+  ago go, with their video, captions and JSON (the daemon's `recap.keep_days`);
 - at start (`orphans=True`), files with no row are deleted: only clips named like
-  the stream's (`<stream>_*.mp4`) in its clip folder, and pictures in the store's
-  own `thumbnails/<stream>/`; nothing else is ever touched.
+  the stream's (`<stream>_*.mp4`) in its clip folder, pictures in the store's
+  own `thumbnails/<stream>/`, and daily recap files named as the daemon names them
+  in `recaps_dir`; nothing else is ever touched.
 
 It runs on its own connection; WAL and the busy timeout let it share the file with
 the writer thread.
@@ -39,6 +42,7 @@ class RetentionReport:
     highlights: int = 0
     clips: int = 0
     orphans: int = 0
+    recaps: int = 0
     bytes_freed: int = 0
 
 
@@ -64,8 +68,13 @@ def apply_retention(
     *,
     now: float | None = None,
     orphans: bool = False,
+    recaps_keep_days: float | None = None,
+    recaps_dir: Path | None = None,
 ) -> RetentionReport:
-    """One pass over every stream in the store (and every stream with a clip folder)."""
+    """One pass over every stream in the store (and every stream with a clip folder), and over the recaps.
+
+    `recaps_keep_days` None keeps every recap; `recaps_dir` is where the daily recaps are written (orphans).
+    """
     now = time.time() if now is None else now
     report = RetentionReport()
     clips_dirs = dict(clips_dirs or {})
@@ -79,14 +88,19 @@ def apply_retention(
                 _expire(conn, stream_id, now - rule.keep_days * DAY_S, report)
             if rule.clips_max_gb is not None:
                 _cap_clips(conn, stream_id, int(rule.clips_max_gb * GB), report)
+        if recaps_keep_days is not None:
+            _expire_recaps(conn, now - recaps_keep_days * DAY_S, report)
         if orphans:
             _remove_orphans(conn, cfg.thumbnails_dir, clips_dirs, streams, report)
+            if recaps_dir is not None:
+                _remove_recap_orphans(conn, recaps_dir, report)
     finally:
         conn.close()
-    if report.highlights or report.clips or report.orphans:
+    if report.highlights or report.clips or report.orphans or report.recaps:
         log.info(
-            "retention: %d highlights expired, %d clips over the cap, %d orphan files; %.1f MB freed",
-            report.highlights, report.clips, report.orphans, report.bytes_freed / 1e6,
+            "retention: %d highlights expired, %d clips over the cap, %d recaps expired, %d orphan files; "
+            "%.1f MB freed",
+            report.highlights, report.clips, report.recaps, report.orphans, report.bytes_freed / 1e6,
         )
     return report
 
@@ -155,3 +169,39 @@ def _remove_orphans(
     for path in candidates:
         if str(path.resolve()) not in known and _unlink(str(path), report):
             report.orphans += 1
+
+
+# how the daemon names a daily recap's files (runtime/daemon/daily_recap.py): <stream>_<YYYY-mm-dd_HHMM>_<id>.<ext>
+RECAP_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*_\d{4}-\d{2}-\d{2}_\d{4}_[0-9a-f]{16}\.(mp4|vtt|json)(\.part)?")
+
+
+def recap_files(path: str, json_path: str | None) -> list[str]:
+    """A recap's files: the video, its WebVTT captions beside it and its JSON of reasons."""
+    video = Path(path)
+    return [str(video), str(video.with_suffix(".vtt")), json_path or str(video.with_suffix(".json"))]
+
+
+def _expire_recaps(conn, cutoff: float, report: RetentionReport) -> None:
+    rows = conn.execute("SELECT id, path, json_path FROM recaps WHERE created_at < ?", (cutoff,)).fetchall()
+    if not rows:
+        return
+    with conn:
+        conn.execute("BEGIN")
+        conn.execute("DELETE FROM recaps WHERE created_at < ?", (cutoff,))
+    for _id, path, json_path in rows:  # files after the commit, as for highlights
+        for file in recap_files(path, json_path):
+            _unlink(file, report)
+    report.recaps += len(rows)
+
+
+def _remove_recap_orphans(conn, folder: Path, report: RetentionReport) -> None:
+    if not folder.is_dir():
+        return
+    known = {
+        str(Path(f).resolve())
+        for path, json_path in conn.execute("SELECT path, json_path FROM recaps")
+        for f in recap_files(path, json_path)
+    }
+    for file in folder.iterdir():
+        if RECAP_FILE.fullmatch(file.name) and file.is_file() and str(file.resolve()) not in known:
+            report.orphans += _unlink(str(file), report)

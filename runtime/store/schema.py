@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vgsum.stream.errors import UserError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE streams (
@@ -81,8 +81,26 @@ _V3 = """
 ALTER TABLE highlights ADD COLUMN looks TEXT NOT NULL DEFAULT '[]';  -- JSON: [label, colour, kind, moving] each
 """
 
+# 4: the daily recaps (runtime/recap/): one row per stream and recap video, written from its `recap` message
+_V4 = """
+CREATE TABLE recaps (
+    id          TEXT PRIMARY KEY,           -- the recap's id, as in its message and on the page
+    stream_id   TEXT NOT NULL,
+    since       REAL NOT NULL,              -- unix seconds: the recapped range
+    until       REAL NOT NULL,
+    path        TEXT NOT NULL,              -- the MP4 (its .vtt captions beside it)
+    json_path   TEXT,                       -- the parts and why each was chosen
+    duration    REAL NOT NULL,              -- seconds of video
+    parts       INTEGER NOT NULL,
+    query       TEXT,                       -- only highlights answering it were recapped, if set
+    created_at  REAL NOT NULL
+);
+CREATE INDEX recaps_by_stream_time ON recaps (stream_id, created_at);
+CREATE INDEX recaps_by_time ON recaps (created_at);
+"""
+
 # version reached -> the script that reaches it from the version before
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

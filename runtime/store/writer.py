@@ -13,7 +13,8 @@ Rows per kind:
 - `status`: the `streams` row, and a `stream_states` row when the state or error changed;
 - `event`: the `highlights` row (start inserts, update/end update), and its payload in `messages`;
 - `highlight`: its payload in `messages` (catch-up replays both kinds);
-- `score`: final ones only, one point per second of stream time per stream (the second's peak).
+- `score`: final ones only, one point per second of stream time per stream (the second's peak);
+- `recap`: the `recaps` row (the daily recap's files, range, length and parts), and its payload in `messages`.
 
 Wall times of a highlight come from its latest message: `wall_time - (media_time - start)`.
 A stream marked `anchor(stream_id)` (a file read faster than real time) maps
@@ -39,13 +40,20 @@ import numpy as np
 
 from vgsum.runtime.common.jpeg import encode_jpeg
 from vgsum.runtime.store.schema import connect
-from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, ScoreMessage, StatusMessage
+from vgsum.stream.messages import (
+    EventMessage,
+    HighlightMessage,
+    MessageBase,
+    RecapMessage,
+    ScoreMessage,
+    StatusMessage,
+)
 from vgsum.stream.redact import redact_text
 
 log = logging.getLogger(__name__)
 
-STORED_KINDS = frozenset({"status", "event", "highlight", "score"})
-REPLAYED_KINDS = ("highlight", "event")  # the kinds kept in `messages` for catch-up by seq
+STORED_KINDS = frozenset({"status", "event", "highlight", "score", "recap"})
+REPLAYED_KINDS = ("highlight", "event", "recap")  # the kinds kept in `messages` for catch-up by seq
 
 
 @dataclass
@@ -257,7 +265,7 @@ class StoreWriter:
         if isinstance(message, ScoreMessage):
             self._score(conn, message)
             return
-        if isinstance(message, EventMessage | HighlightMessage):
+        if isinstance(message, EventMessage | HighlightMessage | RecapMessage):
             self._ensure_stream(conn, sid, message.wall_time)
             conn.execute(
                 "INSERT OR IGNORE INTO messages (stream_id, kind, seq, wall_time, payload) VALUES (?, ?, ?, ?, ?)",
@@ -265,6 +273,8 @@ class StoreWriter:
             )
         if isinstance(message, EventMessage):
             self._highlight(conn, message)
+        elif isinstance(message, RecapMessage):
+            self._recap(conn, message)
 
     def _ensure_stream(self, conn: sqlite3.Connection, stream_id: str, wall: float) -> None:
         conn.execute(
@@ -328,6 +338,15 @@ class StoreWriter:
             "WHERE highlights.phase != 'end' OR excluded.phase = 'end'",
             (m.id, m.stream_id, m.phase, m.start, m.end, self._wall(m, m.start), self._wall(m, m.end), m.score,
              objects, m.query, m.clip, now, now, json.dumps(sorted(m.zones))),
+        )
+
+    def _recap(self, conn: sqlite3.Connection, m: RecapMessage) -> None:
+        """The recap's row; its JSON of reasons lies beside the video (runtime/recap/build.py writes both)."""
+        conn.execute(
+            "INSERT OR REPLACE INTO recaps (id, stream_id, since, until, path, json_path, duration, parts, query, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (m.id, m.stream_id, m.since, m.until, m.path, str(Path(m.path).with_suffix(".json")), m.duration,
+             m.parts, m.query, m.created_at),
         )
 
     def _write_thumbnail(self, conn: sqlite3.Connection, stream_id: str, highlight_id: str, rgb: Any) -> None:

@@ -5,18 +5,28 @@ templates, a handful of clients; a framework would add more to the edge install
 than this module holds. A thread per connection also suits server-sent events,
 which hold their connection open.
 
-Routes (GET only):
+Routes:
 
-    /                         the page (static/index.html); /static/<file> its JS and CSS
-    /api/streams              streams with live state (the daemon's) or the store's last one
-    /api/highlights           ?stream=&since=&until=&object=&query=&before=&limit=, newest first
-    /api/scores               ?stream=&since=&until=&max_points=, final scores for a timeline
-    /api/events               server-sent events: `highlight` and `streams` (see `live`)
-    /clips/<id>               the clip the store recorded for that highlight (HTTP Range)
-    /thumbnails/<id>          its thumbnail
+    GET  /                    the page (static/index.html); /static/<file> its JS and CSS
+    GET  /api/streams         streams with live state (the daemon's) or the store's last one
+    GET  /api/highlights      ?stream=&since=&until=&object=&query=&before=&limit=, newest first
+    GET  /api/scores          ?stream=&since=&until=&max_points=, final scores for a timeline
+    GET  /api/events          server-sent events: `highlight` and `streams` (see `live`)
+    GET  /clips/<id>          the clip the store recorded for that highlight (HTTP Range)
+    GET  /thumbnails/<id>     its thumbnail
+    POST /api/recaps          {streams, since, until, query, object, budget}: make a recap in the background;
+                              202 with its id (recaps.py; 404 when the server has no recap service)
+    GET  /api/recaps          {"service": bool, "recaps": [...]}: whether recaps can be made, and the latest
+    GET  /api/recaps/<id>     a recap's state: queued, running, done (with its parts), failed or empty
+    GET  /recaps/<id>.mp4     the recap's video, and /recaps/<id>.vtt its captions (HTTP Range)
 
 With a token set, every request must carry it (see `auth`); else 401. The token
 never reaches the log: request lines are logged without their query string.
+
+A POST must say `Content-Type: application/json`, and when it carries an `Origin`
+it must be this server's: a form or script on another site cannot send that type
+without the browser asking first (CORS), which this server never allows, so only
+the page itself starts recaps (a recap costs minutes of CPU).
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vgsum.runtime.common.network import HttpService
@@ -37,9 +47,14 @@ from vgsum.runtime.web import api, live
 from vgsum.runtime.web.auth import TokenGate
 from vgsum.runtime.web.config import WebConfig
 from vgsum.runtime.web.files import Span, Unsatisfiable, copy_span, parse_range
+from vgsum.runtime.web.recaps import MAX_BODY_BYTES, RecapService, read_ask, with_urls
+from vgsum.stream.errors import UserError
 
 log = logging.getLogger(__name__)
 
+RECAP_FILES: dict[str, tuple[Literal["mp4", "vtt"], str]] = {
+    ".mp4": ("mp4", "video/mp4"), ".vtt": ("vtt", "text/vtt; charset=utf-8"),
+}
 STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
           "style.css": "text/css; charset=utf-8"}
 # The page loads nothing from elsewhere; this keeps it so even if a stored field carried markup.
@@ -82,6 +97,54 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.close_connection = True  # a refusal leaves the body unread: the connection carries nothing more
+            url = urlsplit(self.path)
+            path = unquote(url.path)
+            if not web.gate.admits(self.headers, parse_qs(url.query)):
+                self._json(401, {"error": "this page needs its token: Authorization: Bearer TOKEN or ?token=TOKEN"})
+                return
+            try:
+                if path != "/api/recaps":
+                    self._json(404, {"error": f"no such page: {path[:80]}"})
+                elif web.recaps is None:
+                    self._json(404, {"error": "this server makes no recaps (it runs without the daemon's store)"})
+                else:
+                    self._new_recap(web.recaps)
+            except api.BadRequest as err:
+                self._json(400, {"error": str(err)})
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def _new_recap(self, service: RecapService) -> None:
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                self._json(415, {"error": "send the recap request as Content-Type: application/json"})
+                return
+            origin = self.headers.get("Origin")
+            if origin is not None and urlsplit(origin).netloc != (self.headers.get("Host") or ""):
+                self._json(403, {"error": "recaps are asked for from this server's own page only"})
+                return
+            try:
+                length = int(self.headers.get("Content-Length") or "")
+            except ValueError:
+                self._json(411, {"error": "the request needs a Content-Length"})
+                return
+            if not 0 <= length <= MAX_BODY_BYTES:
+                self._json(413, {"error": f"body is {length} bytes; the limit is {MAX_BODY_BYTES}"})
+                return
+            ask = read_ask(self.rfile.read(length))
+            busy = service.busy()
+            if busy is not None:
+                self._json(429, {"error": busy})
+                return
+            try:
+                recap_id = service.submit(streams=ask.streams, since=ask.since, until=ask.until, budget=ask.budget,
+                                          query=ask.query, label=ask.label)
+            except UserError as err:
+                raise api.BadRequest(str(err)) from None
+            self._json(202, {"id": recap_id, "state": "queued", "url": f"/api/recaps/{recap_id}"})
+
         def _route(self, path: str, query: dict[str, list[str]], cookie: str | None) -> None:
             if path in ("/", "/index.html"):
                 self._reply(200, STATIC["index.html"], _static("index.html"), cookie=cookie)
@@ -100,6 +163,18 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
                 self._file(path[len("/clips/"):], "clip", "video/mp4")
             elif path.startswith("/thumbnails/"):
                 self._file(path[len("/thumbnails/"):], "thumbnail", "image/jpeg")
+            elif path == "/api/recaps":
+                recent = [] if web.recaps is None else [with_urls(r) for r in web.recaps.recent()]
+                self._json(200, {"service": web.recaps is not None, "recaps": recent})
+            elif path.startswith("/api/recaps/"):
+                recap_id = path[len("/api/recaps/"):]
+                state = None if web.recaps is None else web.recaps.state(recap_id)
+                if state is None:
+                    self._json(404, {"error": f"no recap {recap_id[:80]!r}"})
+                else:
+                    self._json(200, with_urls(state))
+            elif path.startswith("/recaps/"):
+                self._recap_file(path[len("/recaps/"):])
             else:
                 self._json(404, {"error": f"no such page: {path[:80]}"})
 
@@ -124,12 +199,25 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
 
         def _file(self, highlight_id: str, kind: str, default_type: str) -> None:
             path = api.clip_path(web.access, highlight_id, kind)
+            self._send_file(path, default_type, f"no {kind} stored for highlight {highlight_id[:80]!r}")
+
+        def _recap_file(self, name: str) -> None:
+            recap_id, dot, suffix = name.rpartition(".")
+            found = RECAP_FILES.get(dot + suffix)
+            path = None if found is None or web.recaps is None else web.recaps.file(recap_id, found[0])
+            content_type = found[1] if found is not None else "application/octet-stream"
+            self._send_file(path, content_type, f"no recap file {name[:80]!r}", content_type=content_type)
+
+        def _send_file(
+            self, path: Path | None, default_type: str, missing: str, content_type: str | None = None
+        ) -> None:
+            """A file with single byte ranges (files.py), or 404 with `missing` when it is not there (any more)."""
             try:
                 size = -1 if path is None else path.stat().st_size
             except OSError:  # retention deleted it a moment ago
                 size = -1
             if path is None or size < 0:
-                self._json(404, {"error": f"no {kind} stored for highlight {highlight_id[:80]!r}"})
+                self._json(404, {"error": missing})
                 return
             try:
                 span = parse_range(self.headers.get("Range"), size)
@@ -139,7 +227,7 @@ def _handler_class(web: WebServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            content_type = mimetypes.guess_type(path.name)[0] or default_type
+            content_type = content_type or mimetypes.guess_type(path.name)[0] or default_type
             self.send_response(200 if span is None else 206)
             self.send_header("Content-Type", content_type)
             self.send_header("Accept-Ranges", "bytes")
@@ -189,12 +277,14 @@ class WebServer:
         poll_s: float = live.POLL_S,
         text_engine: Any | None = None,
         regions: api.Regions | None = None,
+        recaps: RecapService | None = None,
     ) -> None:
         cfg.check_binding()  # before any socket exists: a page open to the network without a token is refused
         self.cfg = cfg
         self.gate = TokenGate(cfg.token.get_secret_value() if cfg.token is not None else None)
         self.access = api.StoreAccess(store_path, text_engine)
         self.regions = regions
+        self.recaps = recaps  # makes the page's recaps (the daemon's `RecapJobs`); None hides the Recap control
         self.live = live_states
         self.poll_s = poll_s
         self.stopping = threading.Event()

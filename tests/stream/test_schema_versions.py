@@ -1,5 +1,6 @@
 """Schema versions: 2 (`status` gained latency_ms and queue_depth), 3 (the `event` kind), 4 (`zones` on `event` and
-`highlight`, sent only when a highlight names a zone): old and new subscribers."""
+`highlight`, sent only when a highlight names a zone), 5 (the `recap` kind, on its own topic): old and new
+subscribers."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from pydantic import ConfigDict, ValidationError
 from vgsum.stream.messages import (
     SCHEMA_VERSION,
     EventMessage,
+    HeartbeatMessage,
     HighlightMessage,
+    RecapMessage,
     ScoreMessage,
     StatusMessage,
     parse_message,
@@ -55,8 +58,8 @@ for _name in ("latency_ms", "queue_depth"):
 StatusV1.model_rebuild(force=True)
 
 
-def test_version_is_4_and_version_1_payloads_still_parse() -> None:
-    assert SCHEMA_VERSION == 4
+def test_version_is_5_and_version_1_payloads_still_parse() -> None:
+    assert SCHEMA_VERSION == 5
     old = parse_message(json.dumps(V1_STATUS))
     assert isinstance(old, StatusMessage) and old.latency_ms == {} and old.queue_depth == 0
 
@@ -72,14 +75,14 @@ def test_subscriber_says_when_a_message_is_from_a_newer_schema(caplog) -> None:
     with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, Subscriber(publisher.endpoints[0]) as subscriber:
         assert wait_until_subscribed(publisher, subscriber)
         raw = publisher._socket  # noqa: SLF001 - send a payload no current publisher would make
-        future = {**V1_STATUS, "schema_version": 5, "new_field": 1}
+        future = {**V1_STATUS, "schema_version": 6, "new_field": 1}
         with caplog.at_level(logging.WARNING):
             for _ in range(3):
                 raw.send_multipart([b"vgsum.status.cam", json.dumps(future).encode()], flags=zmq.NOBLOCK)
                 time.sleep(0.05)
             subscriber.recv(timeout_s=0.5)
         assert subscriber.newer >= 1
-        assert "newer than this subscriber's 4" in caplog.text
+        assert "newer than this subscriber's 5" in caplog.text
 
 
 V2_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v2.schema.json"
@@ -135,3 +138,54 @@ def test_a_version_3_subscriber_reads_cameras_without_zones_and_is_told_of_zoned
         assert payload["schema_version"] == 4 and payload["zones"] == ["door"]
         assert not v3.is_valid(payload)  # the old contract refuses it whole, it never reads half of it
         assert parse_message(zoned.model_dump_json()).zones == ["door"]  # a version-4 subscriber reads it
+
+
+V4_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v4.schema.json"
+V4_KINDS = ["status", "heartbeat", "frame", "score", "highlight", "event"]
+
+
+def _drain(subscriber: Subscriber, count: int, timeout_s: float = 5.0) -> list:
+    """The next `count` messages but the handshakes' heartbeats (`wait_until_subscribed` of either subscriber)."""
+    received = []
+    deadline = time.monotonic() + timeout_s
+    while len(received) < count and time.monotonic() < deadline:
+        item = subscriber.recv(timeout_s=0.2)
+        if item is not None and not (item.message.kind == "heartbeat" and item.message.uptime_s == 0.0):
+            received.append(item)
+    return received
+
+
+def test_a_version_4_subscriber_reads_every_kind_it_knows_and_recaps_come_on_their_own_topic() -> None:
+    """`vgsum schema` as version 4 printed it validates every kind a version-5 publisher sends but `recap`; a
+    subscriber that asks for the kinds it knows never even receives a recap, one of every kind gets it on
+    `vgsum.recap.<stream>`, saying version 5."""
+    import jsonschema
+
+    v4 = jsonschema.Draft202012Validator(json.loads(V4_SCHEMA.read_text()))
+    common = dict(start=1.0, end=3.0, score=0.9, objects={"person": 1}, query=None, clip=None)
+    recap = dict(id="0123456789abcdef", since=0.0, until=86400.0, duration=42.0, parts=3, query=None,
+                 path="/var/lib/vgsum/recaps/cam_1970-01-02_0000_0123456789abcdef.mp4",
+                 url="/recaps/0123456789abcdef.mp4", created_at=86401.0)
+    with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, \
+            Subscriber(publisher.endpoints[0], kinds=V4_KINDS) as old, Subscriber(publisher.endpoints[0]) as new:
+        assert wait_until_subscribed(publisher, old) and wait_until_subscribed(publisher, new)
+        publisher.publish(StatusMessage, "cam", **{k: v for k, v in V1_STATUS.items()
+                                                  if k not in ("schema_version", "kind", "stream_id", "seq",
+                                                               "wall_time", "media_time")})
+        publisher.publish(HeartbeatMessage, "_daemon", uptime_s=1.0, streams_live=1)
+        publisher.publish(ScoreMessage, "cam", media_time=1.0, t=1.0, score=0.5, final=True)
+        publisher.publish(EventMessage, "cam", media_time=3.0, id="a1", phase="end", **common)
+        publisher.publish(HighlightMessage, "cam", media_time=3.0, **common)
+        sent = publisher.publish(RecapMessage, "cam", **recap)
+        publisher.publish(ScoreMessage, "cam", media_time=2.0, t=2.0, score=0.6, final=True)  # after the recap
+        got_new = _drain(new, 7)
+        got_old = _drain(old, 6)
+    assert [r.message.kind for r in got_new] == ["status", "heartbeat", "score", "event", "highlight", "recap", "score"]
+    assert [r.message.kind for r in got_old] == ["status", "heartbeat", "score", "event", "highlight", "score"]
+    assert not any(r.gap for r in got_old)  # a recap is no gap in the kinds an old subscriber follows
+    for r in got_old:
+        v4.validate(json.loads(r.message.model_dump_json()))  # every kind it knows, exactly as it knows it
+    (received,) = [r for r in got_new if r.message.kind == "recap"]
+    assert received.topic == "vgsum.recap.cam" and received.message == sent
+    payload = json.loads(sent.model_dump_json())
+    assert payload["schema_version"] == 5 and not v4.is_valid(payload)  # the old contract refuses it whole

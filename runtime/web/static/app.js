@@ -1,12 +1,15 @@
 // The history page: streams with live state and a score timeline each, a filterable
-// highlight list, a clip player, and live updates over server-sent events.
+// highlight list, a clip player, live updates over server-sent events, and recaps
+// (a short video of the filtered highlights, made by the server in the background).
 // Plain DOM, no build step. Text goes in through textContent only (stored fields are data).
 "use strict";
 
 const PAGE = 50;
 const DAY = 86400;
 const SVG = "http://www.w3.org/2000/svg";
-const page = { next: null, asOf: null, rows: new Map(), streams: new Map(), timers: new Map() };
+const page = { next: null, asOf: null, rows: new Map(), streams: new Map(), timers: new Map(), recap: null };
+const RECAP_POLL_MS = 1000;
+const FINISHED = ["done", "failed", "empty"];
 // timelines wait for the first list: the list is what an owner looks at first
 page.firstList = new Promise((resolve) => (page.listed = resolve));
 const $ = (sel) => document.querySelector(sel);
@@ -315,6 +318,111 @@ function openFeed() {
   }, 15000);
 }
 
+// ---------------------------------------------------------------- recaps
+
+// m:ss of a time in the recap video
+const mmss = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+
+async function setupRecaps() {
+  const data = await getJSON("/api/recaps");
+  $("#recap-controls").hidden = !data.service; // no recap service on this server: no Recap control
+  renderRecapList(data.recaps);
+}
+
+function renderRecapList(recaps) {
+  $("#recap-history").hidden = !recaps.length;
+  $("#recap-list").replaceChildren(...recaps.map((r) => {
+    const what = (r.streams || ["all streams"]).join(", ");
+    const length = r.duration !== undefined ? ` · ${seconds(r.duration)}` : "";
+    return el("li", { class: `recap-item${r.id === page.recap ? " current" : ""}`, "data-id": r.id,
+                      onclick: () => followRecap(r.id).catch((err) => recapStatus(err.message)) },
+      el("span", { text: `${clock(r.until)} · ${what}${length}${r.origin === "daily" ? " · daily" : ""}` }),
+      el("span", { class: `state ${r.state}`, text: r.state }));
+  }));
+}
+
+function recapStatus(text) {
+  $("#recap").hidden = false;
+  $("#recap-status").textContent = text;
+}
+
+async function askRecap() {
+  const f = filters();
+  const body = { budget: String(new FormData($("#filters")).get("budget") || "").trim() || "3m" };
+  if (f.stream) body.streams = [f.stream];
+  if (f.since !== undefined) body.since = f.since;
+  if (f.until !== undefined) body.until = f.until;
+  if (f.query) body.query = f.query;
+  if (f.object) body.object = f.object;
+  recapStatus("Asking for a recap…");
+  const reply = await fetch("/api/recaps", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(data.error || `recap: HTTP ${reply.status}`);
+  await followRecap(data.id);
+}
+
+// poll the recap until it is finished; a newer one asked for meanwhile takes over
+async function followRecap(id) {
+  page.recap = id;
+  while (page.recap === id) {
+    const r = await getJSON(`/api/recaps/${encodeURIComponent(id)}`);
+    if (page.recap !== id) return;
+    showRecap(r);
+    if (FINISHED.includes(r.state)) {
+      setupRecaps().catch((err) => console.error(err));
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECAP_POLL_MS));
+  }
+}
+
+function showRecap(r) {
+  const what = (r.streams || ["all streams"]).join(", ");
+  if (r.state === "queued") recapStatus(`Recap of ${what}: waiting for its turn…`);
+  else if (r.state === "running") recapStatus(`Recap of ${what}: ${r.stage || "starting"} (${r.steps || 0})…`);
+  else if (r.state === "failed") recapStatus(`Recap failed: ${r.error}`);
+  else if (r.state === "empty") recapStatus(r.message || "Nothing to recap.");
+  else {
+    const parts = r.parts || [];
+    const shown = [...new Set(parts.map((p) => p.stream))].join(", ") || what; // the streams it holds
+    recapStatus(`${shown} · ${clock(r.since)} – ${clock(r.until)} · ${parts.length} part${parts.length === 1 ? "" : "s"}` +
+                ` · ${seconds(r.duration)}`);
+    if ($("#recap-player").dataset.id !== r.id) playRecap(r);
+  }
+}
+
+// a fresh <video> per recap: its captions track loads with it, and no cue of the last one lingers
+function playRecap(r) {
+  const video = el("video", { id: "recap-player", controls: "", playsinline: "", preload: "auto", "data-id": r.id });
+  video.muted = true;
+  video.append(el("track", { kind: "captions", label: "Parts", srclang: "en", src: r.captions_url, default: "" }));
+  video.src = r.video_url;
+  $("#recap-player").replaceWith(video);
+  const chapters = (r.parts || []).map((p, i) => el(
+    "li",
+    { class: "chapter", "data-index": i, "data-start": p.recap_start,
+      onclick: () => {
+        video.currentTime = p.recap_start;
+        video.play().catch(() => {});
+      } },
+    el("span", { class: "chapter-time", text: mmss(p.recap_start) }),
+    el("span", { class: "chapter-caption", text: p.caption || `${p.stream} · ${clock(p.wall_start)}` }),
+  ));
+  $("#recap-chapters").replaceChildren(...chapters);
+  video.addEventListener("timeupdate", () => {
+    const t = video.currentTime;
+    for (const [i, item] of chapters.entries()) {
+      const part = r.parts[i];
+      item.classList.toggle("current", t >= part.recap_start && t < part.recap_end);
+    }
+  });
+  video.play().catch((err) => recapStatus(`${$("#recap-status").textContent} — cannot play: ${err.message}`));
+}
+
 // ---------------------------------------------------------------- start
 
 function reload() {
@@ -329,6 +437,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#filters").addEventListener("reset", () => setTimeout(reload, 0));
   $("#more").addEventListener("click", () => loadHighlights(false).catch((err) => showProblem(err.message)));
+  $("#recap-button").addEventListener("click", () => askRecap().catch((err) => recapStatus(err.message)));
+  setupRecaps().catch((err) => console.error(err));
   loadHighlights(true).catch((err) => {
     showProblem(err.message);
     page.listed();

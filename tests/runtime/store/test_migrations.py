@@ -1,4 +1,5 @@
-"""A store written by the version-1 schema opens, moves to version 3 (zones, looks), and keeps every row readable."""
+"""A store written by the version-1 schema opens, moves to the current version (zones, looks, recaps), and keeps
+every row readable."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_a_version_1_store_migrates_and_its_highlights_read_with_no_zones(tmp_pa
     old.commit()
     old.close()
     conn = connect(db)  # a writer's connection migrates
-    assert current_version(conn) == SCHEMA_VERSION == 3
+    assert current_version(conn) == SCHEMA_VERSION == 4
     conn.execute("UPDATE highlights SET zones = '[\"door\"]' WHERE id = 'h1'")
     conn.close()
     with StoreReader(db) as reader:

@@ -4,13 +4,15 @@
 the daemon's writer (highlights with clips and thumbnails, final scores), which
 `fill_from_run` copies into a test's store. `StoreFiller` writes single rows with
 plain SQL through `schema.connect`, for the cases a test stages by hand (a
-highlight that appears while the page is open, gaps in a timeline).
+highlight that appears while the page is open, gaps in a timeline). `browser` is
+the real Chromium the page's browser tests drive.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -61,3 +63,44 @@ def store(data_dir: Path) -> Iterator[StoreFiller]:
         yield filler
     finally:
         filler.close()
+
+
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+
+
+def _absent() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    missing = [p for p in CHROMIUM if not os.path.exists(p)]
+    if missing:
+        return f"{', '.join(missing)} absent (apt: chromium chromium-driver)"
+    if shutil.which("chromedriver") is None and not os.path.exists(CHROMIUM[1]):
+        return "chromedriver absent"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (the dev extra)"
+    return None
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    """A headless Chromium (Debian's, via Selenium) that may autoplay; skips where it is absent, except under CI."""
+    reason = _absent()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser test cannot run in CI: {reason}")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM[0]
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required", "--mute-audio"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMIUM[1]), options=options)
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -3,78 +3,23 @@
 One test walks what an owner does: the page lists the run's highlight, its clip
 plays, a highlight written while the page is open appears without a reload, and
 the screenshot is a picture, not a blank page. Skips when chromium or its driver
-is absent, except under CI (`CI=true`, where .ci/run installs them).
+is absent, except under CI (`CI=true`, where .ci/run installs them): the `browser`
+fixture lives in conftest.py, shared with the recap's browser test.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from polling import holds_for
+from polling import wait_in_page as _wait
 from web_history import RealRun, StoreFiller, fill_from_run, thumbnail_of
 
 from vgsum.runtime.web.config import WebConfig
 from vgsum.runtime.web.server import WebServer
-
-CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
-
-
-def _absent() -> str | None:
-    missing = [p for p in CHROMIUM if not os.path.exists(p)]
-    if missing:
-        return f"{', '.join(missing)} absent (apt: chromium chromium-driver)"
-    if shutil.which("chromedriver") is None and not os.path.exists(CHROMIUM[1]):
-        return "chromedriver absent"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (the dev extra)"
-    return None
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    reason = _absent()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run in CI: {reason}")
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required", "--mute-audio"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMIUM[1]), options=options)
-    driver.set_page_load_timeout(20)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _wait(predicate, timeout: float = 10.0, what: str = "condition"):  # noqa: ANN001, ANN202
-    """Poll `predicate`; an element not there yet, or re-rendered by the live feed meanwhile, is a retry."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (StaleElementReferenceException, NoSuchElementException):
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 @pytest.mark.slow
