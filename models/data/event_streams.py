@@ -48,6 +48,7 @@ from vgsum.models.data.camera_nuisance import (
 )
 from vgsum.models.data.clip_frames import TIME_EPS, ClipFrames
 from vgsum.models.data.events import ClipTruth, Kind, dump_ground_truth, find_clip, load_ground_truth
+from vgsum.runtime.common.digest import sha256_of
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.common.paths import REPO_ROOT, shared_dir
 
@@ -558,18 +559,10 @@ def _encode(
         reader.close()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def recipe_hash(recipe: StreamRecipe, truths: dict[str, ClipTruth], clip_paths: dict[str, Path]) -> str:
     """What the output depends on: the recipe, the builder, each source's bytes and truth."""
     sources = {
-        name: {"sha256": _sha256(clip_paths[name]), "truth": truths[name].model_dump(mode="json")}
+        name: {"sha256": sha256_of(clip_paths[name]), "truth": truths[name].model_dump(mode="json")}
         for name in sorted({s.clip for s in recipe.scenes})
     }
     blob: dict[str, object] = {"builder": BUILDER_VERSION, "recipe": recipe.hash_fields(), "sources": sources}
@@ -627,7 +620,7 @@ def build_stream(
             stamp = json.loads(stamp_file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             stamp = {}
-        if stamp.get("recipe_hash") == wanted and stamp.get("video_sha256") == _sha256(video):
+        if stamp.get("recipe_hash") == wanted and stamp.get("video_sha256") == sha256_of(video):
             return built
     folder.mkdir(parents=True, exist_ok=True)
     stamp_file.unlink(missing_ok=True)
@@ -641,7 +634,7 @@ def build_stream(
     _write_atomic(truth_file, dump_ground_truth({video.name: truth}))
     stamp = {
         "recipe_hash": wanted,
-        "video_sha256": _sha256(video),
+        "video_sha256": sha256_of(video),
         "frames": plan.n_frames,
         "build_s": round(time.monotonic() - began, 2),
         "recipe": recipe.model_dump(mode="json"),

@@ -1,4 +1,4 @@
-"""`vgsum eval [table|streaming|kts|graphs|validate|events|queries]`: the TVSum reports and the footage benchmarks.
+"""`vgsum eval [table|streaming|kts|graphs|validate|events|queries|recap]`: TVSum reports, footage benchmarks.
 
 - table (default): random, gtscore, MLP, peer, VideoGraph K=0/K=5/unsupervised/title query, one run, one table;
 - streaming: the K=5 model windowed (W = 16, 32 and the live window) with fusion, online shots and budget vs
@@ -10,7 +10,9 @@
 - events: highlights on real footage against hand-made events, beside motion and detector baselines
   (see vgsum.models.eval.events);
 - queries: free-text queries on real footage against the hand-made events each names, per kind of query
-  (class, synonym, sentence, colour, negative), on a dev and a held-out split (see vgsum.models.eval.queries).
+  (class, synonym, sentence, colour, negative), on a dev and a held-out split (see vgsum.models.eval.queries);
+- recap: `vgsum recap` on a recorded camera-day beside uniform, top-scored and truncated baselines
+  (see vgsum.models.eval.recap).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("report", nargs="?", default="table",
-                        choices=["table", "streaming", "kts", "graphs", "validate", "events", "queries"])
+                        choices=["table", "streaming", "kts", "graphs", "validate", "events", "queries", "recap"])
     parser.add_argument("--rows", default=",".join(ALL_ROWS), help=f"comma-separated subset of {','.join(ALL_ROWS)}")
     parser.add_argument("--folds", type=_ints, default=None, help="fold indices (default: all; graphs: 0)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for the seeded rows (default 3)")
@@ -78,8 +80,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--engines", type=Path, default=None,
                         help="events, queries: engine folder (default: the cache)")
     parser.add_argument("--save", type=Path, default=None, help="events, queries: write DIR/<row>/<clip>.json")
+    parser.add_argument("--budget", default="3m", help="recap: the recap's length (default 3m)")
+    parser.add_argument("--day", choices=["day", "busy"], default="day",
+                        help="recap: the camera-day (each event twice) or the busy day (four times)")
+    parser.add_argument("--quiet-s", type=float, default=None,
+                        help="recap: build the camera-day with this much added quiet per camera (quick runs)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.report == "recap":
+        from vgsum.models.eval import recap
+
+        return recap.main(args)
     if args.report == "events":
         from vgsum.models.eval import events
 
