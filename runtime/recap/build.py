@@ -47,7 +47,7 @@ class RecapRequest:
     query: str | None = None
     label: str | None = None
     diverse: bool = True
-    shortest_s: float = 3.0
+    shortest_s: float = 4.0  # a shorter part is hard to follow
     longest_s: float = 20.0
     part_s: float | None = None  # a fixed part length (benchmarks compare choices at one length); None: shared
 

@@ -17,10 +17,12 @@ import numpy as np
 
 from vgsum.runtime.recap.clips import ClipIndex
 from vgsum.runtime.store.reader import HighlightRow
+from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 MIN_SHOWN_S = 1.5  # a part skips its clip's lead-in only when at least this much of the highlight is left
 START_SLACK_S = 0.25  # a keyframe this close before the highlight's start counts as at it
-TAIL_SHARE = 0.6  # a part ends a second after its last stored score at this share of its peak
+TAIL_SHARE = 0.6  # a part ends TAIL_PAD_S after its last stored score at this share of its peak
+TAIL_PAD_S = 1.0 / DEFAULT_SAMPLE_FPS  # one sampling interval: the frame after the last strong one
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def candidate(row: HighlightRow, clip: ClipIndex, timeline: Timeline | None) -> 
     return Candidate(row, clip, anchor, start_in_clip, float(np.clip(peak_at, 0.0, clip.duration)))
 
 
-def place(c: Candidate, length: float, timeline: Timeline | None, shortest: float = 3.0) -> Candidate:
+def place(c: Candidate, length: float, timeline: Timeline | None, shortest: float = 4.0) -> Candidate:
     """The part of at most `length` s starting on a keyframe where the stored scores are highest.
 
     A part starts at or after the highlight's own start when a keyframe there leaves
@@ -116,7 +118,7 @@ def place(c: Candidate, length: float, timeline: Timeline | None, shortest: floa
 
 
 def _trim_tail(timeline: Timeline, anchor: float, start: float, end: float, shortest: float) -> float:
-    """The part's end moved back to a second after its last score at TAIL_SHARE of its peak (not below `shortest`).
+    """The part's end moved back to TAIL_PAD_S after its last score at TAIL_SHARE of its peak (not below `shortest`).
 
     A highlight can stay open on a weak signal after what made it (a shadow that lingers
     until the background learns it): the recap shows the moment, not that tail.
@@ -126,7 +128,7 @@ def _trim_tail(timeline: Timeline, anchor: float, start: float, end: float, shor
         return end
     scores = timeline.score[lo:hi]
     strong = np.nonzero(scores >= TAIL_SHARE * scores.max())[0]
-    last = float(timeline.wall[lo + strong[-1]]) - anchor + 1.0
+    last = float(timeline.wall[lo + strong[-1]]) - anchor + TAIL_PAD_S
     return float(np.clip(last, min(start + shortest, end), end))
 
 

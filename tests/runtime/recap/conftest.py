@@ -4,24 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from recap_history import BIKES_GOPS, cut_clip
+from recap_history import BIKES_GOPS, History, cut_clip
 from web_history import StoreFiller
-
-
-@dataclass
-class History:
-    store: StoreFiller
-    clips: list[Path]
-    wall0: float  # wall time of cam1's stream time 0
-    ids: list[str]
-
-    @property
-    def path(self) -> Path:
-        return self.store.path
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import av
 import pytest
-from conftest import History
+from recap_history import History
 
 from vgsum.runtime.cli import main
 

@@ -56,7 +56,7 @@ def test_the_part_goes_where_the_scores_are_and_stops_when_they_fall():
     c = candidate(_row(101.3, 126.0), _clip(26.0), timeline)
     part = place(c, 10.0, timeline, shortest=3.0)
     assert part.clip_from == 12.0  # the keyframe where the 10-s window holds the most score
-    assert part.clip_to == pytest.approx(16.0)  # a second after the last score at 60 % of the peak
+    assert part.clip_to == pytest.approx(15.5)  # a sampling interval after the last score at 60 % of the peak
 
 
 def test_the_tail_is_never_cut_below_the_shortest_part():
