@@ -28,12 +28,12 @@ from tqdm import tqdm
 from vgsum.models.data.event_streams import (
     BuiltStream,
     _check_cache_dir,
-    _sha256,
     _write_atomic,
     build_streams,
     default_cache_dir,
 )
 from vgsum.models.data.events import ClipTruth, default_clip_dirs, dump_ground_truth, find_clip, load_ground_truth
+from vgsum.runtime.common.digest import sha256_of
 
 COMPOSITE_VERSION = 2
 X264_OPTIONS = {"preset": "veryfast", "crf": "23", "g": "20", "threads": "2"}  # fixed threads: the same bytes
@@ -116,7 +116,7 @@ def build_composite(name: str, cache_dir: Path | str | None = None) -> BuiltStre
     truth = composite_truth(spec, load_ground_truth(base.truth_path, [base.path.parent])[base.path.name])
     key = hashlib.sha256(json.dumps({
         "version": COMPOSITE_VERSION, "spec": spec.__dict__, "truth": truth.to_json(),
-        "sources": [_sha256(base_path), _sha256(nuisance_path)],
+        "sources": [sha256_of(base_path), sha256_of(nuisance_path)],
     }, sort_keys=True).encode()).hexdigest()
     video, truth_path, stamp = folder / f"{name}.mp4", folder / f"{name}.truth.json", folder / f"{name}.key"
     if not (video.is_file() and truth_path.is_file() and stamp.is_file() and stamp.read_text() == key):
