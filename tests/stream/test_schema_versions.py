@@ -1,5 +1,6 @@
 """Schema versions: 2 (`status` gained latency_ms and queue_depth), 3 (the `event` kind), 4 (`zones` on `event` and
-`highlight`, sent only when a highlight names a zone): old and new subscribers."""
+`highlight`, sent only when a highlight names a zone), 5 (`frames_gated` on `status`, sent only when the stream's
+perception gate is on): old and new subscribers."""
 
 from __future__ import annotations
 
@@ -55,8 +56,8 @@ for _name in ("latency_ms", "queue_depth"):
 StatusV1.model_rebuild(force=True)
 
 
-def test_version_is_4_and_version_1_payloads_still_parse() -> None:
-    assert SCHEMA_VERSION == 4
+def test_version_is_5_and_version_1_payloads_still_parse() -> None:
+    assert SCHEMA_VERSION == 5
     old = parse_message(json.dumps(V1_STATUS))
     assert isinstance(old, StatusMessage) and old.latency_ms == {} and old.queue_depth == 0
 
@@ -72,14 +73,14 @@ def test_subscriber_says_when_a_message_is_from_a_newer_schema(caplog) -> None:
     with Publisher(["pub+bind:tcp://127.0.0.1:*"]) as publisher, Subscriber(publisher.endpoints[0]) as subscriber:
         assert wait_until_subscribed(publisher, subscriber)
         raw = publisher._socket  # noqa: SLF001 - send a payload no current publisher would make
-        future = {**V1_STATUS, "schema_version": 5, "new_field": 1}
+        future = {**V1_STATUS, "schema_version": 6, "new_field": 1}
         with caplog.at_level(logging.WARNING):
             for _ in range(3):
                 raw.send_multipart([b"vgsum.status.cam", json.dumps(future).encode()], flags=zmq.NOBLOCK)
                 time.sleep(0.05)
             subscriber.recv(timeout_s=0.5)
         assert subscriber.newer >= 1
-        assert "newer than this subscriber's 4" in caplog.text
+        assert "newer than this subscriber's 5" in caplog.text
 
 
 V2_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v2.schema.json"
@@ -135,3 +136,25 @@ def test_a_version_3_subscriber_reads_cameras_without_zones_and_is_told_of_zoned
         assert payload["schema_version"] == 4 and payload["zones"] == ["door"]
         assert not v3.is_valid(payload)  # the old contract refuses it whole, it never reads half of it
         assert parse_message(zoned.model_dump_json()).zones == ["door"]  # a version-4 subscriber reads it
+
+
+V4_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "messages_v4.schema.json"
+
+
+def test_a_version_4_subscriber_reads_streams_without_the_gate_and_is_told_of_gated_ones() -> None:
+    """`vgsum schema` as version 4 printed it: a stream without the perception gate sends exactly the status it
+    knows; a gated stream's status carries `frames_gated` and says version 5, so an old subscriber flags it."""
+    import jsonschema
+
+    v4 = jsonschema.Draft202012Validator(json.loads(V4_SCHEMA.read_text()))
+    fields = {k: v for k, v in V1_STATUS.items() if k != "schema_version"}
+    plain = StatusMessage(**fields, latency_ms={"perception": 41.0}, queue_depth=0)
+    gated = StatusMessage(**fields, latency_ms={"perception": 41.0}, queue_depth=0, frames_gated=0)
+    payload = json.loads(plain.model_dump_json())
+    assert "frames_gated" not in payload and payload["schema_version"] == 2
+    v4.validate(payload)
+    assert parse_message(plain.model_dump_json()).frames_gated is None
+    payload = json.loads(gated.model_dump_json())
+    assert payload["schema_version"] == 5 and payload["frames_gated"] == 0  # on, nothing gated yet: still said
+    assert not v4.is_valid(payload)  # the old contract refuses it whole, it never reads half of it
+    assert parse_message(gated.model_dump_json()).frames_gated == 0  # a version-5 subscriber reads it

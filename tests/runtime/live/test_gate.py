@@ -7,13 +7,17 @@ table). The same frames go through the pipeline with the gate off and on.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import zmq
 
 from vgsum.runtime.daemon.pipeline import Pipeline
 from vgsum.runtime.engines.config import EngineConfig
@@ -124,6 +128,88 @@ def test_the_rule_perceives_the_first_quiet_frame_after_activity_a_new_epoch_and
     assert gate.perceive(SceneReading(4.0, 0.0, 0.0, cut=True, new_epoch=False, queries_version=1))  # a new scene
     off = PerceptionGate(GateConfig())
     assert all(off.perceive(_reading(t / 2)) for t in range(10))  # off by default: every frame perceived
+
+
+def _write_video(path: Path, frames: list[np.ndarray], fps: int = 2) -> None:
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        for array in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(array, format="rgb24")))
+        container.mux(stream.encode())
+
+
+@pytest.mark.slow
+def test_gated_frames_are_counted_in_status_control_and_metrics(
+    tmp_path: Path, engine_folder: Path, room_frames, free_tcp_port
+) -> None:
+    from vgsum.runtime.daemon.app import SummaryApp
+    from vgsum.runtime.daemon.config import EdgeConfig
+    from vgsum.stream.messages import StatusMessage
+    from vgsum.stream.subscribe import Subscriber, wait_until_subscribed
+
+    video = tmp_path / "hall.mp4"
+    _write_video(video, [rgb for t, rgb in _held_then_visit(room_frames) if t < 20.0])
+    pub = f"tcp://127.0.0.1:{free_tcp_port()}"
+    cfg = EdgeConfig(
+        streams=[
+            {"stream_id": "hall", "url": str(video), "gate": {"enabled": True}},
+            {"stream_id": "plain", "url": str(video)},  # the same file without the gate, in the same batches
+        ],
+        publish={"endpoints": [f"pub+bind:{pub}"], "status_interval_s": 0.2},
+        engines={"dir": engine_folder, "threads": 1},
+        control={"endpoint": "tcp://127.0.0.1:0"},
+        metrics={"port": 0},
+        web={"enabled": False},
+        store={"enabled": False},
+    )
+    app = SummaryApp(cfg, Engines.load(cfg.engines))
+    statuses: list[StatusMessage] = []
+    with Subscriber(pub) as subscriber:
+        assert wait_until_subscribed(app.publisher, subscriber)
+        app.start()
+        try:
+            assert app.wait(timeout_s=120), "the file did not finish"
+            gated = app.pipeline.frames_gated("hall")
+            assert gated >= 30 and app.pipeline.frames_gated("plain") == 0  # 40 frames held still: most gated
+            assert app.control is not None and app.control.bound_endpoint
+            reply = _ask(app.control.bound_endpoint, {"op": "status"})["result"]["streams"]
+            assert (reply["hall"]["frames_gated"], reply["hall"]["gate"]) == (gated, True)
+            assert (reply["plain"]["frames_gated"], reply["plain"]["gate"]) == (0, False)
+            assert reply["hall"]["frames_scored"] == reply["plain"]["frames_scored"] == 40
+            assert app.metrics_server is not None
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and f'vgsum_frames_gated_total{{stream="hall"}} {gated}.0' not in (
+                text := urllib.request.urlopen(app.metrics_server.url + "/metrics", timeout=5).read().decode()
+            ):
+                time.sleep(0.2)
+            assert f'vgsum_frames_gated_total{{stream="hall"}} {gated}.0' in text
+            assert 'vgsum_frames_gated_total{stream="plain"} 0.0' in text
+        finally:
+            app.stop()  # the last status of each stream goes out here, with the final count
+        while (received := subscriber.recv(timeout_s=0.5)) is not None:
+            if isinstance(received.message, StatusMessage):
+                statuses.append(received.message)
+    hall = [s for s in statuses if s.stream_id == "hall"]
+    plain = [s for s in statuses if s.stream_id == "plain"]
+    assert hall and plain
+    assert all(s.frames_gated is not None and s.schema_version == 5 for s in hall)
+    assert max(s.frames_gated or 0 for s in hall) == gated
+    assert all(s.frames_gated is None and s.schema_version == 2 for s in plain)  # without the gate: version 4's
+
+
+def _ask(endpoint: str, request: dict) -> dict:
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, 10_000)
+    sock.connect(endpoint)
+    try:
+        sock.send(json.dumps(request).encode())
+        return json.loads(sock.recv())
+    finally:
+        sock.close(0)
 
 
 @pytest.mark.parametrize(
