@@ -231,3 +231,27 @@ def test_a_bad_gate_setting_is_one_line_exit_2(tmp_path: Path, gate: str, expect
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expect in lines[0] and str(bad) in lines[0], proc.stderr
+
+
+@pytest.mark.slow
+def test_a_window_of_carried_frames_only_reuses_its_score(engine_folder: Path, room_frames) -> None:
+    """With a keep-alive longer than the window (64 frames, 32 s), the ring comes to hold one carried node vector
+    only: the window's input is then the last one's, and `refiner.window` is not run again."""
+    engines = Engines.load(EngineConfig(dir=engine_folder, threads=1))
+    frames = [f for f in _held_then_visit(room_frames) if f[0] < STILL_S]
+    runs: list[str] = []
+    scores: list[ScoreEvent] = []
+    sinks = StreamSinks(
+        on_score=lambda _s, e: scores.append(e), on_highlight=lambda _s, e: None,
+        on_latency=lambda _s, stage, _x: runs.append(stage),
+    )
+    pipeline = Pipeline(engines, SummaryConfig(), sinks, thumbnails=False)
+    camera = CameraConfig(stream_id="room", url="room.mp4", gate={"enabled": True, "keepalive_s": 60.0})
+    pipeline.add_stream("room", 2.0, camera=camera)
+    for seq, (t, rgb) in enumerate(frames):
+        pipeline.process([SampledFrame("room", seq, 0, t, t, 0.0, rgb)])
+    assert runs.count("perception") == 1 and pipeline.frames_gated("room") == len(frames) - 1
+    window = SummaryConfig().window
+    assert runs.count("refiner_window") == window  # frames 0-63 fill the ring; from then on it holds one vector
+    final = [s.score for s in scores if s.final]
+    assert final[window:] == [final[window - 1]] * (len(frames) - window)
