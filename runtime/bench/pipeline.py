@@ -8,8 +8,9 @@
 3. The same file runs with the temporal graph replaced by per-frame scoring
    (the window graph at W = 1), to show what the graph costs.
 4. The perception gate (runtime/live/gate.py) off and on, runs alternating, on a
-   sparse camera-like stream (mostly an empty room) and on the first file (busy):
-   CPU per stream-second, frames perceived, and decode -> first score when paced.
+   sparse camera-like stream (mostly an empty room) and on the files (busy): CPU per
+   stream-second and frames perceived; decode -> first score paced (the sparse
+   stream and the first file).
 """
 
 from __future__ import annotations
@@ -255,12 +256,13 @@ def main(argv: list[str]) -> int:
         )
 
     if 4 in sections:
-        _gate_section(args, folder, videos[0], cores)
+        _gate_section(args, folder, videos, cores)
     return 0
 
 
-def _gate_section(args: argparse.Namespace, folder: Path, busy: Path, cores: int) -> None:
-    """Section 4: the perception gate off and on, side by side, on a sparse stream and a busy file."""
+def _gate_section(args: argparse.Namespace, folder: Path, busy: list[Path], cores: int) -> None:
+    """Section 4: the perception gate off and on, side by side, on a sparse stream and the busy files (paced: the
+    sparse stream and the first file)."""
     sparse = args.sparse or _sparse_stream()
     if sparse is None:
         print(
@@ -274,7 +276,7 @@ def _gate_section(args: argparse.Namespace, folder: Path, busy: Path, cores: int
     )
     print("| video | gate | video s | perceived | CPU s per stream-second | live streams on all cores | on / off |")
     print("|---|---|---|---|---|---|---|")
-    for video in (sparse, busy):
+    for video in (sparse, *busy):
         off, on = gate_pair(video, folder, args.threads, args.repeat)
         for label, run in (("off", off), ("on", on)):
             ratio = f"{on.cpu_per_stream_s / off.cpu_per_stream_s:.2f}" if run is on else ""
@@ -283,7 +285,7 @@ def _gate_section(args: argparse.Namespace, folder: Path, busy: Path, cores: int
                 f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} | {ratio} |"
             )
     seconds = args.gate_live_seconds
-    for video in (sparse, busy):
+    for video in (sparse, busy[0]):
         off = run_live(video, folder, args.threads, seconds)
         on = run_live(video, folder, args.threads, seconds, gate=True)
         print(
