@@ -78,6 +78,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--engines", type=Path, default=None,
                         help="events, queries: engine folder (default: the cache)")
     parser.add_argument("--save", type=Path, default=None, help="events, queries: write DIR/<row>/<clip>.json")
+    parser.add_argument("--gate", action="store_true",
+                        help="events: every live row with the camera's perception gate on (its defaults)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.report == "events":

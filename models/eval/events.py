@@ -18,6 +18,9 @@ per frame for all of them (its outputs do not depend on the row). Side by side:
 - on request (`--rows`): vgsum-masked and vgsum-zoned (a built stream's own camera settings),
   vgsum-gated (the live defaults with the camera's perception gate on, runtime/live/gate.py).
 
+`--gate` turns the perception gate on for every live row (what turning it on by default
+would change); the detector baseline then has no row that perceives every frame to read.
+
 The baselines' highlights come from the same highlight rule as vgsum's, run on their
 own scores, so the rows differ only in the score. Alert latency is in stream time
 (event start -> the media time of the frame that caused the first message); the
@@ -167,12 +170,21 @@ def _live_rows(
     return out
 
 
-def _camera(clip: Clip, row: str) -> Any:
+def _camera(clip: Clip, row: str, gate: bool = False) -> Any:
+    """The camera settings a row applies to this clip (None: the live defaults); `gate`: with the perception gate on,
+    whatever the row."""
+    from vgsum.runtime.live.config import CameraConfig
+
+    if gate or row in GATED_ROWS:
+        camera = _region_camera(clip, row) or CameraConfig(stream_id="eval", url=str(clip.path))
+        return camera.model_copy(update={"gate": camera.gate.model_copy(update={"enabled": True})})
+    return _region_camera(clip, row)
+
+
+def _region_camera(clip: Clip, row: str) -> Any:
     """The camera settings a region row applies to this clip (None: the clip carries none, or a plain row)."""
     from vgsum.runtime.live.config import CameraConfig
 
-    if row in GATED_ROWS:
-        return CameraConfig(stream_id="eval", url=str(clip.path), gate={"enabled": True})
     settings = clip.truth.camera
     if row not in REGION_ROWS or not settings:
         return None
@@ -194,10 +206,12 @@ def evaluate_clip_rows(
     live: dict[str, Any],
     progress: Callable[[int], None] | None = None,
     queries: Mapping[str, Sequence[str]] | None = None,
+    gate: bool = False,
 ) -> dict[str, RowOutput]:
     """Run every row over one clip, in lockstep on the same sampled frames.
 
-    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default.
+    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default. `gate`: every live
+    row with the perception gate on.
     """
     from vgsum.models.eval.baselines import sampled_frames
     from vgsum.runtime.daemon.pipeline import Pipeline
@@ -209,7 +223,7 @@ def evaluate_clip_rows(
     pipelines = {}
     labels_seen: list[tuple[float, list[str]]] = []
     # the detector baseline reads what a row that perceives every frame saw (a gated row repeats its last one)
-    recorder = next((name for name in live if name not in GATED_ROWS), None)
+    recorder = None if gate else next((name for name in live if name not in GATED_ROWS), None)
     for name, (engines, summary) in live.items():
         out = outputs[name]
 
@@ -227,7 +241,7 @@ def evaluate_clip_rows(
 
         pipeline = Pipeline(engines, summary, StreamSinks(on_score, on_highlight, on_frame=on_frame), max_batch=BATCH)
         pipeline.thumbnails = False
-        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=_camera(clip, name))
+        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=_camera(clip, name, gate))
         pipelines[name] = pipeline
 
     from vgsum.runtime.summary.config import SummaryConfig
@@ -286,8 +300,10 @@ def run_events(
     engine_folder: Path | None = None,
     save: Path | None = None,
     show_progress: bool = True,
+    gate: bool = False,
 ) -> dict[str, dict[str, ClipResult]]:
-    """row -> clip -> metrics, every row on every clip in one run; per-clip JSON under `save` when given."""
+    """row -> clip -> metrics, every row on every clip in one run; per-clip JSON under `save` when given; `gate`:
+    every live row with the perception gate on."""
     from tqdm import tqdm
 
     refiners = dict(refiners or {})
@@ -298,7 +314,7 @@ def run_events(
     with tqdm(total=total, unit="frame", disable=not show_progress, desc="eval events") as bar:
         for clip in clips:
             bar.set_postfix_str(clip.name)
-            outputs = evaluate_clip_rows(clip, names, live, bar.update)
+            outputs = evaluate_clip_rows(clip, names, live, bar.update, gate=gate)
             spans = Spans.of(clip.truth)
             for name, out in outputs.items():
                 result = evaluate_clip(spans, np.asarray(out.times), np.asarray(out.scores), out.highlights())
@@ -372,7 +388,7 @@ def main(args: Any) -> int:
     if args.streams != "none":
         clips += built_clips(args.streams.split(",") if args.streams else None)
     started = time.perf_counter()
-    results = run_events(clips, rows, refiners, args.engines, args.save, not args.no_progress)
+    results = run_events(clips, rows, refiners, args.engines, args.save, not args.no_progress, args.gate)
     print(format_events(results, clips))
     print(f"\n{len(clips)} clips, {sum(c.truth.duration_s for c in clips) / 60:.1f} min of video, "
           f"{time.perf_counter() - started:.0f} s")

@@ -203,11 +203,13 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--sections", default="1,2,3,4", help="which measurements to run (default 1,2,3,4)")
     parser.add_argument(
-        "--sparse", type=Path, default=None,
-        help="the sparse stream of section 4 (default: cam-sub-sparse-room-q120s or sparse-long-room, when built)",
+        "--sparse", default=None,
+        help="the sparse stream of section 4 (default: cam-sub-sparse-room-q120s or sparse-long-room, when built; "
+        "'none': the files only)",
     )
     parser.add_argument(
-        "--gate-live-seconds", type=float, default=60.0, help="length of each paced run of section 4 (default 60)"
+        "--gate-live-seconds", type=float, default=60.0,
+        help="length of each paced run of section 4 (default 60; 0: none)",
     )
     args = parser.parse_args(argv)
     tune_for_daemon()  # the malloc settings of `vgsum serve`, whose streams these figures count
@@ -263,20 +265,19 @@ def main(argv: list[str]) -> int:
 def _gate_section(args: argparse.Namespace, folder: Path, busy: list[Path], cores: int) -> None:
     """Section 4: the perception gate off and on, side by side, on a sparse stream and the busy files (paced: the
     sparse stream and the first file)."""
-    sparse = args.sparse or _sparse_stream()
-    if sparse is None:
+    sparse = None if args.sparse == "none" else Path(args.sparse) if args.sparse else _sparse_stream()
+    if sparse is None and args.sparse != "none":
         print(
-            "\n4. the perception gate: no sparse stream built; build one with "
+            "\n4. the perception gate: no sparse stream built (busy files only); build one with "
             "`python -m vgsum.models.data.event_streams cam-sub-sparse-room --quiet-s 120` or pass --sparse PATH"
         )
-        return
     print(
         f"\n4. the perception gate (`gate: {{enabled: true}}`, its defaults), off and on alternating, "
         f"median of {args.repeat} by CPU time"
     )
     print("| video | gate | video s | perceived | CPU s per stream-second | live streams on all cores | on / off |")
     print("|---|---|---|---|---|---|---|")
-    for video in (sparse, *busy):
+    for video in [v for v in (sparse, *busy) if v is not None]:
         off, on = gate_pair(video, folder, args.threads, args.repeat)
         for label, run in (("off", off), ("on", on)):
             ratio = f"{on.cpu_per_stream_s / off.cpu_per_stream_s:.2f}" if run is on else ""
@@ -285,7 +286,7 @@ def _gate_section(args: argparse.Namespace, folder: Path, busy: list[Path], core
                 f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} | {ratio} |"
             )
     seconds = args.gate_live_seconds
-    for video in (sparse, busy[0]):
+    for video in [v for v in (sparse, busy[0]) if v is not None and seconds > 0]:
         off = run_live(video, folder, args.threads, seconds)
         on = run_live(video, folder, args.threads, seconds, gate=True)
         print(

@@ -201,6 +201,9 @@ def test_the_gated_row_finds_the_same_event_and_shares_the_other_rows_perception
         ].auc
     )
 
+    everything = run_events([clip], ["vgsum"], engine_folder=engine_folder, show_progress=False, gate=True)
+    assert everything["vgsum"][clip.name] == gated  # `--gate`: the same gate on every live row
+
     calls: list[int] = []
     engine = Engines.load(EngineConfig(dir=engine_folder, threads=1)).perception
     shared = SharedPerception(lambda frames: calls.append(len(frames)) or engine(frames))
