@@ -112,7 +112,6 @@ class LiveStream:
         self._summary_lock = threading.Lock()
         self._changed_summary: SummaryConfig | None = None  # set from the control thread, taken at the next frame
         self._last_window: tuple[np.ndarray, np.ndarray] | None = None  # (nodes, scores) of the last window scored
-        self.windows_reused = 0  # windows whose score was reused (the same nodes as the window before)
 
     @property
     def summary(self) -> SummaryConfig:
@@ -282,7 +281,6 @@ class LiveStream:
         a function of its input, and the comparison costs microseconds against the engine's milliseconds)."""
         last = self._last_window
         if last is not None and last[0].shape == nodes.shape and np.array_equal(last[0], nodes):
-            self.windows_reused += 1
             return last[1].copy()
         started = time.perf_counter()
         scores = self.engines.refiner.scores(nodes)
