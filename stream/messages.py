@@ -29,9 +29,10 @@ from vgsum.stream.state import StreamState
 #    `reason`, why an end came other than by the rule (`interrupted`: the daemon stopped without ending it and
 #    ends it at its next start). A payload carries them, and says 4, only when it has one: a camera without zones
 #    sends exactly the payloads of version 3, so subscribers built for it keep reading them.
-# 5: the `recap` kind: a stream's daily recap video was written (on its own topic, `vgsum.recap.<stream>`). The
-#    other kinds are unchanged and still say what they said, so a version-4 subscriber reads every kind it knows and
-#    one that filters by kind never receives a recap at all.
+# 5: the `recap` kind: a stream's daily recap video was written (on its own topic, `vgsum.recap.<stream>`);
+#    `status` gained `frames_gated`, the frames a camera's perception gate let skip the engines, carried (and
+#    saying 5) only when the stream's gate is on. Every other payload is exactly as in version 4, so a version-4
+#    subscriber reads every kind it knows, and one that filters by kind never receives a recap at all.
 SCHEMA_VERSION = 5
 TOPIC_PREFIX = "vgsum"
 _Zoned = TypeVar("_Zoned", bound=BaseModel)
@@ -66,7 +67,7 @@ class MessageBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1, 2, 3, 4] = 2  # the kinds that did not change since; `recap` says 5
+    schema_version: Literal[1, 2, 3, 4, 5] = 2  # the kinds that did not change since; `recap` says 5
     kind: str
     stream_id: str
     seq: int = Field(ge=0)
@@ -95,6 +96,25 @@ class StatusMessage(MessageBase):
         description="mean per-stage latency since the last status (perception, refiner_frame, ...)",
     )
     queue_depth: int = Field(0, ge=0, description="frames waiting in the stream's queue")
+    frames_gated: int | None = Field(
+        None, ge=0,
+        description="frames the perception gate let skip perception since the start (version 5; absent: gate off)",
+    )
+
+    @model_validator(mode="after")
+    def _gate_needs_version_5(self) -> StatusMessage:
+        """A payload with `frames_gated` needs version 5 of the contract; one without stays as it was."""
+        if self.frames_gated is not None and self.schema_version < 5:
+            self.schema_version = 5
+        return self
+
+    @model_serializer(mode="wrap")
+    def _no_gate_count_when_off(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """No version-5 key when the gate is off: the payload a version-4 subscriber knows, byte for byte."""
+        data = handler(self)
+        if data.get("frames_gated") is None:
+            data.pop("frames_gated", None)
+        return data
 
 
 class HeartbeatMessage(MessageBase):

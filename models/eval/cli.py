@@ -85,6 +85,8 @@ def main(argv: list[str]) -> int:
                         help="recap: the camera-day (each event twice) or the busy day (four times)")
     parser.add_argument("--quiet-s", type=float, default=None,
                         help="recap: build the camera-day with this much added quiet per camera (quick runs)")
+    parser.add_argument("--gate", action="store_true",
+                        help="events: every live row with the camera's perception gate on (its defaults)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.report == "recap":

@@ -14,7 +14,12 @@ per frame for all of them (its outputs do not depend on the row). Side by side:
 - knapsack: the shipped weights with the TVSum-style rule (`selection: knapsack`);
 - vgsum: the live defaults (`selection: events`);
 - activity only / graph only: the default rule on each half of the default score;
-- any `--refiner NAME=DIR` (another refiner, e.g. an ablation) with the live defaults.
+- any `--refiner NAME=DIR` (another refiner, e.g. an ablation) with the live defaults;
+- on request (`--rows`): vgsum-masked and vgsum-zoned (a built stream's own camera settings),
+  vgsum-gated (the live defaults with the camera's perception gate on, runtime/live/gate.py).
+
+`--gate` turns the perception gate on for every live row (what turning it on by default
+would change); the detector baseline then has no row that perceives every frame to read.
 
 The baselines' highlights come from the same highlight rule as vgsum's, run on their
 own scores, so the rows differ only in the score. Alert latency is in stream time
@@ -55,6 +60,9 @@ ALL_ROWS = (*BASELINE_ROWS, *LIVE_ROWS)
 # Rows that apply the camera settings a built stream's truth carries (`camera`: a motion mask, a zone): the live
 # defaults with the mask, or with the zone required. On request only (`--rows`): elsewhere they equal `vgsum`.
 REGION_ROWS: dict[str, str] = {"vgsum-masked": "mask", "vgsum-zoned": "zone"}
+# The live defaults with the perception gate on (its default settings). On request only: it perceives only the frames
+# its gate lets through, so the per-frame perception cache serves it from the rows that perceive every frame.
+GATED_ROWS = ("vgsum-gated",)
 
 
 @dataclass(frozen=True)
@@ -116,18 +124,22 @@ def built_clips(recipes: list[str] | None = None, cache_dir: Path | None = None)
 
 
 class SharedPerception:
-    """The perception engine, run once per batch for every row that asks for the same frames."""
+    """The perception engine, run once per frame for every row that asks for it: rows ask for the same batch of
+    frames, or (a gated row) for some of them."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self._key: tuple[int, ...] | None = None
-        self._result: Any = None
+        self._seen: dict[int, tuple[np.ndarray, Any]] = {}  # id(frame) -> (frame, its perception): kept alive
 
     def __call__(self, frames: list[np.ndarray]) -> Any:
-        key = tuple(id(f) for f in frames)
-        if key != self._key:
-            self._key, self._result = key, self.engine(frames)
-        return self._result
+        missing = [f for f in frames if (hit := self._seen.get(id(f))) is None or hit[0] is not f]
+        if missing:
+            fresh = {id(f): (f, out) for f, out in zip(missing, self.engine(missing), strict=True)}
+            if len(missing) == len(frames):  # a new batch: forget the last one's frames
+                self._seen = fresh
+            else:
+                self._seen.update(fresh)
+        return [self._seen[id(f)][1] for f in frames]
 
 
 def _live_rows(
@@ -150,7 +162,7 @@ def _live_rows(
     for name in rows:
         if name in table:
             out[name] = (shared, SummaryConfig(**table[name]))
-        elif name in REGION_ROWS:
+        elif name in REGION_ROWS or name in GATED_ROWS:
             out[name] = (shared, SummaryConfig())
     for name, folder in refiners.items():
         refiner = RefinerEngines.load(Path(folder), kind=cfg.backend, device=cfg.device, threads=cfg.threads)
@@ -158,7 +170,18 @@ def _live_rows(
     return out
 
 
-def _camera(clip: Clip, row: str) -> Any:
+def _camera(clip: Clip, row: str, gate: bool = False) -> Any:
+    """The camera settings a row applies to this clip (None: the live defaults); `gate`: with the perception gate on,
+    whatever the row."""
+    from vgsum.runtime.live.config import CameraConfig
+
+    if gate or row in GATED_ROWS:
+        camera = _region_camera(clip, row) or CameraConfig(stream_id="eval", url=str(clip.path))
+        return camera.model_copy(update={"gate": camera.gate.model_copy(update={"enabled": True})})
+    return _region_camera(clip, row)
+
+
+def _region_camera(clip: Clip, row: str) -> Any:
     """The camera settings a region row applies to this clip (None: the clip carries none, or a plain row)."""
     from vgsum.runtime.live.config import CameraConfig
 
@@ -183,10 +206,12 @@ def evaluate_clip_rows(
     live: dict[str, Any],
     progress: Callable[[int], None] | None = None,
     queries: Mapping[str, Sequence[str]] | None = None,
+    gate: bool = False,
 ) -> dict[str, RowOutput]:
     """Run every row over one clip, in lockstep on the same sampled frames.
 
-    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default.
+    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default. `gate`: every live
+    row with the perception gate on.
     """
     from vgsum.models.eval.baselines import sampled_frames
     from vgsum.runtime.daemon.pipeline import Pipeline
@@ -197,6 +222,8 @@ def evaluate_clip_rows(
     outputs = {name: RowOutput() for name in rows}
     pipelines = {}
     labels_seen: list[tuple[float, list[str]]] = []
+    # the detector baseline reads what a row that perceives every frame saw (a gated row repeats its last one)
+    recorder = None if gate else next((name for name in live if name not in GATED_ROWS), None)
     for name, (engines, summary) in live.items():
         out = outputs[name]
 
@@ -208,13 +235,13 @@ def evaluate_clip_rows(
         def on_highlight(_sid, event, out=out):
             out.phases.append(_phase_record(event))
 
-        def on_frame(_sid, t, labels, record=not pipelines):
+        def on_frame(_sid, t, labels, record=name == recorder):
             if record:
                 labels_seen.append((t, list(labels)))
 
         pipeline = Pipeline(engines, summary, StreamSinks(on_score, on_highlight, on_frame=on_frame), max_batch=BATCH)
         pipeline.thumbnails = False
-        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=_camera(clip, name))
+        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=_camera(clip, name, gate))
         pipelines[name] = pipeline
 
     from vgsum.runtime.summary.config import SummaryConfig
@@ -243,8 +270,9 @@ def evaluate_clip_rows(
             progress(len(batch))
         batch.clear()
 
-    if "detector" in rows and not pipelines:
-        raise UserError("the detector row reads the live path's detections: ask for at least one live row too")
+    if "detector" in rows and recorder is None:
+        raise UserError("the detector row reads the live path's detections: ask for at least one live row "
+                        "without the gate too")
     for i, (t, rgb) in enumerate(sampled_frames(clip.path, SAMPLE_FPS)):
         batch.append(SampledFrame(clip.name, i, 0, t, t, 0.0, rgb))
         if len(batch) == BATCH:
@@ -272,8 +300,10 @@ def run_events(
     engine_folder: Path | None = None,
     save: Path | None = None,
     show_progress: bool = True,
+    gate: bool = False,
 ) -> dict[str, dict[str, ClipResult]]:
-    """row -> clip -> metrics, every row on every clip in one run; per-clip JSON under `save` when given."""
+    """row -> clip -> metrics, every row on every clip in one run; per-clip JSON under `save` when given; `gate`:
+    every live row with the perception gate on."""
     from tqdm import tqdm
 
     refiners = dict(refiners or {})
@@ -284,7 +314,7 @@ def run_events(
     with tqdm(total=total, unit="frame", disable=not show_progress, desc="eval events") as bar:
         for clip in clips:
             bar.set_postfix_str(clip.name)
-            outputs = evaluate_clip_rows(clip, names, live, bar.update)
+            outputs = evaluate_clip_rows(clip, names, live, bar.update, gate=gate)
             spans = Spans.of(clip.truth)
             for name, out in outputs.items():
                 result = evaluate_clip(spans, np.asarray(out.times), np.asarray(out.scores), out.highlights())
@@ -344,9 +374,10 @@ def format_events(results: dict[str, dict[str, ClipResult]], clips: list[Clip]) 
 def main(args: Any) -> int:
     """`vgsum eval events` (arguments parsed by `vgsum.models.eval.cli`)."""
     rows = [r for r in args.rows.split(",") if r] if args.rows else list(ALL_ROWS)
-    unknown = [r for r in rows if r not in ALL_ROWS and r not in REGION_ROWS]
+    known = [*ALL_ROWS, *REGION_ROWS, *GATED_ROWS]
+    unknown = [r for r in rows if r not in known]
     if unknown:
-        raise UserError(f"unknown row {unknown[0]!r}; one of: {', '.join([*ALL_ROWS, *REGION_ROWS])}")
+        raise UserError(f"unknown row {unknown[0]!r}; one of: {', '.join(known)}")
     refiners = {}
     for item in args.refiner:
         name, sep, folder = item.partition("=")
@@ -357,7 +388,7 @@ def main(args: Any) -> int:
     if args.streams != "none":
         clips += built_clips(args.streams.split(",") if args.streams else None)
     started = time.perf_counter()
-    results = run_events(clips, rows, refiners, args.engines, args.save, not args.no_progress)
+    results = run_events(clips, rows, refiners, args.engines, args.save, not args.no_progress, args.gate)
     print(format_events(results, clips))
     print(f"\n{len(clips)} clips, {sum(c.truth.duration_s for c in clips) / 60:.1f} min of video, "
           f"{time.perf_counter() - started:.0f} s")

@@ -7,6 +7,10 @@
    its first (provisional) score, p50 and p95.
 3. The same file runs with the temporal graph replaced by per-frame scoring
    (the window graph at W = 1), to show what the graph costs.
+4. The perception gate (runtime/live/gate.py) off and on, runs alternating, on a
+   sparse camera-like stream (mostly an empty room) and on the files (busy): CPU per
+   stream-second and frames perceived; decode -> first score paced (the sparse
+   stream and the first file).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class FileRun:
     wall_s: float
     cpu_s: float
     frames: int
+    perceived: int  # frames that went through perception (the rest the gate carried forward)
 
     @property
     def speed(self) -> float:
@@ -79,9 +84,9 @@ def _per_frame_only(engines: Engines) -> None:
     refiner.scores = scores  # type: ignore[method-assign]
 
 
-def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = False) -> FileRun:
+def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = False, gate: bool = False) -> FileRun:
     """Summarize `path` as fast as possible; wall and CPU time of the whole process."""
-    cfg = _config(str(path), folder, threads)
+    cfg = _config(str(path), folder, threads, gate={"enabled": gate})
     engines = Engines.load(cfg.engines)
     if per_frame:
         _per_frame_only(engines)
@@ -98,7 +103,7 @@ def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = Fa
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     frames = service.pipeline.frames_done("bench")
     media = frames / cfg.streams[0].sample_fps
-    return FileRun(path.name, media, wall, cpu, frames)
+    return FileRun(path.name, media, wall, cpu, frames, frames - service.pipeline.frames_gated("bench"))
 
 
 def median_run(path: Path, folder: Path, threads: int | None, repeat: int, per_frame: bool = False) -> FileRun:
@@ -136,9 +141,19 @@ class _LatencyProbe(SummaryApp):
             self.latencies.append(now - decoded)
 
 
-def run_live(path: Path, folder: Path, threads: int | None, seconds: float) -> list[float]:
+def gate_pair(path: Path, folder: Path, threads: int | None, repeat: int) -> tuple[FileRun, FileRun]:
+    """The gate off and on, runs alternating (off, on, off, on, ...): each the run with the median CPU time."""
+    runs: dict[bool, list[FileRun]] = {False: [], True: []}
+    for _ in range(repeat):
+        for gate in (False, True):
+            runs[gate].append(run_file(path, folder, threads, gate=gate))
+    off, on = (sorted(runs[g], key=lambda r: r.cpu_s)[len(runs[g]) // 2] for g in (False, True))
+    return off, on
+
+
+def run_live(path: Path, folder: Path, threads: int | None, seconds: float, gate: bool = False) -> list[float]:
     """The file paced at native speed and looped, like a camera, for `seconds`; latencies in seconds."""
-    cfg = _config(str(path), folder, threads, realtime=True, loop=True)
+    cfg = _config(str(path), folder, threads, realtime=True, loop=True, gate={"enabled": gate})
     service = _LatencyProbe(cfg, Engines.load(cfg.engines))
     service.start()
     try:
@@ -146,6 +161,27 @@ def run_live(path: Path, folder: Path, threads: int | None, seconds: float) -> l
     finally:
         service.stop()
     return service.latencies
+
+
+def _percentiles(latencies: list[float]) -> str:
+    """p50, p95 and max of latencies in seconds, as one phrase in ms."""
+    if not latencies:
+        return "no frame scored"
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return (
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms "
+        f"({len(ordered)} frames)"
+    )
+
+
+def _sparse_stream() -> Path | None:
+    """The sparse camera-like stream the gate is measured on, when built (models/data/event_streams.py)."""
+    from vgsum.models.data.event_streams import default_cache_dir
+
+    folder = default_cache_dir()
+    names = ("cam-sub-sparse-room-q120s.mp4", "sparse-long-room.mp4")
+    return next((folder / n for n in names if (folder / n).is_file()), None)
 
 
 def _clip_720p() -> Path | None:
@@ -156,7 +192,7 @@ def _clip_720p() -> Path | None:
 
 
 def main(argv: list[str]) -> int:
-    """Run the three measurements and print one table."""
+    """Run the measurements (`--sections`) and print their tables."""
     parser = argparse.ArgumentParser(prog="vgsum bench pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", type=Path, default=None, help="engine folder (default: the engine cache)")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads per engine (default 1)")
@@ -164,6 +200,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--video", type=Path, action="append", default=None, help="files to time (repeatable)")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per file; the table shows the median by CPU time (default 3)"
+    )
+    parser.add_argument("--sections", default="1,2,3,4", help="which measurements to run (default 1,2,3,4)")
+    parser.add_argument(
+        "--sparse", default=None,
+        help="the sparse stream of section 4 (default: cam-sub-sparse-room-q120s or sparse-long-room, when built; "
+        "'none': the files only)",
+    )
+    parser.add_argument(
+        "--gate-live-seconds", type=float, default=60.0,
+        help="length of each paced run of section 4 (default 60; 0: none)",
     )
     args = parser.parse_args(argv)
     tune_for_daemon()  # the malloc settings of `vgsum serve`, whose streams these figures count
@@ -178,34 +224,72 @@ def main(argv: list[str]) -> int:
 
     if args.repeat < 1:
         raise UserError(f"--repeat must be at least 1, got {args.repeat}")
-    runs = [median_run(v, folder, args.threads, args.repeat) for v in videos]
-    flat = median_run(videos[0], folder, args.threads, args.repeat, per_frame=True)
-    print("\n1. files, as fast as possible (2 fps sampled)")
-    print("| video | video s | wall s | x real time | CPU s per stream-second | live streams on all cores |")
-    print("|---|---|---|---|---|---|")
-    for run in runs:
+    asked = {x.strip() for x in args.sections.split(",") if x.strip()}
+    if not asked or not asked <= {"1", "2", "3", "4"}:
+        raise UserError(f"--sections takes numbers from 1 to 4, comma-separated, got {args.sections!r}")
+    sections = {int(x) for x in asked}
+    if 1 in sections or 3 in sections:
+        runs = [median_run(v, folder, args.threads, args.repeat) for v in videos]
+    if 1 in sections:
+        print("\n1. files, as fast as possible (2 fps sampled)")
+        print("| video | video s | wall s | x real time | CPU s per stream-second | live streams on all cores |")
+        print("|---|---|---|---|---|---|")
+        for run in runs:
+            print(
+                f"| {run.name} | {run.media_s:.1f} | {run.wall_s:.2f} | {run.speed:.1f} | "
+                f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} |"
+            )
+
+    if 2 in sections:
+        latencies = run_live(videos[0], folder, args.threads, args.live_seconds)
         print(
-            f"| {run.name} | {run.media_s:.1f} | {run.wall_s:.2f} | {run.speed:.1f} | "
-            f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} |"
+            f"\n2. live ({videos[0].name} paced and looped for {args.live_seconds:.0f} s): "
+            f"decode -> first score: {_percentiles(latencies)}"
         )
 
-    latencies = run_live(videos[0], folder, args.threads, args.live_seconds)
-    print(
-        f"\n2. live ({videos[0].name} paced and looped for {args.live_seconds:.0f} s): "
-        f"decode -> first score over {len(latencies)} frames"
-    )
-    if latencies:
-        ordered = sorted(latencies)
-        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    if 3 in sections:
+        flat = median_run(videos[0], folder, args.threads, args.repeat, per_frame=True)
+        graph = runs[0]
         print(
-            f"   p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-            f"max {ordered[-1] * 1000:.0f} ms"
+            f"\n3. what the graph costs ({graph.name}): CPU s per stream-second "
+            f"{graph.cpu_per_stream_s:.3f} with the temporal graph vs {flat.cpu_per_stream_s:.3f} per-frame only "
+            f"({graph.cpu_per_stream_s / flat.cpu_per_stream_s:.2f}x); x real time {graph.speed:.1f} vs "
+            f"{flat.speed:.1f}"
         )
 
-    graph = runs[0]
-    print(
-        f"\n3. what the graph costs ({graph.name}): CPU s per stream-second "
-        f"{graph.cpu_per_stream_s:.3f} with the temporal graph vs {flat.cpu_per_stream_s:.3f} per-frame only "
-        f"({graph.cpu_per_stream_s / flat.cpu_per_stream_s:.2f}x); x real time {graph.speed:.1f} vs {flat.speed:.1f}"
-    )
+    if 4 in sections:
+        _gate_section(args, folder, videos, cores)
     return 0
+
+
+def _gate_section(args: argparse.Namespace, folder: Path, busy: list[Path], cores: int) -> None:
+    """Section 4: the perception gate off and on, side by side, on a sparse stream and the busy files (paced: the
+    sparse stream and the first file)."""
+    sparse = None if args.sparse == "none" else Path(args.sparse) if args.sparse else _sparse_stream()
+    if sparse is None and args.sparse != "none":
+        print(
+            "\n4. the perception gate: no sparse stream built (busy files only); build one with "
+            "`python -m vgsum.models.data.event_streams cam-sub-sparse-room --quiet-s 120` or pass --sparse PATH"
+        )
+    print(
+        f"\n4. the perception gate (`gate: {{enabled: true}}`, its defaults), off and on alternating, "
+        f"median of {args.repeat} by CPU time"
+    )
+    print("| video | gate | video s | perceived | CPU s per stream-second | live streams on all cores | on / off |")
+    print("|---|---|---|---|---|---|---|")
+    for video in [v for v in (sparse, *busy) if v is not None]:
+        off, on = gate_pair(video, folder, args.threads, args.repeat)
+        for label, run in (("off", off), ("on", on)):
+            ratio = f"{on.cpu_per_stream_s / off.cpu_per_stream_s:.2f}" if run is on else ""
+            print(
+                f"| {run.name} | {label} | {run.media_s:.1f} | {run.perceived} of {run.frames} | "
+                f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} | {ratio} |"
+            )
+    seconds = args.gate_live_seconds
+    for video in [v for v in (sparse, busy[0]) if v is not None and seconds > 0]:
+        off = run_live(video, folder, args.threads, seconds)
+        on = run_live(video, folder, args.threads, seconds, gate=True)
+        print(
+            f"   live ({video.name} paced for {seconds:.0f} s), decode -> first score: "
+            f"gate off {_percentiles(off)}; gate on {_percentiles(on)}"
+        )

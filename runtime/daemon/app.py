@@ -178,7 +178,7 @@ class SummaryApp:
             self.publisher,
             frame_sink=self._submit,
             on_drained=self.pipeline.end_stream,
-            status_extra=self.latency.status_fields,
+            status_extra=self._status_fields,
         )
         self.mqtt = None
         if cfg.mqtt.enabled:  # a bridge hangs off the fan-out like the store: every message, every picture
@@ -371,6 +371,14 @@ class SummaryApp:
 
     def _submit(self, frame: SampledFrame) -> None:
         self.pipeline.submit(frame)
+
+    def _status_fields(self, stream_id: str) -> dict:
+        """What a stream's `status` message says beyond its reader: stage latencies, and gated frames when its
+        perception gate is on (absent otherwise, so a stream without the gate sends version-4 payloads)."""
+        fields = self.latency.status_fields(stream_id)
+        if self.pipeline.gate_enabled(stream_id):
+            fields["frames_gated"] = self.pipeline.frames_gated(stream_id)
+        return fields
 
     def _cut_clip(self, stream_id: str, event: HighlightEvent) -> str | None:
         """An ended highlight's clip, remuxed from the stream's buffered packets (None when it keeps no clips)."""

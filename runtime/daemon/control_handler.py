@@ -72,6 +72,8 @@ class DaemonControl:
             "stalls": stats.stalls,
             "epoch": stats.epoch,
             "frames_scored": self.pipeline.frames_done(stream_id),
+            "frames_gated": self.pipeline.frames_gated(stream_id),
+            "gate": self.pipeline.gate_enabled(stream_id),
             "gaps": self.pipeline.gaps(stream_id),
             "queries": self.pipeline.queries.get(stream_id),
             "last_error": stats.last_error,

@@ -13,6 +13,8 @@ Metrics (label `stream`, and `stage` for latencies):
                                                open or a lost connection); the `reconnects` of `status`
     vgsum_stalls_total{stream}                 counter: connections dropped because no frame came for
                                                `stall_after_s`; the `stalls` of `status`
+    vgsum_frames_gated_total{stream}           counter: frames the perception gate let skip perception and
+                                               `refiner.frame`; the `frames_gated` of `status` (0 with the gate off)
     vgsum_queue_depth{stream}                  gauge
     vgsum_stream_state{stream,vgsum_stream_state}  enum: one of STATES is 1
     vgsum_store_dropped_total{stream}          counter: history records lost (the store's queue was full)
@@ -83,6 +85,10 @@ class PipelineMetrics:
             "vgsum_stalls", "Connections dropped because no frame came for stall_after_s.", ("stream",),
             registry=self.registry,
         )
+        self.gated = Counter(
+            "vgsum_frames_gated", "Frames the perception gate let skip perception (the scene was at rest).",
+            ("stream",), registry=self.registry,
+        )
         self.queue_depth = Gauge("vgsum_queue_depth", "Frames waiting in the stream's queue.", ("stream",),
                                  registry=self.registry)
         self.state = Enum("vgsum_stream_state", "Ingest state of the stream.", ("stream",), states=list(STATES),
@@ -111,6 +117,7 @@ class PipelineMetrics:
         self.store_dropped.labels(stream_id)
         self.reconnects.labels(stream_id)
         self.stalls.labels(stream_id)
+        self.gated.labels(stream_id)
         self.queue_depth.labels(stream_id).set(0)
         self.set_state(stream_id, state)
 
@@ -153,6 +160,11 @@ class PipelineMetrics:
         """Count stalls."""
         if count:
             self.stalls.labels(stream_id).inc(count)
+
+    def add_gated(self, stream_id: str, count: int) -> None:
+        """Count frames the perception gate let skip perception."""
+        if count:
+            self.gated.labels(stream_id).inc(count)
 
     def set_queue_depth(self, stream_id: str, depth: int) -> None:
         """Frames currently waiting."""

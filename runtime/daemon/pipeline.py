@@ -2,11 +2,14 @@
 
 Frames from every stream land in one bounded queue (a full queue blocks the
 stream's consumer, so live sources drop their oldest frames in their own queue
-and files wait). One pipeline thread takes whatever frames are ready, runs the
-perception engine once for the batch, `refiner.frame` once for the batch, and
-then hands each frame to its stream's `LiveStream` (runtime/live/stream.py), which
-owns everything of that stream from frame to frame (scene activity, query match,
-thumbnail, its summarizer) and emits scores and highlights.
+and files wait). One pipeline thread takes whatever frames are ready; each frame's
+stream first reads its scene (`LiveStream.look`: the foreground model, a few
+milliseconds, and the perception gate's decision), then the perception engine and
+`refiner.frame` run once for the frames of the batch that need them, and each frame
+goes back to its stream's `LiveStream` (runtime/live/stream.py), which owns
+everything of that stream from frame to frame (scene activity, query match,
+thumbnail, its summarizer) and emits scores and highlights. A frame the gate lets
+skip the engines repeats its stream's last perceived frame (runtime/live/gate.py).
 
 `stop()` is prompt: it interrupts the engine call in progress (ONNX Runtime's
 terminate flag) and the thread drops the frames it has not scored yet (they never
@@ -28,8 +31,11 @@ import threading
 import time
 from collections.abc import Sequence
 
+import numpy as np
+
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.engines.loader import Engines
+from vgsum.runtime.engines.perception import FramePerception
 from vgsum.runtime.live.config import CameraConfig
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.live.stream import LiveStream
@@ -168,9 +174,19 @@ class Pipeline:
         return stream is not None and stream.finished
 
     def frames_done(self, stream_id: str) -> int:
-        """Frames of the stream that went through the engines."""
+        """Frames of the stream that were scored (perceived, or carried forward by its gate)."""
         stream = self._streams.get(stream_id)
         return 0 if stream is None else stream.frames
+
+    def frames_gated(self, stream_id: str) -> int:
+        """Frames of the stream its perception gate let skip perception and `refiner.frame`."""
+        stream = self._streams.get(stream_id)
+        return 0 if stream is None else stream.gated
+
+    def gate_enabled(self, stream_id: str) -> bool:
+        """Whether the stream's perception gate is on."""
+        stream = self._streams.get(stream_id)
+        return stream is not None and stream.gate.cfg.enabled
 
     def gaps(self, stream_id: str) -> int:
         """Breaks (reconnects, stalls) the stream's summary has recorded: no window spans one."""
@@ -184,7 +200,11 @@ class Pipeline:
             stream.finish()
 
     def process(self, frames: list[SampledFrame]) -> None:
-        """Run the engines on `frames` (any mix of streams) and feed each stream's summarizer, in order."""
+        """Run the engines on `frames` (any mix of streams) and feed each stream's summarizer, in order.
+
+        Each frame's scene is read first, in stream order (the gate decides before the engines run); the engines
+        then run on the frames that need them, and every frame is taken in order.
+        """
         if not frames:
             return
         engines = self.engines
@@ -192,20 +212,29 @@ class Pipeline:
             if self._stop.is_set():
                 return
             chunk = frames[start : start + self.max_batch]
-            t0 = time.perf_counter()
-            perceived = engines.perception([f.rgb for f in chunk])
-            t1 = time.perf_counter()
             streams = [self._streams[f.stream_id] for f in chunk]
-            seen = [stream.kept(p) for p, stream in zip(perceived, streams, strict=True)]
-            inputs = [stream.refiner_input(p) for p, stream in zip(seen, streams, strict=True)]
-            nodes = engines.refiner.nodes(inputs)
-            t2 = time.perf_counter()
-            for frame, perceived, stream, node in zip(chunk, seen, streams, nodes, strict=True):
+            scenes = [stream.look(frame) for frame, stream in zip(chunk, streams, strict=True)]
+            todo = [i for i, scene in enumerate(scenes) if scene.perceive]
+            perceived: list[FramePerception | None] = [None] * len(chunk)
+            nodes: list[np.ndarray | None] = [None] * len(chunk)
+            t0 = t1 = t2 = 0.0
+            if todo:
+                t0 = time.perf_counter()
+                found = engines.perception([chunk[i].rgb for i in todo])
+                t1 = time.perf_counter()
+                for i, p in zip(todo, found, strict=True):
+                    perceived[i] = streams[i].kept(p)
+                inputs = [streams[i].refiner_input(perceived[i]) for i in todo]  # type: ignore[arg-type]
+                for i, node in zip(todo, engines.refiner.nodes(inputs), strict=True):
+                    nodes[i] = node
+                t2 = time.perf_counter()
+            for i, (frame, stream, scene) in enumerate(zip(chunk, streams, scenes, strict=True)):
                 if self._stop.is_set():  # every frame runs refiner.window: stop between them
                     return
-                self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(chunk))
-                self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(chunk))
-                stream.take(frame, perceived, node)
+                if scene.perceive:
+                    self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(todo))
+                    self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(todo))
+                stream.take(frame, perceived[i], nodes[i], scene)
 
     # -- helpers --------------------------------------------------------------------
     def _take_ready(self, first: SampledFrame | _End) -> list[SampledFrame | _End]:

@@ -1,8 +1,9 @@
 """The per-stream series of `/metrics` that no single event moves: kept current by one thread, once a second.
 
-State, fps in and out, the queue depth, and the counters of drops, reconnects, stalls
-and store drops move by what each worker (and the store writer) counted since the last
-look, so the Prometheus counters equal the counts in `status`.
+State, fps in and out, the queue depth, and the counters of drops, reconnects, stalls,
+store drops and gated frames move by what each worker (and the store writer, and the
+pipeline) counted since the last look, so the Prometheus counters equal the counts in
+`status`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class StreamWatch:
         last: dict[str, tuple[float, int]] = {}  # stream -> (when, scored)
         store_dropped: dict[str, int] = {}
         mqtt_dropped: dict[str, int] = {}
+        gated: dict[str, int] = {}
         while not self._stop.wait(WATCH_INTERVAL_S):
             now = time.monotonic()
             if self.store is not None:
@@ -75,6 +77,9 @@ class StreamWatch:
                 self.metrics.add_drops(stream_id, stats.frames_dropped - before.frames_dropped)
                 self.metrics.add_reconnects(stream_id, stats.reconnects - before.reconnects)
                 self.metrics.add_stalls(stream_id, stats.stalls - before.stalls)
+                count = self.pipeline.frames_gated(stream_id)
+                self.metrics.add_gated(stream_id, count - gated.get(stream_id, 0))
+                gated[stream_id] = count
                 if now > then:
                     self.metrics.set_fps(
                         stream_id,

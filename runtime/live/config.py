@@ -3,7 +3,7 @@
 The source settings live with the reader in `stream/`; what only the live path reads is
 added here, so a camera can be tuned on its own: its changes to the `summary:` section,
 the motion masks its scene activity leaves out, its named zones (and whether a highlight
-needs one), and which objects count.
+needs one), which objects count, and its perception gate (runtime/live/gate.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vgsum.runtime.common.coco import COCO80
+from vgsum.runtime.live.gate import GateConfig
 from vgsum.runtime.summary.regions import check_polygon
 from vgsum.stream.config import StreamConfig
 
@@ -81,6 +82,7 @@ class CameraConfig(StreamConfig):
         default_factory=list, description="a highlight starts only with activity or an object in one of these zones"
     )
     objects: ObjectFilter = Field(default_factory=ObjectFilter)
+    gate: GateConfig = Field(default_factory=GateConfig)
 
     @model_validator(mode="after")
     def _zones_known(self) -> CameraConfig:

@@ -1,24 +1,32 @@
 """`LiveStream`: one stream's state from frame to frame, between the engines and its summarizer.
 
-The pipeline runs perception and `refiner.frame` for a batch of frames from many
-streams; everything after that belongs to the frame's own stream and lives here:
+The pipeline reads each frame's scene first (`look`: the foreground model, and the
+perception gate's decision), runs perception and `refiner.frame` for a batch of the
+frames of many streams that need it, and hands every frame back (`take`); everything
+but the engines belongs to the frame's own stream and lives here:
 
 - the camera's object filter (the detections that count) and its zones (which ones a
   frame's objects and activity are in, and whether a highlight may start there);
 - the query match (the refiner's query rows; the objects that count and the queries they
   match, read phrase by phrase: runtime/live/query_match.py);
 - the scene's foreground model (activity, moving presence, cuts), blind to the motion masks;
+- the perception gate (runtime/live/gate.py): a quiet frame carries the last perceived
+  frame's objects and node vector forward instead of going through the engines;
 - the shot signature the knapsack strategy's shot cut compares;
 - the thumbnail a highlight carries;
 - the epoch reset: a reconnect or a loop (a new ingest epoch) may bring another view,
   so the foreground model starts over and the summarizer is told of the break;
-- the stream's summarizer (events or knapsack), whose `refiner.window` calls are timed here.
+- the stream's summarizer (events or knapsack), whose `refiner.window` calls are timed here;
+  a window equal to the one scored last (a ring that holds only one carried-forward node
+  vector, after a window's length of gated frames) reuses that score instead of running
+  the engine again.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,8 +35,9 @@ from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.engines.perception import FramePerception
 from vgsum.runtime.engines.refiner import FrameBatchInput
 from vgsum.runtime.live.config import CameraConfig, ObjectFilter
+from vgsum.runtime.live.gate import GateConfig, PerceptionGate, SceneReading
 from vgsum.runtime.live.objects import kept_objects
-from vgsum.runtime.live.query_match import StreamQueryMatch, query_notices
+from vgsum.runtime.live.query_match import FrameWords, StreamQueryMatch, query_notices
 from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.live.zones import ZoneWatch
 from vgsum.runtime.report.thumbnail import thumbnail
@@ -41,6 +50,30 @@ from vgsum.runtime.summary.summarizer import FrameInput, StreamSummarizer
 from vgsum.stream.ingest import SampledFrame
 
 THUMBNAIL_WIDTH = 192
+
+
+@dataclass(frozen=True)
+class SceneLook:
+    """One frame's scene activity, read before the engines run (the foreground model's state moves on with the
+    next frame, so the pipeline keeps each frame's own reading until it takes the frame)."""
+
+    activity: float  # foreground share, squashed
+    moving: float  # foreground that changed since the previous frame, squashed
+    cut: bool  # a new scene
+    steady: float  # camera-compensated change, squashed
+    mask: np.ndarray | None  # foreground pixels (analysis resolution)
+    changed: np.ndarray | None  # ... of them, those that changed since the frame before
+    perceive: bool  # the gate's decision: False carries the last perceived frame forward
+
+
+@dataclass
+class _Carried:
+    """The last perceived frame, as a frame the gate lets skip perception repeats it."""
+
+    perceived: FramePerception  # the detections that count
+    node: np.ndarray  # its refiner.frame node vector
+    words: FrameWords  # what its objects said (labels that count, query matches, looks)
+    matcher: StreamQueryMatch  # the query match that read them (a summary change may replace it)
 
 
 class LiveStream:
@@ -65,15 +98,20 @@ class LiveStream:
         self.zones = ZoneWatch(camera.zones, camera.require_zones) if camera is not None else ZoneWatch(())
         self.queries = StreamQueryMatch(stream_id, registry, engines.text, summary.query_matcher)
         self.activity = ForegroundModel(sample_fps, masks=camera.motion_masks if camera is not None else ())
+        self.gate = PerceptionGate(camera.gate if camera is not None else GateConfig())
         self.sample_fps = sample_fps
         self.summarizer = self._new_summarizer(summary)
         self._gaps_before = 0  # breaks recorded by summaries this stream started afresh from
         self.epoch: int | None = None
-        self.frames = 0  # frames that went through the engines
+        self._scene_epoch: int | None = None  # the epoch the foreground model has seen last (`look` runs ahead)
+        self._carried: _Carried | None = None  # the last perceived frame, for frames the gate lets skip perception
+        self.frames = 0  # frames taken (scored), perceived or carried forward
+        self.gated = 0  # ... of them, those that skipped perception and `refiner.frame` (carried forward)
         self.finished = False  # the end of the stream was processed
         self._summary = summary
         self._summary_lock = threading.Lock()
         self._changed_summary: SummaryConfig | None = None  # set from the control thread, taken at the next frame
+        self._last_window: tuple[np.ndarray, np.ndarray] | None = None  # (nodes, scores) of the last window scored
 
     @property
     def summary(self) -> SummaryConfig:
@@ -126,21 +164,66 @@ class LiveStream:
             queries=queries,
         )
 
-    def take(self, frame: SampledFrame, perceived: FramePerception, node: np.ndarray) -> None:
-        """One perceived frame of this stream, in stream order: scene activity, then the summarizer."""
+    def look(self, frame: SampledFrame) -> SceneLook:
+        """Read the frame's scene (the foreground model) and ask the gate whether it needs perception.
+
+        Called once per frame in stream order, before the engines run on it; the foreground starts over at a new
+        epoch (a reconnect may bring another view).
+        """
+        new_epoch = frame.epoch != self._scene_epoch
+        if new_epoch:
+            self.activity.reset()
+            self._scene_epoch = frame.epoch
+        scene = self.activity
+        activity = scene.update(frame.rgb)
+        version = self.queries.registry.versioned(self.stream_id)[0]
+        reading = SceneReading(frame.media_time, scene.share, scene.moving_share, scene.cut, new_epoch, version)
+        return SceneLook(
+            activity=activity, moving=scene.moving, cut=scene.cut, steady=scene.steady, mask=scene.mask,
+            changed=scene.changed, perceive=self.gate.perceive(reading),
+        )
+
+    def take(
+        self,
+        frame: SampledFrame,
+        perceived: FramePerception | None,
+        node: np.ndarray | None,
+        scene: SceneLook | None = None,
+    ) -> None:
+        """One frame of this stream, in stream order: the query match, zones, then the summarizer.
+
+        `perceived` (the detections that count, `kept`) and `node` come from the engines, or are None for a frame
+        the gate let skip them: the last perceived frame is repeated, its objects, node vector and what its objects
+        said (the noise filter and the query match ran on it once; a repeated detection is not seen again). `scene`
+        is the frame's `look`, taken now when not given.
+        """
+        if scene is None:
+            scene = self.look(frame)
+        carried = self._carried
+        if perceived is None or node is None:
+            if carried is None:
+                raise RuntimeError(f"stream {self.stream_id}: a frame skipped perception before any was perceived")
+            perceived, node = carried.perceived, carried.node
+            self.gated += 1
+        else:
+            carried = None
         self.frames += 1
         self._take_summary_changes()
         broke = self.epoch is not None and frame.epoch != self.epoch
         if frame.epoch != self.epoch:  # a reconnect may bring another view
-            self.activity.reset()
             self.queries.reset()
             previous, self.epoch = self.epoch, frame.epoch
-        activity = self.activity.update(frame.rgb)
-        words = self.queries.frame(perceived, frame.rgb, self.activity.changed)
+        if carried is not None and carried.matcher is self.queries:
+            words = carried.words
+        else:  # a perceived frame, or a carried one whose query match a summary change replaced
+            if carried is not None:  # a perceived frame synced its queries in `refiner_input`
+                self.queries.sync()
+            words = self.queries.frame(perceived, frame.rgb, scene.changed)
+            self._carried = _Carried(perceived, node, words, self.queries)
         self.sinks.on_frame(self.stream_id, frame.media_time, perceived.labels)
         if broke:
             self.summarizer.gap(f"epoch {previous} -> {frame.epoch}")
-        zones = self.zones.seen(perceived, self.activity.mask)
+        zones = self.zones.seen(perceived, scene.mask)
         self.summarizer.add(
             FrameInput(
                 media_time=frame.media_time,
@@ -149,10 +232,10 @@ class LiveStream:
                 frame_feature=shot_signature(perceived.frame_feature, perceived.classes),
                 appearance=perceived.frame_feature,
                 labels=words.labels,
-                activity=activity,
-                motion=self.activity.moving,
-                cut=self.activity.cut,
-                steady_motion=self.activity.steady,
+                activity=scene.activity,
+                motion=scene.moving,
+                cut=scene.cut,
+                steady_motion=scene.steady,
                 query_match=words.matches,
                 thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
                 zones=zones,
@@ -194,7 +277,13 @@ class LiveStream:
         )
 
     def _score_window(self, nodes: np.ndarray) -> np.ndarray:
+        """`refiner.window` on one window, or the last window's scores when its nodes are the same (the engine is
+        a function of its input, and the comparison costs microseconds against the engine's milliseconds)."""
+        last = self._last_window
+        if last is not None and last[0].shape == nodes.shape and np.array_equal(last[0], nodes):
+            return last[1].copy()
         started = time.perf_counter()
         scores = self.engines.refiner.scores(nodes)
         self.sinks.on_latency(self.stream_id, "refiner_window", time.perf_counter() - started)
+        self._last_window = (nodes.copy(), np.array(scores, copy=True))
         return scores

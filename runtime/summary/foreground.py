@@ -101,6 +101,7 @@ class ForegroundModel:
         self.share = 0.0
         self.motion = 0.0  # the last frame's difference from the one before, squashed to [0, 1]
         self.moving = 0.0  # the last frame's foreground that changed since the one before, squashed to [0, 1]
+        self.moving_share = 0.0  # ... the share of the view it covers, before squashing
         self.steady = 0.0  # the last frame's camera-compensated difference from the one before, squashed
         self.cut = False  # the last frame started a new scene
         self.mask: np.ndarray | None = None  # the last frame's foreground pixels (analysis resolution)
@@ -109,7 +110,7 @@ class ForegroundModel:
     def reset(self) -> None:
         """Forget the scene (a reconnect may bring another view)."""
         self._mean = self._var = self._last = self._still = self.mask = self.changed = None
-        self.share = self.motion = self.moving = self.steady = 0.0
+        self.share = self.motion = self.moving = self.moving_share = self.steady = 0.0
         self.cut = False
 
     def _keep_for(self, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -156,7 +157,8 @@ class ForegroundModel:
         self.motion = float(1.0 - np.exp(-_mean(change, keep) / s.motion_scale))
         unchanged = change < s.still_diff
         self.changed = mask & ~unchanged
-        self.moving = share_score(_share(self.changed, keep), s.moving_half_share)
+        self.moving_share = _share(self.changed, keep)
+        self.moving = share_score(self.moving_share, s.moving_half_share)
         steady = steady_difference(grey, self._last, s.max_shift)
         self.steady = float(1.0 - np.exp(-steady / s.steady_scale))
         self._last = grey

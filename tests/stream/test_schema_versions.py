@@ -1,6 +1,6 @@
 """Schema versions: 2 (`status` gained latency_ms and queue_depth), 3 (the `event` kind), 4 (`zones` on `event` and
-`highlight`, sent only when a highlight names a zone), 5 (the `recap` kind, on its own topic): old and new
-subscribers."""
+`highlight`, sent only when a highlight names a zone), 5 (the `recap` kind, on its own topic, and
+`frames_gated` on `status`, sent only when the stream's perception gate is on): old and new subscribers."""
 
 from __future__ import annotations
 
@@ -189,3 +189,22 @@ def test_a_version_4_subscriber_reads_every_kind_it_knows_and_recaps_come_on_the
     assert received.topic == "vgsum.recap.cam" and received.message == sent
     payload = json.loads(sent.model_dump_json())
     assert payload["schema_version"] == 5 and not v4.is_valid(payload)  # the old contract refuses it whole
+
+
+def test_a_version_4_subscriber_reads_streams_without_the_gate_and_is_told_of_gated_ones() -> None:
+    """`vgsum schema` as version 4 printed it: a stream without the perception gate sends exactly the status it
+    knows; a gated stream's status carries `frames_gated` and says version 5, so an old subscriber flags it."""
+    import jsonschema
+
+    v4 = jsonschema.Draft202012Validator(json.loads(V4_SCHEMA.read_text()))
+    fields = {k: v for k, v in V1_STATUS.items() if k != "schema_version"}
+    plain = StatusMessage(**fields, latency_ms={"perception": 41.0}, queue_depth=0)
+    gated = StatusMessage(**fields, latency_ms={"perception": 41.0}, queue_depth=0, frames_gated=0)
+    payload = json.loads(plain.model_dump_json())
+    assert "frames_gated" not in payload and payload["schema_version"] == 2
+    v4.validate(payload)
+    assert parse_message(plain.model_dump_json()).frames_gated is None
+    payload = json.loads(gated.model_dump_json())
+    assert payload["schema_version"] == 5 and payload["frames_gated"] == 0  # on, nothing gated yet: still said
+    assert not v4.is_valid(payload)  # the old contract refuses it whole, it never reads half of it
+    assert parse_message(gated.model_dump_json()).frames_gated == 0  # a version-5 subscriber reads it

@@ -179,3 +179,38 @@ def test_every_row_runs_on_the_same_frames_and_is_saved(shared_data, engine_fold
     vgsum = results["vgsum"]["bgslibrary-road-topdown.avi"]
     assert vgsum.recall == 1.0 and vgsum.precision == 1.0 and vgsum.auc > 0.9
     assert results["uniform"]["bgslibrary-road-topdown.avi"].auc == 0.5
+
+
+def test_the_gated_row_finds_the_same_event_and_shares_the_other_rows_perception(built, engine_folder, tmp_path):
+    from vgsum.models.data.events import load_ground_truth
+    from vgsum.models.eval.baselines import sampled_frames
+    from vgsum.models.eval.events import Clip, SharedPerception, run_events
+    from vgsum.runtime.engines.config import EngineConfig
+    from vgsum.runtime.engines.loader import Engines
+
+    video = built["short"]
+    clip = Clip(video.name, video, load_ground_truth(video.with_suffix(".json"), [video.parent])[video.name], "built")
+    rows = ["vgsum-gated", "detector", "vgsum"]  # the detector baseline reads the row that perceives every frame
+    results = run_events([clip], rows, engine_folder=engine_folder, save=tmp_path, show_progress=False)
+    gated, plain = results["vgsum-gated"][clip.name], results["vgsum"][clip.name]
+    assert (gated.recall, gated.precision) == (plain.recall, plain.precision) == (1.0, 1.0)
+    assert abs(gated.auc - plain.auc) <= 0.01 and gated.latencies_s == plain.latencies_s
+    assert results["detector"][clip.name].auc == pytest.approx(
+        run_events([clip], ["detector", "vgsum"], engine_folder=engine_folder, show_progress=False)["detector"][
+            clip.name
+        ].auc
+    )
+
+    everything = run_events([clip], ["vgsum"], engine_folder=engine_folder, show_progress=False, gate=True)
+    assert everything["vgsum"][clip.name] == gated  # `--gate`: the same gate on every live row
+
+    calls: list[int] = []
+    engine = Engines.load(EngineConfig(dir=engine_folder, threads=1)).perception
+    shared = SharedPerception(lambda frames: calls.append(len(frames)) or engine(frames))
+    frames = [rgb for _, (_, rgb) in zip(range(4), sampled_frames(video), strict=False)]
+    whole = shared(frames)
+    assert shared([frames[2], frames[0]]) == [whole[2], whole[0]] and calls == [4]  # a gated row's subset: no run
+    assert shared([frames[1], frames[3]]) == [whole[1], whole[3]] and calls == [4]
+    fresh = [f.copy() for f in frames[:2]]
+    shared(fresh)
+    assert calls == [4, 2]  # other frames: perceived
