@@ -80,6 +80,8 @@ def test_a_subscriber_catches_up_on_what_it_missed_exactly_once(
         [*VGSUM, "subscribe", f"tcp://127.0.0.1:{pub}", "--kind", "event", "--kind", "heartbeat", "--json",
          "--catch-up", "--control", f"tcp://127.0.0.1:{control}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C ends it even when this run was started in the background (where SIGINT comes ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         _wait_subscribed(pub, sub)
