@@ -120,6 +120,20 @@ def discovery_configs(
                 },
             ),
             (
+                config_topic(discovery_prefix, "sensor", node_id, f"{sid}_last_recap"),
+                {
+                    "name": "Last recap",
+                    "unique_id": f"{node_id}_{sid}_last_recap",
+                    "icon": "mdi:movie-roll",
+                    "device_class": "duration",
+                    "unit_of_measurement": "s",
+                    "state_topic": topics.recap(sid),
+                    "value_template": "{{ value_json.duration | round(0) }}",
+                    "json_attributes_topic": topics.recap(sid),  # url, parts, since, until of the day's video
+                    **common,
+                },
+            ),
+            (
                 config_topic(discovery_prefix, "sensor", node_id, f"{sid}_state"),
                 {
                     "name": "Stream state",

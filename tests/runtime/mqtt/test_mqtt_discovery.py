@@ -14,7 +14,7 @@ import pytest
 from mqtt_broker import fast_config
 from polling import wait_until
 
-from vgsum.stream.messages import EventMessage, StatusMessage
+from vgsum.stream.messages import EventMessage, RecapMessage, StatusMessage
 from vgsum.stream.publish import Publisher
 from vgsum.stream.state import StreamState
 
@@ -88,13 +88,17 @@ def test_schema_refuses_what_home_assistant_refuses() -> None:
             jsonschema.validate(bad, schema("sensor", False))
 
 
+RECAP = dict(id="0123456789abcdef", since=0.0, until=86400.0, duration=178.4, parts=13, query=None,
+             path="/data/recaps/cam_0123456789abcdef.mp4", url="/recaps/0123456789abcdef.mp4", created_at=86401.0)
+
+
 def test_discovery_configs_validate_and_point_at_topics_that_hold_values(broker, sinks, bridges) -> None:
     streams = ["cam1", "door-2"]
     sink = sinks(broker.port, ["homeassistant/#"])
     bridge = bridges(fast_config(broker.port, topic_prefix="vgsum/garage"), streams)
-    wait_until(lambda: len(sink.messages) >= 1 + 4 * len(streams), what="the discovery configs")
+    wait_until(lambda: len(sink.messages) >= 1 + 5 * len(streams), what="the discovery configs")
     configs = {m.topic: json.loads(m.payload) for m in sink.messages}
-    assert len(configs) == 1 + 4 * len(streams)
+    assert len(configs) == 1 + 5 * len(streams)
 
     publisher = Publisher(["pub+bind:tcp://127.0.0.1:*"])  # a finished highlight, so every topic has a value
     publisher.observers.append(bridge.record)
@@ -109,10 +113,11 @@ def test_discovery_configs_validate_and_point_at_topics_that_hold_values(broker,
                 objects={"person": 2}, query="a dog",
             )
         bridge.thumbnail(sid, f"{sid}-1", bytes.fromhex("ffd8ffd9"))
+        publisher.publish(RecapMessage, sid, **RECAP)
     publisher.close()
     wait_until(lambda: bridge._queue.empty() and bridge.stats()["pending"] == 0, what="every ack")
     held = sinks(broker.port, ["vgsum/garage/#", "homeassistant/#"])  # what a Home Assistant starting now reads
-    wait_until(lambda: len(held.messages) >= len(configs) + 1 + 4 * len(streams), what="the retained values")
+    wait_until(lambda: len(held.messages) >= len(configs) + 1 + 5 * len(streams), what="the retained values")
     retained = {m.topic: m.payload for m in held.messages}
     assert all(m.retain for m in held.messages)
 
@@ -153,3 +158,6 @@ def test_value_templates_render_the_payloads_they_read(broker, sinks, bridges) -
     config = json.loads(sink.wait_for("homeassistant/sensor/vgsum/cam1_last_highlight/config")[-1].payload)
     rendered = jinja2.Template(config["value_template"]).render(value_json=json.loads(last.payload))
     assert rendered == "person 3, car 1"
+    recap = json.loads(RecapMessage(stream_id="cam1", seq=0, wall_time=1.0, **RECAP).model_dump_json())
+    config = json.loads(sink.wait_for("homeassistant/sensor/vgsum/cam1_last_recap/config")[-1].payload)
+    assert jinja2.Template(config["value_template"]).render(value_json=recap) == "178.0"
