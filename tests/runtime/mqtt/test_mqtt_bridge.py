@@ -298,4 +298,6 @@ def test_a_broker_that_stalls_ends_with_the_latest_retained_values(broker, sinks
     assert last.id == "h29"
     assert late.wait_for("vgsum/cam1/activity")[-1].payload == b"OFF"
     assert late.wait_for("vgsum/availability")[-1].payload == b"online"
-    assert bridge.connected and bridge.dropped["cam1"] == 30 * 4 - 5  # history past the bound, counted
+    # history past the bound, counted: all but the 5 in flight, or 6 when one more got out before the broker
+    # stopped reading (a loaded machine's race, seen once in CI)
+    assert bridge.connected and 30 * 4 - 6 <= bridge.dropped["cam1"] <= 30 * 4 - 5
