@@ -35,6 +35,7 @@ from vgsum.stream.errors import UserError
 from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS
 
 READY_TIMEOUT_S = 180.0
+HELD_LAG_S = 2.0  # a stream more than this behind its source has not held the rate
 
 
 def proc_figures(pid: int) -> tuple[float, int, int]:
@@ -63,6 +64,12 @@ class Ledger:
     events_ended: int = 0
     reconnects: dict[str, int] = field(default_factory=dict)
     states: dict[str, str] = field(default_factory=dict)
+    # per stream, from its status messages: frames sampled, dropped and gated (cumulative), and the worst lag
+    sampled: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    gated: dict[str, int] = field(default_factory=dict)
+    max_lag_s: dict[str, float] = field(default_factory=dict)
+    baseline: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # (sampled, dropped, gated) at start
 
     def take(self, received: Any) -> None:
         """Record one `Received` from the Subscriber (its gap check already ran)."""
@@ -89,6 +96,29 @@ class Ledger:
         elif kind == "status":
             self.reconnects[sid] = message.reconnects
             self.states[sid] = message.state.value
+            self.sampled[sid] = message.frames_sampled
+            self.dropped[sid] = message.frames_dropped
+            self.gated[sid] = message.frames_gated or 0
+            if self.baseline:  # measuring: the engines' warm-up is behind
+                self.max_lag_s[sid] = max(self.max_lag_s.get(sid, 0.0), message.lag_s)
+
+    def start_measuring(self) -> None:
+        """Count frames from here on: what was dropped while the engines loaded is not the steady state."""
+        self.baseline = {sid: (self.sampled[sid], self.dropped[sid], self.gated.get(sid, 0)) for sid in self.sampled}
+        self.max_lag_s.clear()
+
+    def held(self, seconds: float, fps: float, max_lag_s: float = HELD_LAG_S) -> dict[str, dict[str, float]]:
+        """Per stream since `start_measuring`: frames sampled, dropped and gated, the rate, the worst lag, and
+        whether it held the sampling rate (nothing dropped, never `max_lag_s` behind, at least 90 % of the frames)."""
+        out = {}
+        for sid, sampled in self.sampled.items():
+            base = self.baseline.get(sid, (0, 0, 0))
+            n, dropped, gated = sampled - base[0], self.dropped[sid] - base[1], self.gated.get(sid, 0) - base[2]
+            lag = self.max_lag_s.get(sid, 0.0)
+            out[sid] = {"sampled": n, "dropped": dropped, "gated": gated, "rate": round(n / seconds, 3),
+                        "max_lag_s": round(lag, 2),
+                        "held": dropped == 0 and lag < max_lag_s and n >= 0.9 * fps * seconds}
+        return out
 
     def missing_finals(self) -> int:
         """Scores sent provisional that have no final one (yet, while running)."""
@@ -142,6 +172,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--restart-every", type=float, default=300.0, help="seconds between camera power cuts")
     parser.add_argument("--down-s", type=float, default=3.0, help="how long the camera stays off")
     parser.add_argument("--no-camera", action="store_true", help="files only (no GStreamer here)")
+    parser.add_argument("--gate", action="store_true", help="every stream with its perception gate on")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--warmup-minutes", type=float, help="default: a quarter of the run, at most 10")
     parser.add_argument("--json", type=Path, help="write the result here (rewritten at every sample)")
@@ -169,6 +200,9 @@ def main(argv: list[str]) -> int:
     fps = args.sample_fps
     streams = [{"stream_id": f"file{i}", "url": str(video), "realtime": True, "loop": True, "sample_fps": fps}
                for i in range(files)]
+    if args.gate:
+        for stream in streams:
+            stream["gate"] = {"enabled": True}
     if camera is not None:
         streams.append({"stream_id": "cam", "url": camera.url("live"), "sample_fps": fps, "long_side": 320,
                         "open_timeout_s": 5, "read_timeout_s": 3, "stall_after_s": 6, "backoff_initial_s": 0.5,
@@ -210,6 +244,12 @@ def main(argv: list[str]) -> int:
                     ledger.take(received)
             if not ledger.finals:
                 raise UserError(f"the daemon scored nothing within {READY_TIMEOUT_S:g} s; see {log_path}")
+            wait_for_status = time.monotonic() + 5.0  # every stream's counters before the clock starts
+            while len(ledger.sampled) < len(streams) and time.monotonic() < wait_for_status:
+                received = sub.recv(0.1)
+                if received is not None:
+                    ledger.take(received)
+            ledger.start_measuring()
             started = time.monotonic()
             next_sample = started + args.interval
             next_cut = started + args.restart_every
@@ -264,6 +304,8 @@ def main(argv: list[str]) -> int:
         log_file.close()
     log_tail = log_path.read_text(errors="replace")[-2000:]
     samples = result["samples"]
+    per_stream = ledger.held(duration, fps)
+    result["streams_held"] = per_stream
     summary = {
         **summarize(samples, warmup),
         "rss_peak_mb": max((s["rss_mb"] for s in samples), default=None),
@@ -278,6 +320,11 @@ def main(argv: list[str]) -> int:
         "open_events": len(ledger.open_events),
         "camera_cuts": camera_cuts,
         "reconnects": ledger.reconnects,
+        "held": sum(s["held"] for s in per_stream.values()),
+        "dropped": sum(s["dropped"] for s in per_stream.values()),
+        "gated_share": round(sum(s["gated"] for s in per_stream.values())
+                             / max(1, sum(s["sampled"] for s in per_stream.values())), 3),
+        "max_lag_s": max((s["max_lag_s"] for s in per_stream.values()), default=None),
         "exit_code": code,
         "exit_s": None if exit_s is None else round(exit_s, 2),
         "aborted": "terminate called" in log_tail or "Fatal Python error" in log_tail,

@@ -35,4 +35,7 @@ def test_soak_smoke_run_reports_memory_threads_files_and_complete_messages(
     assert summary["seq_gaps"] == 0 and summary["missing_finals"] == 0 and summary["open_events"] == 0
     assert summary["finals"] > 0
     assert summary["camera_cuts"] >= 2 and summary["reconnects"]["cam"] >= 1
+    held = result["streams_held"]["file0"]  # the looped file: every sampled frame scored in time at 2 fps
+    assert held["held"] and held["dropped"] == 0 and held["sampled"] >= 0.9 * 2 * 18
+    assert summary["held"] >= 1 and summary["gated_share"] == 0.0  # no gate asked for
     assert "[soak" in proc.stdout  # progress lines
