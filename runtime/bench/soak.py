@@ -125,6 +125,28 @@ class Ledger:
         return sum(len(ts) for ts in self.pending.values())
 
 
+def staggered(video: Path, count: int, folder: Path) -> list[Path]:
+    """`count` copies of `video`, the i-th starting at the keyframe nearest i/count of it and wrapping round.
+
+    Packets are copied (runtime/recap's writer), so each copy is the same footage at the same quality.
+    """
+    from vgsum.runtime.recap.clips import index_clip
+    from vgsum.runtime.recap.video import Segment, write_recap
+
+    index = index_clip(video)
+    copies = []
+    for i in range(count):
+        at = float(index.keyframes[int(abs(index.keyframes - i * index.duration / count).argmin())])
+        if at <= 0.0:
+            copies.append(video)
+            continue
+        out = folder / f"stagger{i:03d}.mp4"
+        parts = [Segment(video, at, index.duration, ""), Segment(video, 0.0, at, "")]
+        write_recap(parts, [index.format, index.format], out)
+        copies.append(out)
+    return copies
+
+
 def _config(streams: list[dict], port: int, engines: str | None, log_level: str, history: Path) -> dict:
     return {
         "streams": streams,
@@ -173,6 +195,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--down-s", type=float, default=3.0, help="how long the camera stays off")
     parser.add_argument("--no-camera", action="store_true", help="files only (no GStreamer here)")
     parser.add_argument("--gate", action="store_true", help="every stream with its perception gate on")
+    parser.add_argument("--stagger", action="store_true",
+                        help="each file stream starts at its own point of the video (copies rotated on keyframes), "
+                        "so their busy moments do not all come at once, as with real cameras")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--warmup-minutes", type=float, help="default: a quarter of the run, at most 10")
     parser.add_argument("--json", type=Path, help="write the result here (rewritten at every sample)")
@@ -198,7 +223,9 @@ def main(argv: list[str]) -> int:
         camera.start()
         files -= 1
     fps = args.sample_fps
-    streams = [{"stream_id": f"file{i}", "url": str(video), "realtime": True, "loop": True, "sample_fps": fps}
+    workdir = Path(tempfile.mkdtemp(prefix="vgsum-soak-"))
+    videos = staggered(Path(video), files, workdir) if args.stagger else [Path(video)] * files
+    streams = [{"stream_id": f"file{i}", "url": str(videos[i]), "realtime": True, "loop": True, "sample_fps": fps}
                for i in range(files)]
     if args.gate:
         for stream in streams:
@@ -208,7 +235,6 @@ def main(argv: list[str]) -> int:
                         "open_timeout_s": 5, "read_timeout_s": 3, "stall_after_s": 6, "backoff_initial_s": 0.5,
                         "backoff_max_s": 2.0})
     port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="vgsum-soak-"))
     config = workdir / "edge.yaml"
     import yaml
 
