@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.rtsp]
+pytestmark = [pytest.mark.slow]
 
 
+@pytest.mark.rtsp
 def test_soak_smoke_run_reports_memory_threads_files_and_complete_messages(
     tmp_path, engine_folder, gst_rtsp_available
 ):
@@ -39,3 +40,17 @@ def test_soak_smoke_run_reports_memory_threads_files_and_complete_messages(
     assert held["held"] and held["dropped"] == 0 and held["sampled"] >= 0.9 * 2 * 18
     assert summary["held"] >= 1 and summary["gated_share"] == 0.0  # no gate asked for
     assert "[soak" in proc.stdout  # progress lines
+
+
+def test_staggered_copies_start_at_their_own_point_and_keep_the_whole_video(tmp_path, bikes_mp4):
+    import numpy as np
+
+    from vgsum.runtime.bench.soak import staggered
+    from vgsum.runtime.recap.clips import frame_at, index_clip
+
+    copies = staggered(bikes_mp4, 3, tmp_path)
+    assert copies[0] == bikes_mp4 and all(p.parent == tmp_path for p in copies[1:])
+    whole = index_clip(bikes_mp4).duration
+    assert all(abs(index_clip(p).duration - whole) < 0.1 for p in copies)
+    firsts = [frame_at(p, 0.0).astype(np.int16) for p in copies]
+    assert all(np.abs(a - b).mean() > 5 for i, a in enumerate(firsts) for b in firsts[i + 1:])  # three openings
