@@ -21,7 +21,7 @@ import numpy as np
 
 from vgsum.runtime.common.errors import UserError
 from vgsum.runtime.recap.budget import Budget
-from vgsum.runtime.recap.clips import ClipFormat, UnreadableClip, frame_at, index_clip
+from vgsum.runtime.recap.clips import ClipFormat, UnreadableClip, frames_at, index_clip
 from vgsum.runtime.recap.novelty import NoveltyRamp, looks_like, novelty, signature
 from vgsum.runtime.recap.parts import Candidate, Timeline, candidate, place
 from vgsum.runtime.recap.selection import Valued, choose, part_length
@@ -165,7 +165,7 @@ def _signatures(cands: list[Candidate], perceive: Perceive, progress) -> np.ndar
     rows: list[np.ndarray | None] = []
     for c in cands:
         span = c.clip.duration - c.starts_at
-        frames = [f for f in (frame_at(c.clip.path, c.starts_at + q * span) for q in LOOK_AT) if f is not None]
+        frames = [f for f in frames_at(c.clip.path, [c.starts_at + q * span for q in LOOK_AT]) if f is not None]
         rows.append(looks_like([signature(seen) for seen in perceive(frames)]) if frames else None)
         if progress is not None:
             progress("looking at highlights", 1)

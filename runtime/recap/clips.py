@@ -79,19 +79,27 @@ def index_clip(path: Path) -> ClipIndex:
 
 def frame_at(path: Path, t: float) -> np.ndarray | None:
     """The RGB frame shown at `t` s into the clip (the last one before it), or None when it cannot be decoded."""
+    return frames_at(path, [t])[0]
+
+
+def frames_at(path: Path, times: list[float]) -> list[np.ndarray | None]:
+    """The RGB frames shown at each of `times` (s into the clip), the file opened once; None where one is unreadable."""
     import av
 
+    out: list[np.ndarray | None] = [None] * len(times)
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             origin = stream.start_time or 0
-            container.seek(origin + int(t / stream.time_base), stream=stream, backward=True)
-            chosen = None
-            for frame in container.decode(stream):
-                if chosen is not None and frame.time is not None and frame.time - origin * stream.time_base > t:
-                    break
-                chosen = frame
-            return None if chosen is None else chosen.to_ndarray(format="rgb24")
+            for i, t in enumerate(times):
+                container.seek(origin + int(t / stream.time_base), stream=stream, backward=True)
+                chosen = None
+                for frame in container.decode(stream):
+                    if chosen is not None and frame.time is not None and frame.time - origin * stream.time_base > t:
+                        break
+                    chosen = frame
+                out[i] = None if chosen is None else chosen.to_ndarray(format="rgb24")
     except (av.FFmpegError, OSError, IndexError):
-        return None
+        pass
+    return out
