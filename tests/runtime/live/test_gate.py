@@ -8,7 +8,6 @@ table). The same frames go through the pipeline with the gate off and on.
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zmq
+from polling import wait_until
 from serve_config import serve_refuses
 
 from vgsum.runtime.daemon.pipeline import Pipeline
@@ -179,12 +179,11 @@ def test_gated_frames_are_counted_in_status_control_and_metrics(
             assert (reply["plain"]["frames_gated"], reply["plain"]["gate"]) == (0, False)
             assert reply["hall"]["frames_scored"] == reply["plain"]["frames_scored"] == 40
             assert app.metrics_server is not None
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and f'vgsum_frames_gated_total{{stream="hall"}} {gated}.0' not in (
-                text := urllib.request.urlopen(app.metrics_server.url + "/metrics", timeout=5).read().decode()
-            ):
-                time.sleep(0.2)
-            assert f'vgsum_frames_gated_total{{stream="hall"}} {gated}.0' in text
+            def metrics() -> str | None:
+                text = urllib.request.urlopen(app.metrics_server.url + "/metrics", timeout=5).read().decode()
+                return text if f'vgsum_frames_gated_total{{stream="hall"}} {gated}.0' in text else None
+
+            text = wait_until(metrics, timeout=5, what="the gated count in /metrics", every=0.2)
             assert 'vgsum_frames_gated_total{stream="plain"} 0.0' in text
         finally:
             app.stop()  # the last status of each stream goes out here, with the final count

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from polling import holds_for
 from polling import wait_in_page as _wait
 from web_history import RealRun, StoreFiller, fill_from_run
 
@@ -105,7 +106,7 @@ def test_no_recap_control_without_a_recap_service(browser, store: StoreFiller, r
     with WebServer(WebConfig(port=0), store.path, poll_s=0.2) as web:
         browser.get(web.url + "/")
         _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#highlights li.highlight"), what="the list")
-        time.sleep(0.5)  # the page has asked /api/recaps by now
-        assert not browser.find_element(By.ID, "recap-button").is_displayed()
+        # the page asks /api/recaps as it loads: the control must stay hidden once it has the answer
+        holds_for(lambda: not browser.find_element(By.ID, "recap-button").is_displayed(), 1.0, "a hidden Recap control")
         assert not browser.find_element(By.NAME, "budget").is_displayed()
         assert not browser.find_element(By.ID, "recap").is_displayed()
