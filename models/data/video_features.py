@@ -27,7 +27,7 @@ from vgsum.stream.sampler import DEFAULT_SAMPLE_FPS, PtsSampler
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".gif", ".mpg", ".mpeg", ".ts", ".flv", ".wmv")
 DEFAULT_FPS = DEFAULT_SAMPLE_FPS
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: each object's named colour, for the refiner's pseudo-queries
 BATCH = 8  # frames per engine run: frames of one clip share a size, so they batch
 
 
@@ -45,6 +45,9 @@ class ClipFeatures:
     classes: np.ndarray  # [T,N] int64 COCO-80 ids (0 past counts)
     scores: np.ndarray  # [T,N] float32
     counts: np.ndarray  # [T] int64 real objects per frame
+    # [T,N] int8: each object's colour from its box's pixels, an index into runtime.language.colour.COLOURS
+    # (-1: none read, or past counts); pixels are gone after extraction, so it is read here
+    colours: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -61,6 +64,7 @@ class ClipFeatures:
             "classes": self.classes,
             "scores": self.scores,
             "counts": self.counts,
+            **({} if self.colours is None else {"colours": self.colours}),
         }
 
 
@@ -132,6 +136,8 @@ def perceive_frames(
             outputs[key].append(out[key][:, :top_n])
         frame_features.append(out["frame_feature"])
         counts.append(np.minimum(out["object_count"].reshape(-1), top_n))
+    boxes = np.concatenate(outputs["boxes"]).astype(np.float32)
+    all_counts = np.concatenate(counts).astype(np.int64)
     return ClipFeatures(
         name=name,
         sha256=sha256,
@@ -139,11 +145,26 @@ def perceive_frames(
         times=np.asarray(times, np.float64),
         frame_features=np.concatenate(frame_features).astype(np.float32),
         object_features=np.concatenate(outputs["object_features"]).astype(np.float32),
-        boxes=np.concatenate(outputs["boxes"]).astype(np.float32),
+        boxes=boxes,
         classes=np.concatenate(outputs["classes"]).astype(np.int64),
         scores=np.concatenate(outputs["scores"]).astype(np.float32),
-        counts=np.concatenate(counts).astype(np.int64),
+        counts=all_counts,
+        colours=object_colours(frames, boxes, all_counts),
     )
+
+
+def object_colours(frames: Sequence[np.ndarray], boxes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """[T,N] int8 colour index of each real object (runtime.language.colour, as the live matcher reads it), -1 else."""
+    from vgsum.runtime.language.colour import COLOURS, box_colour
+
+    index = {name: i for i, name in enumerate(COLOURS)}
+    out = np.full(boxes.shape[:2], -1, np.int8)
+    for t, (rgb, count) in enumerate(zip(frames, counts, strict=True)):
+        for n in range(int(count)):
+            name = box_colour(rgb, tuple(float(v) for v in boxes[t, n]))
+            if name is not None:
+                out[t, n] = index[name]
+    return out
 
 
 def _cache_path(cache_dir: Path, path: Path, sha256: str, engine_sha: str, fps: float) -> Path:

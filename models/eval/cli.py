@@ -74,9 +74,9 @@ def main(argv: list[str]) -> int:
                         help="events: a ground-truth file in the shared format (default: ../shared/data/events)")
     parser.add_argument("--streams", default=None,
                         help="events: comma-separated built-stream recipes (default: all; 'none' for none)")
-    parser.add_argument("--refiner", action="append", default=[], metavar="NAME=DIR",
+    parser.add_argument("--refiner", action="append", default=[], metavar="NAME=DIR[@ROW]",
                         help="events, queries: one more row, the live defaults with the refiner engines in DIR "
-                        "(repeatable)")
+                        "(repeatable); queries: @ROW runs it on that query row's settings instead, e.g. @no-boost")
     parser.add_argument("--engines", type=Path, default=None,
                         help="events, queries: engine folder (default: the cache)")
     parser.add_argument("--save", type=Path, default=None, help="events, queries: write DIR/<row>/<clip>.json")

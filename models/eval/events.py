@@ -147,9 +147,10 @@ def _live_rows(
     refiners: dict[str, Path],
     engine_folder: Path | None,
     table: Mapping[str, dict[str, Any]] = LIVE_ROWS,
+    refiner_changes: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """name -> (Engines, SummaryConfig) for every live row asked for; `table` maps a row to its SummaryConfig changes
-    (the query benchmark passes its own)."""
+    (the query benchmark passes its own), `refiner_changes` a refiner row to its own (default: the live defaults)."""
     from vgsum.runtime.daemon.config import EngineConfig
     from vgsum.runtime.engines.loader import Engines
     from vgsum.runtime.engines.refiner import RefinerEngines
@@ -166,7 +167,7 @@ def _live_rows(
             out[name] = (shared, SummaryConfig())
     for name, folder in refiners.items():
         refiner = RefinerEngines.load(Path(folder), kind=cfg.backend, device=cfg.device, threads=cfg.threads)
-        out[name] = (replace(shared, refiner=refiner), SummaryConfig())
+        out[name] = (replace(shared, refiner=refiner), SummaryConfig(**(refiner_changes or {}).get(name, {})))
     return out
 
 

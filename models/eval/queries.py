@@ -52,7 +52,13 @@ QUERY_ROWS: dict[str, dict[str, Any]] = {
     "lookup": {"query_matcher": "lookup"},
     "phrases": {"query_matcher": "phrases"},
     "language": {"query_matcher": "language"},
+    # the refiner alone answers the query: highlights still name it, but the match lifts no score (`NAME=DIR@no-boost`
+    # puts a refiner on this row, to measure what its language branch adds over the lookup boost)
+    "no-boost": {"query_boost": 0.0},
+    # the graph model's own score (no scene activity, no boost): AUC against AUC0 is what the query does to it
+    "graph-only": {"activity_weight": 0.0, "query_boost": 0.0},
 }
+DEFAULT_ROWS = ("lookup", "phrases", "language")
 MATCHER_SETTING = "query_matcher"
 MATCHER_MODULE = "vgsum.runtime.language.matcher"
 QUIET_LOGGERS = ("vgsum.runtime.live.query_match", "vgsum.runtime.daemon.pipeline")  # where "queries now" is logged
@@ -106,8 +112,8 @@ def row_problem(changes: dict[str, Any]) -> str | None:
 
 
 def available_rows() -> list[str]:
-    """The rows of QUERY_ROWS that this build can run (the default rows)."""
-    return [name for name, changes in QUERY_ROWS.items() if row_problem(changes) is None]
+    """The default rows that this build can run."""
+    return [name for name in DEFAULT_ROWS if row_problem(QUERY_ROWS[name]) is None]
 
 
 def _named_highlights(phases: list[dict]) -> list[NamedHighlight]:
@@ -181,16 +187,19 @@ def run_queries(
     save: Path | None = None,
     show_progress: bool = True,
     cache_dir: Path | None = None,
+    refiner_rows: dict[str, str] | None = None,
 ) -> list[QueryRecord]:
-    """Every query of every set on every row (and refiner row); per-target JSON under `save` when given."""
+    """Every query of every set on every row (and refiner row, on the live defaults or the QUERY_ROWS row that
+    `refiner_rows` names for it); per-target JSON under `save` when given."""
     refiners = dict(refiners or {})
+    changes = {name: QUERY_ROWS[row] for name, row in (refiner_rows or {}).items()}
     # every stream logs its queries once at INFO: one line per query and row, through the progress bar
     quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
     levels = [log.level for log in quiet]
     for log in quiet:
         log.setLevel(max(log.getEffectiveLevel(), logging.WARNING))
     try:
-        return _run(sets, rows, refiners, engine_folder, save, show_progress, cache_dir)
+        return _run(sets, rows, refiners, engine_folder, save, show_progress, cache_dir, changes)
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
@@ -204,13 +213,14 @@ def _run(
     save: Path | None,
     show_progress: bool,
     cache_dir: Path | None,
+    refiner_changes: dict[str, dict[str, Any]],
 ) -> list[QueryRecord]:
     from tqdm import tqdm
 
     from vgsum.models.data.events import load_ground_truth
     from vgsum.models.eval.events import SAMPLE_FPS, _live_rows
 
-    live = _live_rows(rows, refiners, engine_folder, QUERY_ROWS)
+    live = _live_rows(rows, refiners, engine_folder, QUERY_ROWS, refiner_changes)
     names = [*rows, *refiners]
     source_truths = load_ground_truth()
     clips = [_clip_for(s, cache_dir) for s in sets]
@@ -334,21 +344,36 @@ def _parse_rows(text: str | None) -> list[str]:
     return rows
 
 
+def parse_refiners(items: list[str]) -> tuple[dict[str, Path], dict[str, str]]:
+    """`NAME=DIR[@ROW]` items -> (name -> engine folder, name -> the QUERY_ROWS row it runs on, when given)."""
+    refiners: dict[str, Path] = {}
+    rows: dict[str, str] = {}
+    for item in items:
+        name, sep, rest = item.partition("=")
+        folder, at, row = rest.rpartition("@") if "@" in rest else (rest, "", "")
+        if not sep or not name or not Path(folder).is_dir():
+            raise UserError(f"--refiner wants NAME=DIR[@ROW] with an existing engine folder, got {item!r}")
+        if name in refiners or name in QUERY_ROWS:
+            raise UserError(f"--refiner {item!r}: the row name {name!r} is taken")
+        if at:
+            if row not in QUERY_ROWS:
+                raise UserError(f"--refiner {item!r}: unknown row {row!r}; one of: {', '.join(QUERY_ROWS)}")
+            rows[name] = row
+        refiners[name] = Path(folder)
+    return refiners, rows
+
+
 def main(args: Any) -> int:
     """`vgsum eval queries` (arguments parsed by `vgsum.models.eval.cli`)."""
     rows = _parse_rows(args.rows)
-    refiners = {}
-    for item in args.refiner:
-        name, sep, folder = item.partition("=")
-        if not sep or not name or not Path(folder).is_dir():
-            raise UserError(f"--refiner wants NAME=DIR with an existing engine folder, got {item!r}")
-        refiners[name] = Path(folder)
+    refiners, refiner_rows = parse_refiners(args.refiner)
     try:
         sets = query_sets([t for t in args.clips.split(",") if t] if args.clips else None)
     except ValueError as err:
         raise UserError(str(err)) from None
     started = time.perf_counter()
-    records = run_queries(sets, rows, refiners, args.engines, args.save, not args.no_progress)
+    records = run_queries(sets, rows, refiners, args.engines, args.save, not args.no_progress,
+                          refiner_rows=refiner_rows)
     print(format_queries(records))
     counts: dict[str, int] = defaultdict(int)
     for r in records:

