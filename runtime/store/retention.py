@@ -78,7 +78,7 @@ def apply_retention(
     now = time.time() if now is None else now
     report = RetentionReport()
     clips_dirs = dict(clips_dirs or {})
-    conn = connect(cfg.db_path)
+    conn = connect(cfg.target)
     try:
         streams = {r[0] for r in conn.execute("SELECT DISTINCT stream_id FROM highlights")}
         streams |= {r[0] for r in conn.execute("SELECT stream_id FROM streams")}
