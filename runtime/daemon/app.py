@@ -117,7 +117,7 @@ class SummaryApp:
                     self.store.anchor(stream.stream_id)
             self.retention = RetentionLoop(
                 cfg.store, self._clips_dirs, self._stop, recaps_keep_days=cfg.recap.keep_days,
-                recaps_dir=self._recaps_dir,
+                recaps_dir=self._recaps_dir, own_streams=stream_ids if cfg.store.postgres else None,
             )
         self.metrics = None
         self.metrics_server = None

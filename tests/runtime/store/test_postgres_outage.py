@@ -75,9 +75,9 @@ def test_a_server_gone_mid_run_costs_only_what_overflowed(tmp_path: Path, own_pg
         slowest = max(slowest, time.perf_counter() - started)
         time.sleep(0.002)
     wait_until(lambda: not writer.connected, 10, "the writer to notice the server is gone")
-    assert slowest < 0.05, slowest
+    assert slowest < 0.5, slowest  # a put, never a connect (5 s) or a commit; generous for a loaded machine
     dropped = writer.dropped["cam"]
-    assert 100 - 25 <= dropped < 100  # all but the queue (20) and the batch in hand (5) at most
+    assert 100 - 25 <= dropped < 100, dropped  # all but the queue (20) and the batch in hand (5) at most
     assert writer.failure is None
 
     server.start()
@@ -86,7 +86,7 @@ def test_a_server_gone_mid_run_costs_only_what_overflowed(tmp_path: Path, own_pg
         writer.record(_event("cam", n))
     assert writer.flush(10.0)
     ids = {h.id for h in reader.highlights(limit=1000)}
-    assert len(ids) == 120 - dropped  # every record not counted as dropped was written, once
+    assert len(ids) == 120 - dropped, (len(ids), dropped)  # every record not counted as dropped was written, once
     assert {f"cam-{n}" for n in (*range(10), *range(110, 120))} <= ids
     writer.stop()
     reader.close()

@@ -222,3 +222,26 @@ def test_two_daemons_write_one_database_each_under_its_own_id(tmp_path: Path, pg
     with StoreReader(pg_target) as reader:
         assert {(s.stream_id, s.daemon_id) for s in reader.streams()} == {("north", "edge-a"), ("south", "edge-b")}
         assert [h.id for h in reader.highlights()] == ["south-1", "north-1"]
+
+
+def test_a_daemon_prunes_only_its_own_streams_of_a_shared_database(tmp_path: Path,
+                                                                   pg_target: PostgresTarget) -> None:
+    cfg = StoreConfig.model_validate({"url": pg_target.url, "retention": {"keep_days": 1, "clips_max_gb": None}})
+    conn = connect(cfg.target)
+    files = {}
+    for hid, stream in (("mine", "north"), ("theirs", "south")):
+        clip, thumb = tmp_path / f"{hid}.mp4", tmp_path / "thumbs" / stream / f"{hid}.jpg"
+        thumb.parent.mkdir(parents=True, exist_ok=True)
+        clip.write_bytes(b"\0" * 10)
+        thumb.write_bytes(b"\0" * 10)
+        files[hid] = (clip, thumb)
+        _pg_highlight(conn, hid, stream, T0 - 5 * DAY_S, clip, thumb)
+        conn.execute("INSERT INTO recaps (id, stream_id, since, until, path, json_path, duration, parts, query, "
+                     "created_at) VALUES (?, ?, 0, 1, ?, NULL, 1, 1, NULL, ?)",
+                     (f"r-{hid}", stream, str(tmp_path / f"r-{hid}.mp4"), T0 - 5 * DAY_S))
+    conn.close()
+    report = apply_retention(cfg, now=T0, recaps_keep_days=1, only=["north"])
+    assert (report.highlights, report.recaps) == (1, 1)
+    with StoreReader(cfg.target) as reader:
+        assert [h.id for h in reader.highlights()] == ["theirs"] and [r.id for r in reader.recaps()] == ["r-theirs"]
+    assert not files["mine"][0].exists() and all(f.exists() for f in files["theirs"])
