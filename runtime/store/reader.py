@@ -120,7 +120,10 @@ class StoreReader:
         self.close()
 
     def streams(self) -> list[StreamRow]:
-        rows = self._conn.execute("SELECT * FROM streams ORDER BY stream_id").fetchall()
+        rows = self._conn.execute(
+            "SELECT streams.*, stream_daemons.daemon_id FROM streams "
+            "LEFT JOIN stream_daemons ON stream_daemons.stream_id = streams.stream_id ORDER BY streams.stream_id"
+        ).fetchall()
         return [StreamRow(**dict(r)) for r in rows]
 
     def highlights(

@@ -101,9 +101,14 @@ CREATE INDEX recaps_by_stream_time ON recaps (stream_id, created_at);
 CREATE INDEX recaps_by_time ON recaps (created_at);
 """
 
-# 5: several daemons may write one (PostgreSQL) database, each under its own stream ids: which daemon wrote a stream
+# 5: several daemons may write one (PostgreSQL) database, each under its own stream ids: which daemon writes a stream
+# (a table of its own, so `streams` keeps its columns for every older reader and tool)
 _V5 = """
-ALTER TABLE streams ADD COLUMN daemon_id TEXT;  -- store.daemon_id of the daemon that last wrote the stream
+CREATE TABLE stream_daemons (
+    stream_id   TEXT PRIMARY KEY,
+    daemon_id   TEXT NOT NULL,              -- store.daemon_id of the daemon that last wrote the stream
+    updated_at  REAL NOT NULL
+);
 """
 
 # version reached -> the script that reaches it from the version before

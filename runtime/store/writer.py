@@ -109,6 +109,7 @@ class StoreWriter:
         self._anchors: dict[str, float | None] = {}  # stream -> wall time at stream time 0 (None: not yet seen)
         self._buckets: dict[str, _Bucket] = {}
         self._states: dict[str, tuple[str, str | None]] = {}
+        self._claimed: set[str] = set()  # streams whose `stream_daemons` row this run wrote
         self.dropped: Counter[str] = Counter()  # stream id -> records lost (queue full, or not written at stop)
         self.written = 0
         self.commits = 0
@@ -227,7 +228,7 @@ class StoreWriter:
 
         delay = self.reconnect_s
         while True:
-            saved = copy.deepcopy((self._buckets, self._states, self._anchors))
+            saved = copy.deepcopy((self._buckets, self._states, self._anchors, self._claimed))
             try:
                 self._commit(conn, items)
                 self.connected = True
@@ -235,7 +236,7 @@ class StoreWriter:
             except (psycopg.OperationalError, psycopg.InterfaceError, UserError) as err:
                 if not conn.broken and not isinstance(err, UserError):
                     raise
-                self._buckets, self._states, self._anchors = saved
+                self._buckets, self._states, self._anchors, self._claimed = saved
                 if self.connected:
                     log.warning("store: the database went away (%s); keeping up to %d records, reconnecting",
                                 scrub(str(err), self.path)[:160], self._queue.maxsize)
@@ -354,9 +355,20 @@ class StoreWriter:
 
     def _ensure_stream(self, conn: Any, stream_id: str, wall: float) -> None:
         conn.execute(
-            "INSERT OR IGNORE INTO streams (stream_id, url, state, last_error, updated_at, daemon_id) "
-            "VALUES (?, '', ?, NULL, ?, ?)",
-            (stream_id, "unknown", wall, self.daemon_id),
+            "INSERT OR IGNORE INTO streams (stream_id, url, state, last_error, updated_at) VALUES (?, '', ?, NULL, ?)",
+            (stream_id, "unknown", wall),
+        )
+        self._claim(conn, stream_id, wall)
+
+    def _claim(self, conn: Any, stream_id: str, wall: float) -> None:
+        """Record once per run that this daemon writes the stream (`stream_daemons`), when it has an id."""
+        if self.daemon_id is None or stream_id in self._claimed:
+            return
+        self._claimed.add(stream_id)
+        conn.execute(
+            "INSERT INTO stream_daemons (stream_id, daemon_id, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(stream_id) DO UPDATE SET daemon_id = excluded.daemon_id, updated_at = excluded.updated_at",
+            (stream_id, self.daemon_id, wall),
         )
 
     def _status(self, conn: Any, message: StatusMessage) -> None:
@@ -366,15 +378,16 @@ class StoreWriter:
             return
         self._states[message.stream_id] = (state, error)
         conn.execute(
-            "INSERT INTO streams (stream_id, url, state, last_error, updated_at, daemon_id) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO streams (stream_id, url, state, last_error, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(stream_id) DO UPDATE SET url = excluded.url, state = excluded.state, "
-            "last_error = excluded.last_error, updated_at = excluded.updated_at, daemon_id = excluded.daemon_id",
-            (message.stream_id, message.url, state, error, message.wall_time, self.daemon_id),
+            "last_error = excluded.last_error, updated_at = excluded.updated_at",
+            (message.stream_id, message.url, state, error, message.wall_time),
         )
         conn.execute(
             "INSERT INTO stream_states (stream_id, wall_time, state, last_error) VALUES (?, ?, ?, ?)",
             (message.stream_id, message.wall_time, state, error),
         )
+        self._claim(conn, message.stream_id, message.wall_time)
 
     def _score(self, conn: Any, message: ScoreMessage) -> None:
         second = int(message.t // 1)

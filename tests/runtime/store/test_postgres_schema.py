@@ -17,6 +17,8 @@ from vgsum.runtime.store.postgres import PostgresTarget, translate, translate_dd
 from vgsum.runtime.store.postgres import connect as pg_connect
 from vgsum.runtime.store.reader import StoreReader
 from vgsum.runtime.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements, connect, current_version
+from vgsum.runtime.store.writer import StoreWriter
+from vgsum.stream.messages import EventMessage
 
 
 def _columns(conn, table: str) -> dict[str, str]:
@@ -33,7 +35,8 @@ def test_a_fresh_database_gets_every_table_with_8_byte_numbers(pg_target: Postgr
     assert _columns(conn, "scores") == {"stream_id": "text", "wall_time": "double precision", "t": "double precision",
                                         "score": "double precision"}
     assert _columns(conn, "messages")["seq"] == "bigint" and _columns(conn, "stream_states")["id"] == "bigint"
-    assert list(_columns(conn, "streams"))[-1] == "daemon_id"
+    assert _columns(conn, "stream_daemons") == {"stream_id": "text", "daemon_id": "text",
+                                                "updated_at": "double precision"}
     assert list(_columns(conn, "highlights"))[-2:] == ["zones", "looks"]  # the column order SQLite has
     conn.close()
     again = connect(pg_target)  # a second open migrates nothing
@@ -99,7 +102,7 @@ def test_a_newer_postgresql_schema_is_one_clear_line(pg_target: PostgresTarget) 
     assert "\n" not in str(err.value)
 
 
-def test_a_version_4_sqlite_file_gets_the_daemon_id_column(tmp_path: Path) -> None:
+def test_a_version_4_sqlite_file_gets_the_daemon_table(tmp_path: Path) -> None:
     db = tmp_path / "history.db"
     old = sqlite3.connect(db)
     old.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
@@ -113,6 +116,12 @@ def test_a_version_4_sqlite_file_gets_the_daemon_id_column(tmp_path: Path) -> No
     with StoreReader(db) as reader:
         (stream,) = reader.streams()
         assert (stream.stream_id, stream.daemon_id) == ("cam", None)
+    writer = StoreWriter(db, daemon_id="edge-1").start()  # a daemon with an id claims the stream it writes
+    writer.record(EventMessage(stream_id="cam", seq=1, media_time=10.0, wall_time=200.0, id="h1", phase="end",
+                               start=1.0, end=10.0, score=0.9, objects={}, query=None))
+    writer.stop(5.0)
+    with StoreReader(db) as reader:
+        assert [(s.stream_id, s.state, s.daemon_id) for s in reader.streams()] == [("cam", "ended", "edge-1")]
 
 
 def test_the_sql_rewrites() -> None:
