@@ -126,3 +126,17 @@ def test_the_password_is_read_from_a_file_or_the_environment_and_never_shown(
     assert "password authentication failed" in shown.err and "must not hold a password" in shown.err
     everything = [str(err.value), shown.out, shown.err, caplog.text, str(writer.failure), repr(by_file)]
     assert not any(secret in text for text in everything)
+
+
+def test_recap_reads_a_postgresql_database_by_its_url(tmp_path: Path, pg_target: PostgresTarget,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    writer = StoreWriter(pg_target, thumbnails_dir=tmp_path).start()  # migrates; one highlight without a clip
+    writer.record(_event("cam", 1))
+    assert writer.flush(10.0)
+    writer.stop()
+    out = tmp_path / "recap.mp4"
+    assert main(["recap", "--db", pg_target.url, "--since", "2020-01-01T00:00", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "nothing to recap" in printed and not out.exists()
+    assert main(["recap", "--db", str(tmp_path / "none.db"), "--password-env", "X", "--out", str(out)]) == 2
+    assert "--password-file and --password-env go with a postgresql:// --db" in capsys.readouterr().err
