@@ -18,6 +18,7 @@ import contextlib
 import functools
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ class PostgresTarget:
     url: str
     password_file: Path | None = None
     password_env: str | None = None
+
+    def __post_init__(self) -> None:
+        check_url(self.url)  # ValueError: a target never carries a password, so showing it is always safe
 
     def __str__(self) -> str:  # what logs and messages show: the URL has no password by construction
         return self.url
@@ -207,6 +211,13 @@ class PgConnection:
         elif word in ("COMMIT", "ROLLBACK"):
             self._in_tx = False
         return cursor
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Statements sent without waiting for each reply (psycopg's pipeline mode): a batch of the writer costs
+        about one round trip instead of one per row. An error surfaces by the end of the block at the latest."""
+        with self._raw.pipeline():
+            yield
 
     def executemany(self, sql: str, rows: Any) -> None:
         with self._raw.cursor() as cursor:

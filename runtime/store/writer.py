@@ -282,20 +282,9 @@ class StoreWriter:
         started = time.perf_counter()
         conn.execute("BEGIN")
         try:
-            for item in items:
-                tag = item[0]
-                if tag == "msg":
-                    self._apply(conn, item[1], item[2])
-                elif tag == "thumb":
-                    self._write_thumbnail(conn, *item[1:])
-                elif tag == "looks":
-                    conn.execute("UPDATE highlights SET looks = ? WHERE id = ?", (json.dumps(item[3]), item[2]))
-                elif tag == "flush":
-                    self._flush_buckets(conn)
-                    waiting.append(item[1])
-                elif tag == "buckets":
-                    self._flush_buckets(conn)
-            conn.execute("COMMIT")
+            with conn.batch() if getattr(conn, "postgres", False) else contextlib.nullcontext():
+                self._apply_items(conn, items, waiting)
+                conn.execute("COMMIT")
         except BaseException:
             if not self._retryable(conn):
                 conn.execute("ROLLBACK")
@@ -305,6 +294,22 @@ class StoreWriter:
         self.busy_s += time.perf_counter() - started
         for event in waiting:
             event.set()
+
+    def _apply_items(self, conn: Any, items: list[tuple], waiting: list[threading.Event]) -> None:
+        """One transaction's rows; flush requests are collected into `waiting`, to be set once it commits."""
+        for item in items:
+            tag = item[0]
+            if tag == "msg":
+                self._apply(conn, item[1], item[2])
+            elif tag == "thumb":
+                self._write_thumbnail(conn, *item[1:])
+            elif tag == "looks":
+                conn.execute("UPDATE highlights SET looks = ? WHERE id = ?", (json.dumps(item[3]), item[2]))
+            elif tag == "flush":
+                self._flush_buckets(conn)
+                waiting.append(item[1])
+            elif tag == "buckets":
+                self._flush_buckets(conn)
 
     @staticmethod
     def _retryable(conn: Any) -> bool:
