@@ -123,13 +123,17 @@ def is_database_url(text: str | None) -> bool:
     return text is not None and text.split(":", 1)[0] in ("postgresql", "postgres")
 
 
-def cli_target(db: str, password_file: Path | None, password_env: str | None) -> PostgresTarget:
-    """`--db postgresql://...` of a CLI command as a target (one UserError line when it is not a usable URL)."""
+def cli_store(db: str, password_file: Path | None, password_env: str | None) -> StoreConfig:
+    """`--db postgresql://...` of a CLI command as a store config (one UserError line when it is not a usable URL)."""
     from vgsum.runtime.common.configfile import parse_config
 
     data: dict[str, object] = {"url": db, "password_file": password_file, "password_env": password_env}
     names = {"url": "--db", "password_file": "--password-file", "password_env": "--password-env", "": "--db"}
-    store = parse_config({k: v for k, v in data.items() if v is not None}, StoreConfig, where=None, key_names=names)
-    target = store.target
+    return parse_config({k: v for k, v in data.items() if v is not None}, StoreConfig, where=None, key_names=names)
+
+
+def cli_target(db: str, password_file: Path | None, password_env: str | None) -> PostgresTarget:
+    """`--db postgresql://...` of a CLI command as a target (one UserError line when it is not a usable URL)."""
+    target = cli_store(db, password_file, password_env).target
     assert isinstance(target, PostgresTarget)
     return target

@@ -140,3 +140,28 @@ def test_recap_reads_a_postgresql_database_by_its_url(tmp_path: Path, pg_target:
     assert "nothing to recap" in printed and not out.exists()
     assert main(["recap", "--db", str(tmp_path / "none.db"), "--password-env", "X", "--out", str(out)]) == 2
     assert "--password-file and --password-env go with a postgresql:// --db" in capsys.readouterr().err
+
+
+def test_collect_writes_what_daemons_publish_into_postgresql(tmp_path: Path, pg_target: PostgresTarget) -> None:
+    from vgsum.runtime.cli.collect import Collector
+    from vgsum.stream.publish import Publisher
+
+    port = free_port()
+    publisher = Publisher([f"pub+bind:tcp://127.0.0.1:{port}"])
+    collector = Collector([f"tcp://127.0.0.1:{port}"], pg_target, thumbnails_dir=tmp_path)
+    collector.start()
+    sent = iter(range(1, 10_000))
+
+    def collected() -> bool:
+        n = next(sent)  # a subscriber misses what is sent before it is connected: send until one arrives
+        publisher.publish(EventMessage, "door", media_time=10.0, id=f"door-{n}", phase="end", start=1.0, end=10.0,
+                          score=0.9, objects={"person": 1}, query=None)
+        with StoreReader(pg_target) as reader:
+            return bool(reader.highlights(stream_id="door"))
+
+    try:
+        wait_until(collected, 20, "a published highlight in the PostgreSQL store", every=0.2)
+    finally:
+        collector.stop()
+        publisher.close()
+    assert collector.writer.failure is None
