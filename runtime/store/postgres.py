@@ -28,6 +28,10 @@ from vgsum.stream.errors import UserError
 from vgsum.stream.redact import redact_text
 
 SCHEMES = ("postgresql", "postgres")
+NO_PASSWORD = (
+    "must not hold a password; put it in store.password_file or store.password_env "
+    "(on the command line: --password-file or --password-env)"
+)
 CONNECT_TIMEOUT_S = 5
 
 
@@ -36,10 +40,8 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES:
         raise ValueError("must be a postgresql://user@host:port/database URL")
-    if parts.password is not None:
-        raise ValueError("must not hold a password; put it in store.password_file or store.password_env")
-    if "password" in parts.query.lower():
-        raise ValueError("must not hold a password; put it in store.password_file or store.password_env")
+    if parts.password is not None or "password" in parts.query.lower():
+        raise ValueError(NO_PASSWORD)
     if not parts.path.strip("/"):
         raise ValueError("names no database: postgresql://user@host:port/database")
     return url
