@@ -21,8 +21,12 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vgsum.runtime.common.errors import UserError
+
+if TYPE_CHECKING:
+    from vgsum.runtime.store.postgres import PostgresTarget
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ def _split(source: str) -> tuple[str, str | None]:
 class Collector:
     """One subscriber thread per daemon, one writer for all."""
 
-    def __init__(self, sources: list[str], db: Path, *, thumbnails_dir: Path | None = None) -> None:
+    def __init__(self, sources: list[str], db: Path | PostgresTarget, *, thumbnails_dir: Path | None = None) -> None:
         from vgsum.runtime.store.writer import StoreWriter
         from vgsum.stream.subscribe import Subscriber
 
@@ -103,25 +107,31 @@ class Collector:
 
 def main(argv: list[str]) -> int:
     """Collect until SIGINT/SIGTERM (or --timeout)."""
-    from vgsum.runtime.store.config import StoreConfig
+    from vgsum.runtime.cli.dbarg import add_db_options
+    from vgsum.runtime.store.config import StoreConfig, cli_store, is_database_url
 
     parser = argparse.ArgumentParser(prog="vgsum collect", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--from", dest="sources", action="append", required=True, metavar="PUB[,CONTROL]",
         help="a daemon's publisher, optionally with its control socket for catch-up (repeatable)",
     )
-    parser.add_argument("--db", type=Path, help="the store to write (default: $VGSUM_DATA/history.db)")
+    add_db_options(parser)  # the store to write
     parser.add_argument("--timeout", type=float, default=0.0, help="stop after this many seconds (0: run until killed)")
     args = parser.parse_args(argv)
     if args.timeout < 0:
         raise UserError("--timeout must be >= 0")
-    store = StoreConfig(path=args.db)
-    collector = Collector(args.sources, store.db_path, thumbnails_dir=store.thumbnails_dir)
+    if is_database_url(args.db):
+        store = cli_store(args.db, args.password_file, args.password_env)
+    elif args.password_file is not None or args.password_env is not None:
+        raise UserError("--password-file and --password-env go with a postgresql:// --db")
+    else:
+        store = StoreConfig(path=None if args.db is None else Path(args.db))
+    collector = Collector(args.sources, store.target, thumbnails_dir=store.thumbnails_dir)
     done = threading.Event()
     in_main = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, lambda *_: done.set()) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
     collector.start()
-    print(f"collect: {len(args.sources)} daemons -> {store.db_path}", flush=True)
+    print(f"collect: {len(args.sources)} daemons -> {store.target}", flush=True)
     try:
         deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
         while not done.wait(0.2):

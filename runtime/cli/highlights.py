@@ -68,7 +68,7 @@ def _clock(seconds: float) -> str:
 
 def main(argv: list[str]) -> int:
     """List matching highlights, newest first; exit 0 (also when none match)."""
-    from vgsum.runtime.store.config import StoreConfig
+    from vgsum.runtime.cli.dbarg import add_db_options, db_target
     from vgsum.runtime.store.reader import MAX_LIMIT, StoreReader
 
     parser = argparse.ArgumentParser(prog="vgsum highlights", description=__doc__.splitlines()[0])
@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--zone", help="only highlights in this zone of their camera")
     parser.add_argument("--limit", type=int, default=200, help=f"at most this many (1..{MAX_LIMIT}, default 200)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--db", type=Path, help="the history database (default: $VGSUM_DATA/history.db)")
+    add_db_options(parser)
     parser.add_argument("--engines", type=Path, help="engine folder whose text engine reads --query (default: cache)")
     args = parser.parse_args(join_times(argv))
 
@@ -93,9 +93,7 @@ def main(argv: list[str]) -> int:
         raise UserError("--until must be after --since")
     if not 1 <= args.limit <= MAX_LIMIT:
         raise UserError(f"--limit must be between 1 and {MAX_LIMIT}")
-    path = args.db.expanduser() if args.db is not None else StoreConfig().db_path
-    if not path.is_file():
-        raise UserError(f"no history database at {path} (run `vgsum run` or `vgsum serve` first, or give --db)")
+    path = db_target(args)
     from vgsum.runtime.store.search import search_highlights
 
     search = meaning_search(args.query, args.engines) if args.query else None

@@ -44,9 +44,9 @@ def load_perceive(engines: Path | None, threads: int | None = None) -> Any:
 def main(argv: list[str]) -> int:
     from tqdm import tqdm
 
+    from vgsum.runtime.cli.dbarg import add_db_options, db_target
     from vgsum.runtime.recap.budget import parse_budget
     from vgsum.runtime.recap.build import RecapRequest, build_recap, default_name, length_text, nothing_line
-    from vgsum.runtime.store.config import StoreConfig
     from vgsum.runtime.store.reader import StoreReader
 
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--query", help='only highlights whose objects answer this text ("a red car")')
     parser.add_argument("--object", dest="label", metavar="LABEL", help="only highlights where LABEL was seen")
     parser.add_argument("--out", type=Path, help="the MP4 to write (default: ./recap-STREAM-DATE.mp4)")
-    parser.add_argument("--db", type=Path, help="the history database (default: $VGSUM_DATA/history.db)")
+    add_db_options(parser)
     parser.add_argument("--engines", type=Path, help="engine folder (default: the engine cache)")
     parser.add_argument("--no-novelty", dest="diverse", action="store_false",
                         help="value parts by score and query only (repeats may fill the recap)")
@@ -73,9 +73,7 @@ def main(argv: list[str]) -> int:
         raise UserError("--until must be after --since")
     budget = parse_budget(args.budget)
     streams = _streams(args.stream)
-    path = args.db.expanduser() if args.db is not None else StoreConfig().db_path
-    if not path.is_file():
-        raise UserError(f"no history database at {path} (run `vgsum run` or `vgsum serve` first, or give --db)")
+    path = db_target(args)
     out = (args.out if args.out is not None else Path(default_name(list(streams or []), until))).expanduser()
     if out.suffix.lower() != ".mp4":
         raise UserError(f"--out {out}: the recap is an MP4; name it .mp4")

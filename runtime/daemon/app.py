@@ -105,8 +105,9 @@ class SummaryApp:
             from vgsum.runtime.store.writer import StoreWriter
 
             self.store = StoreWriter(
-                cfg.store.db_path,
+                cfg.store.target,
                 thumbnails_dir=cfg.store.thumbnails_dir,
+                daemon_id=cfg.store.daemon,
                 queue_size=cfg.store.queue_size,
                 batch=cfg.store.batch,
                 flush_s=cfg.store.flush_s,
@@ -116,7 +117,7 @@ class SummaryApp:
                     self.store.anchor(stream.stream_id)
             self.retention = RetentionLoop(
                 cfg.store, self._clips_dirs, self._stop, recaps_keep_days=cfg.recap.keep_days,
-                recaps_dir=self._recaps_dir,
+                recaps_dir=self._recaps_dir, own_streams=stream_ids if cfg.store.postgres else None,
             )
         self.metrics = None
         self.metrics_server = None
@@ -132,7 +133,7 @@ class SummaryApp:
             from vgsum.runtime.recap.jobs import RecapJobs, SharedPerception
 
             self.recaps = RecapJobs(
-                cfg.store.db_path, self._recaps_dir, text_engine=engines.text,
+                cfg.store.target, self._recaps_dir, text_engine=engines.text,
                 perceive=SharedPerception(engines.perception, cfg.engines.folder, threads=1),
             )
             self.daily = DailyRecap(cfg.recap, stream_ids, self.recaps, self._announce_recap)
@@ -141,7 +142,7 @@ class SummaryApp:
             from vgsum.runtime.web.server import WebServer
 
             self.web = WebServer(
-                cfg.web, cfg.store.db_path, live_states=self.stream_states, text_engine=engines.text,
+                cfg.web, cfg.store.target, live_states=self.stream_states, text_engine=engines.text,
                 regions=self._regions, recaps=self.recaps,
             )
 
@@ -350,7 +351,7 @@ class SummaryApp:
     @property
     def _recaps_dir(self) -> Path:
         """Recaps live beside the store: `<db dir>/recaps/` (the page's in `page/` under it)."""
-        return self.cfg.store.db_path.parent / "recaps"
+        return self.cfg.store.files_dir / "recaps"
 
     def _announce_recap(self, recapped: Recapped) -> None:
         """A daily recap was written (on the recap thread): its `recap` message, with where the page plays it."""

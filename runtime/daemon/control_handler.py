@@ -79,6 +79,7 @@ class DaemonControl:
             "last_error": stats.last_error,
             "store_dropped": None if self.store is None else self.store.dropped[stream_id],
             "store_error": None if self.store is None else self.store.failure,
+            "store_connected": None if self.store is None else self.store.connected,  # false: PostgreSQL away
             "mqtt_dropped": None if self.mqtt is None else self.mqtt.dropped[stream_id],
             "mqtt_connected": None if self.mqtt is None else self.mqtt.connected,
         }

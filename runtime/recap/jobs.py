@@ -37,6 +37,7 @@ from vgsum.runtime.engines.backends import OrtBackend
 from vgsum.runtime.engines.perception import PerceptionEngine
 from vgsum.runtime.recap.budget import parse_budget
 from vgsum.runtime.recap.build import Perceive, RecapRequest, RecapResult, build_recap, length_text, nothing_line
+from vgsum.runtime.store.postgres import PostgresTarget
 from vgsum.runtime.store.reader import HighlightRow, RecapRow, StoreReader
 from vgsum.stream.redact import redact_text
 
@@ -132,7 +133,7 @@ class RecapJobs:
 
     def __init__(
         self,
-        store_path: Path,
+        store_path: Path | PostgresTarget,
         folder: Path,
         *,
         perceive: Perceiver | None = None,
@@ -390,7 +391,7 @@ class RecapJobs:
         return self._reader_rows(lambda r: r.recaps(limit=limit))
 
     def _reader_rows(self, ask: Callable[[StoreReader], list[Any]]) -> list[Any]:
-        if not self.store_path.is_file():
+        if isinstance(self.store_path, Path) and not self.store_path.is_file():
             return []
         try:
             with StoreReader(self.store_path) as reader:

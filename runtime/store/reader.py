@@ -2,7 +2,9 @@
 
 One module so that the CLI (`vgsum highlights`), the control socket (replay,
 catch-up) and the web page ask the same questions the same way. Reads use their
-own connection; WAL lets them run while the daemon's writer commits.
+own connection; WAL lets them run while the daemon's writer commits. The same
+queries run on PostgreSQL (`store.url`): its connection translates the SQL, and the
+few that differ beyond text come from `postgres.PG_SQL`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vgsum.runtime.store.postgres import PG_SQL, PostgresTarget
 from vgsum.runtime.store.schema import connect
 
 DEFAULT_LIMIT = 200
@@ -26,6 +29,7 @@ class StreamRow:
     state: str
     last_error: str | None
     updated_at: float
+    daemon_id: str | None = None  # the daemon that last wrote the stream (store.daemon_id)
 
 
 @dataclass(frozen=True)
@@ -99,11 +103,12 @@ def _highlight(row: sqlite3.Row) -> HighlightRow:
 
 
 class StoreReader:
-    """Read-only queries over one store file."""
+    """Read-only queries over one store file (or PostgreSQL database)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | PostgresTarget) -> None:
         self.path = path
         self._conn = connect(path, readonly=True)
+        self._pg = isinstance(path, PostgresTarget)
 
     def close(self) -> None:
         self._conn.close()
@@ -115,7 +120,10 @@ class StoreReader:
         self.close()
 
     def streams(self) -> list[StreamRow]:
-        rows = self._conn.execute("SELECT * FROM streams ORDER BY stream_id").fetchall()
+        rows = self._conn.execute(
+            "SELECT streams.*, stream_daemons.daemon_id FROM streams "
+            "LEFT JOIN stream_daemons ON stream_daemons.stream_id = streams.stream_id ORDER BY streams.stream_id"
+        ).fetchall()
         return [StreamRow(**dict(r)) for r in rows]
 
     def highlights(
@@ -151,10 +159,12 @@ class StoreReader:
             where.append("query LIKE ? ESCAPE '\\'")
             args.append("%" + _escape_like(query) + "%")
         if label is not None:
-            where.append("EXISTS (SELECT 1 FROM json_each(highlights.objects) WHERE json_each.key = ?)")
+            where.append(PG_SQL["label"] if self._pg else
+                         "EXISTS (SELECT 1 FROM json_each(highlights.objects) WHERE json_each.key = ?)")
             args.append(label)
         if zone is not None:
-            where.append("EXISTS (SELECT 1 FROM json_each(highlights.zones) WHERE json_each.value = ?)")
+            where.append(PG_SQL["zone"] if self._pg else
+                         "EXISTS (SELECT 1 FROM json_each(highlights.zones) WHERE json_each.value = ?)")
             args.append(zone)
         if before is not None:
             where.append("(wall_start, id) < (?, ?)")
@@ -211,6 +221,9 @@ class StoreReader:
             ).fetchall()
             return [ScorePoint(*r) for r in rows]
         scale = max_points / max(high - low, 1e-9)
+        if self._pg:
+            rows = self._conn.execute(PG_SQL["thinned"].format(where=where), [low, scale, max_points - 1, *args])
+            return [ScorePoint(*r) for r in rows.fetchall()]
         # SQLite returns the other columns of the row that holds MAX(score) (its documented bare-column rule)
         rows = self._conn.execute(
             f"SELECT wall_time, t, MAX(score) FROM scores WHERE {where} "

@@ -14,7 +14,9 @@ Per stream (`StoreConfig.retention_for`):
   in `recaps_dir`; nothing else is ever touched.
 
 It runs on its own connection; WAL and the busy timeout let it share the file with
-the writer thread.
+the writer thread. On a database several daemons share (PostgreSQL), each daemon
+passes `only=` its own stream ids: it prunes its streams' rows, files and recaps,
+never another daemon's.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,18 +72,22 @@ def apply_retention(
     orphans: bool = False,
     recaps_keep_days: float | None = None,
     recaps_dir: Path | None = None,
+    only: Collection[str] | None = None,
 ) -> RetentionReport:
     """One pass over every stream in the store (and every stream with a clip folder), and over the recaps.
 
     `recaps_keep_days` None keeps every recap; `recaps_dir` is where the daily recaps are written (orphans).
+    `only`: these streams alone (a shared database), None: every stream in it.
     """
     now = time.time() if now is None else now
     report = RetentionReport()
     clips_dirs = dict(clips_dirs or {})
-    conn = connect(cfg.db_path)
+    conn = connect(cfg.target)
     try:
         streams = {r[0] for r in conn.execute("SELECT DISTINCT stream_id FROM highlights")}
         streams |= {r[0] for r in conn.execute("SELECT stream_id FROM streams")}
+        if only is not None:
+            streams &= set(only)
         for stream_id in sorted(streams):
             rule = cfg.retention_for(stream_id)
             if rule.keep_days is not None:
@@ -89,9 +95,9 @@ def apply_retention(
             if rule.clips_max_gb is not None:
                 _cap_clips(conn, stream_id, int(rule.clips_max_gb * GB), report)
         if recaps_keep_days is not None:
-            _expire_recaps(conn, now - recaps_keep_days * DAY_S, report)
+            _expire_recaps(conn, now - recaps_keep_days * DAY_S, report, only)
         if orphans:
-            _remove_orphans(conn, cfg.thumbnails_dir, clips_dirs, streams, report)
+            _remove_orphans(conn, cfg.thumbnails_dir, clips_dirs, None if only is None else set(only), report)
             if recaps_dir is not None:
                 _remove_recap_orphans(conn, recaps_dir, report)
     finally:
@@ -151,8 +157,9 @@ def _cap_clips(conn, stream_id: str, cap_bytes: int, report: RetentionReport) ->
 
 
 def _remove_orphans(
-    conn, thumbnails_dir: Path, clips_dirs: Mapping[str, Path], streams: set[str], report: RetentionReport
+    conn, thumbnails_dir: Path, clips_dirs: Mapping[str, Path], streams: set[str] | None, report: RetentionReport
 ) -> None:
+    """`streams` None: every stream's thumbnail folder, else only theirs (a shared folder holds other daemons')."""
     known = {str(Path(p).resolve()) for (p,) in conn.execute("SELECT clip FROM highlights WHERE clip IS NOT NULL")}
     known |= {
         str(Path(p).resolve()) for (p,) in conn.execute("SELECT thumbnail FROM highlights WHERE thumbnail IS NOT NULL")
@@ -164,7 +171,7 @@ def _remove_orphans(
             candidates += [p for p in folder.iterdir() if ours.fullmatch(p.name) and p.is_file()]
     if thumbnails_dir.is_dir():
         for folder in thumbnails_dir.iterdir():
-            if folder.is_dir():
+            if folder.is_dir() and (streams is None or folder.name in streams):
                 candidates += [p for p in folder.iterdir() if p.is_file() and p.suffix in (".jpg", ".part")]
     for path in candidates:
         if str(path.resolve()) not in known and _unlink(str(path), report):
@@ -181,14 +188,19 @@ def recap_files(path: str, json_path: str | None) -> list[str]:
     return [str(video), str(video.with_suffix(".vtt")), json_path or str(video.with_suffix(".json"))]
 
 
-def _expire_recaps(conn, cutoff: float, report: RetentionReport) -> None:
-    rows = conn.execute("SELECT id, path, json_path FROM recaps WHERE created_at < ?", (cutoff,)).fetchall()
+def _expire_recaps(conn, cutoff: float, report: RetentionReport, only: Collection[str] | None = None) -> None:
+    rows = conn.execute("SELECT id, path, json_path, stream_id FROM recaps WHERE created_at < ?", (cutoff,)).fetchall()
+    if only is not None:
+        rows = [r for r in rows if r[3] in only]
     if not rows:
         return
     with conn:
         conn.execute("BEGIN")
-        conn.execute("DELETE FROM recaps WHERE created_at < ?", (cutoff,))
-    for _id, path, json_path in rows:  # files after the commit, as for highlights
+        if only is None:
+            conn.execute("DELETE FROM recaps WHERE created_at < ?", (cutoff,))
+        else:
+            conn.executemany("DELETE FROM recaps WHERE id = ?", [(r[0],) for r in rows])
+    for _id, path, json_path, _stream in rows:  # files after the commit, as for highlights
         for file in recap_files(path, json_path):
             _unlink(file, report)
     report.recaps += len(rows)

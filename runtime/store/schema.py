@@ -14,10 +14,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
+from vgsum.runtime.store.postgres import PgConnection, PostgresTarget, scrub, translate_ddl
 from vgsum.stream.errors import UserError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE streams (
@@ -99,34 +101,66 @@ CREATE INDEX recaps_by_stream_time ON recaps (stream_id, created_at);
 CREATE INDEX recaps_by_time ON recaps (created_at);
 """
 
+# 5: several daemons may write one (PostgreSQL) database, each under its own stream ids: which daemon writes a stream
+# (a table of its own, so `streams` keeps its columns for every older reader and tool)
+_V5 = """
+CREATE TABLE stream_daemons (
+    stream_id   TEXT PRIMARY KEY,
+    daemon_id   TEXT NOT NULL,              -- store.daemon_id of the daemon that last wrote the stream
+    updated_at  REAL NOT NULL
+);
+"""
+
 # version reached -> the script that reaches it from the version before
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 
-def current_version(conn: sqlite3.Connection) -> int:
+def current_version(conn: sqlite3.Connection | PgConnection) -> int:
     """0 for an empty file, else the highest applied migration."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+    if isinstance(conn, PgConnection):
+        exists = conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is not None
+    else:
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
     if not exists:
         return 0
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Apply every missing step up to `target`, each in its own transaction; returns the version reached."""
+def migrate(conn: sqlite3.Connection | PgConnection, target: int = SCHEMA_VERSION) -> int:
+    """Apply every missing step up to `target`, each in its own transaction; returns the version reached.
+
+    On PostgreSQL several daemons may start at once against one database: a session
+    advisory lock makes one of them migrate while the others wait, then find it done.
+    """
+    if not isinstance(conn, PgConnection):
+        return _migrate(conn, target)
+    conn.execute("SELECT pg_advisory_lock(?)", (_MIGRATION_LOCK,))
+    try:
+        return _migrate(conn, target)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(?)", (_MIGRATION_LOCK,))
+
+
+_MIGRATION_LOCK = 0x76677375  # "vgsu": the advisory lock key of store migrations
+
+
+def _migrate(conn: sqlite3.Connection | PgConnection, target: int) -> int:
+    pg = isinstance(conn, PgConnection)
     version = current_version(conn)
     if version > SCHEMA_VERSION:
         raise UserError(
             f"the history database is schema version {version}, newer than this vgsum knows ({SCHEMA_VERSION}); "
-            "upgrade vgsum or point store.path elsewhere"
+            "upgrade vgsum or point store.path (store.url) elsewhere"
         )
     if version == 0:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
+        create = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)"
+        conn.execute(translate_ddl(create) if pg else create)
     for step in range(version + 1, target + 1):
         with conn:  # a step commits whole or not at all: a crash mid-upgrade leaves the version before it
             conn.execute("BEGIN")
             for statement in _statements(MIGRATIONS[step]):
-                conn.execute(statement)
+                conn.execute(translate_ddl(statement) if pg else statement)
             conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (step, time.time()))
         version = step
     return version
@@ -138,11 +172,15 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path | PostgresTarget, *, readonly: bool = False) -> Any:
     """A connection in WAL mode with the schema up to date (a read-only one never migrates).
 
-    A file that is not a SQLite database, or is damaged, is one UserError line.
+    A file that is not a SQLite database, or is damaged, is one UserError line. A
+    `PostgresTarget` gives a `PgConnection` (same API, same schema); an unreachable
+    server is one UserError line.
     """
+    if isinstance(path, PostgresTarget):
+        return _connect_postgres(path, readonly=readonly)
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
@@ -161,4 +199,24 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as err:
         raise UserError(f"history database {path} cannot be used: {err}") from None
     conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _connect_postgres(target: PostgresTarget, *, readonly: bool) -> PgConnection:
+    from vgsum.runtime.store.postgres import connect as pg_connect
+
+    conn = pg_connect(target)
+    try:
+        if readonly:
+            version = current_version(conn)
+            if version != SCHEMA_VERSION:
+                raise UserError(f"history database {target}: schema version {version}, expected {SCHEMA_VERSION}")
+        else:
+            migrate(conn)
+    except UserError:
+        conn.close()
+        raise
+    except Exception as err:  # psycopg's errors: one line, scrubbed of the password
+        conn.close()
+        raise UserError(f"history database {target} cannot be used: {scrub(str(err), target)}") from None
     return conn

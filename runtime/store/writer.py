@@ -16,6 +16,11 @@ Rows per kind:
 - `score`: final ones only, one point per second of stream time per stream (the second's peak);
 - `recap`: the `recaps` row (the daily recap's files, range, length and parts), and its payload in `messages`.
 
+On PostgreSQL (`store.url`) a lost server is not the end of the history: the batch in
+hand is kept, the queue goes on filling up to its bound (then drops, counted), and
+the thread reconnects with backoff (`reconnect_s` doubling to `reconnect_max_s`)
+and commits the kept batch first. SQLite errors stay final, as before.
+
 Wall times of a highlight come from its latest message: `wall_time - (media_time - start)`.
 A stream marked `anchor(stream_id)` (a file read faster than real time) maps
 stream time onto the wall clock from its first message instead, so its timeline
@@ -25,10 +30,10 @@ keeps the video's proportions.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -39,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from vgsum.runtime.common.jpeg import encode_jpeg
+from vgsum.runtime.store.postgres import PostgresTarget, scrub
 from vgsum.runtime.store.schema import connect
 from vgsum.stream.messages import (
     EventMessage,
@@ -56,6 +62,10 @@ STORED_KINDS = frozenset({"status", "event", "highlight", "score", "recap"})
 REPLAYED_KINDS = ("highlight", "event", "recap")  # the kinds kept in `messages` for catch-up by seq
 
 
+class _StoppedWhileAway(Exception):
+    """`stop()` came while the writer waited for the PostgreSQL server to come back."""
+
+
 @dataclass
 class _Bucket:
     second: int
@@ -65,28 +75,41 @@ class _Bucket:
 
 
 class StoreWriter:
-    """Bounded queue in, SQLite out, on one thread. `start()` opens the file (UserError when it is unusable)."""
+    """Bounded queue in, SQLite (or PostgreSQL) out, on one thread. `start()` opens it (UserError when unusable)."""
 
     def __init__(
         self,
-        path: Path,
+        path: Path | PostgresTarget,
         *,
         thumbnails_dir: Path | None = None,
         queue_size: int = 10_000,
         batch: int = 500,
         flush_s: float = 0.5,
+        daemon_id: str | None = None,
+        reconnect_s: float = 0.5,
+        reconnect_max_s: float = 10.0,
     ) -> None:
         self.path = path
-        self.thumbnails_dir = thumbnails_dir if thumbnails_dir is not None else path.parent / "thumbnails"
+        if thumbnails_dir is None:
+            if isinstance(path, PostgresTarget):
+                raise ValueError("a PostgreSQL store needs its thumbnails_dir")
+            thumbnails_dir = path.parent / "thumbnails"
+        self.thumbnails_dir = thumbnails_dir
+        self.daemon_id = daemon_id
+        self.reconnect_s = reconnect_s
+        self.reconnect_max_s = reconnect_max_s
+        self.reconnects = 0  # PostgreSQL sessions reopened after the server went away
+        self.connected = True
         self.batch = batch
         self.flush_s = flush_s
         self._queue: queue.Queue[tuple] = queue.Queue(maxsize=queue_size)
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Any = None  # sqlite3.Connection, or PgConnection
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._anchors: dict[str, float | None] = {}  # stream -> wall time at stream time 0 (None: not yet seen)
         self._buckets: dict[str, _Bucket] = {}
         self._states: dict[str, tuple[str, str | None]] = {}
+        self._claimed: set[str] = set()  # streams whose `stream_daemons` row this run wrote
         self.dropped: Counter[str] = Counter()  # stream id -> records lost (queue full, or not written at stop)
         self.written = 0
         self.commits = 0
@@ -169,21 +192,69 @@ class StoreWriter:
     def _run(self) -> None:
         assert self._conn is not None
         conn = self._conn
+        pg = isinstance(self.path, PostgresTarget)
         try:
             while True:
                 items = self._take()
                 if items:
-                    self._commit(conn, items)
+                    self._commit_retrying(conn, items) if pg else self._commit(conn, items)
                 elif self._stop.is_set():
                     break
             self._commit(conn, [("buckets",)])
+        except _StoppedWhileAway:
+            log.warning("store: stopped while the database was unreachable; the records in hand count as dropped")
         except Exception as err:  # a full disk or a broken file: history stops, scoring goes on
-            self.failure = redact_text(f"{type(err).__name__}: {err}")[:200]
-            log.exception("store: writing failed; no more history is kept in this run")
+            if pg:  # psycopg's texts hold no password, but the rule is: none reaches a log, scrubbed regardless
+                self.failure = scrub(f"{type(err).__name__}: {err}", self.path)[:200]
+                log.error("store: writing failed; no more history is kept in this run: %s", self.failure)
+            else:
+                self.failure = redact_text(f"{type(err).__name__}: {err}")[:200]
+                log.exception("store: writing failed; no more history is kept in this run")
             self._stop.set()
         finally:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(Exception):
                 conn.close()
+
+    def _commit_retrying(self, conn: Any, items: list[tuple]) -> None:
+        """Commit on PostgreSQL; a lost server keeps `items`, waits with backoff, reconnects and commits them then.
+
+        Only the thread waits: `record` never does, and the queue drops past its bound.
+        The per-stream state the batch moved (score buckets, last states) is restored
+        before a retry, so the retried batch writes the rows the lost one would have.
+        """
+        import psycopg
+
+        from vgsum.runtime.common.errors import UserError
+
+        delay = self.reconnect_s
+        while True:
+            saved = copy.deepcopy((self._buckets, self._states, self._anchors, self._claimed))
+            try:
+                self._commit(conn, items)
+                self.connected = True
+                return
+            except (psycopg.OperationalError, psycopg.InterfaceError, UserError) as err:
+                if not conn.broken and not isinstance(err, UserError):
+                    raise
+                self._buckets, self._states, self._anchors, self._claimed = saved
+                if self.connected:
+                    log.warning("store: the database went away (%s); keeping up to %d records, reconnecting",
+                                scrub(str(err), self.path)[:160], self._queue.maxsize)
+                self.connected = False
+            if self._stop.wait(delay):
+                for item in items:  # stopping while the server is away: the batch in hand is lost, counted
+                    if item[0] == "flush":
+                        item[1].set()
+                    elif item[0] != "buckets":
+                        self.dropped[item[1].stream_id if item[0] == "msg" else item[1]] += 1
+                raise _StoppedWhileAway
+            delay = min(delay * 2, self.reconnect_max_s)
+            try:
+                conn.reconnect()
+            except UserError:
+                continue
+            self.reconnects += 1
+            log.info("store: reconnected to %s", self.path)
 
     def _take(self) -> list[tuple]:
         """Up to `batch` records, waiting at most `flush_s` after the first."""
@@ -206,33 +277,44 @@ class StoreWriter:
                 break
         return items
 
-    def _commit(self, conn: sqlite3.Connection, items: list[tuple]) -> None:
+    def _commit(self, conn: Any, items: list[tuple]) -> None:
         waiting: list[threading.Event] = []
         started = time.perf_counter()
         conn.execute("BEGIN")
         try:
-            for item in items:
-                tag = item[0]
-                if tag == "msg":
-                    self._apply(conn, item[1], item[2])
-                elif tag == "thumb":
-                    self._write_thumbnail(conn, *item[1:])
-                elif tag == "looks":
-                    conn.execute("UPDATE highlights SET looks = ? WHERE id = ?", (json.dumps(item[3]), item[2]))
-                elif tag == "flush":
-                    self._flush_buckets(conn)
-                    waiting.append(item[1])
-                elif tag == "buckets":
-                    self._flush_buckets(conn)
-            conn.execute("COMMIT")
+            with conn.batch() if getattr(conn, "postgres", False) else contextlib.nullcontext():
+                self._apply_items(conn, items, waiting)
+                conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if not self._retryable(conn):
+                conn.execute("ROLLBACK")
             raise
         self.written += len(items)
         self.commits += 1
         self.busy_s += time.perf_counter() - started
         for event in waiting:
             event.set()
+
+    def _apply_items(self, conn: Any, items: list[tuple], waiting: list[threading.Event]) -> None:
+        """One transaction's rows; flush requests are collected into `waiting`, to be set once it commits."""
+        for item in items:
+            tag = item[0]
+            if tag == "msg":
+                self._apply(conn, item[1], item[2])
+            elif tag == "thumb":
+                self._write_thumbnail(conn, *item[1:])
+            elif tag == "looks":
+                conn.execute("UPDATE highlights SET looks = ? WHERE id = ?", (json.dumps(item[3]), item[2]))
+            elif tag == "flush":
+                self._flush_buckets(conn)
+                waiting.append(item[1])
+            elif tag == "buckets":
+                self._flush_buckets(conn)
+
+    @staticmethod
+    def _retryable(conn: Any) -> bool:
+        """A PostgreSQL session that died mid-transaction cannot roll back; the server already did."""
+        return getattr(conn, "postgres", False) and conn.broken
 
     def _discard_queue(self) -> int:
         left = 0
@@ -257,7 +339,7 @@ class StoreWriter:
             return anchor + t
         return message.wall_time - ((message.media_time if message.media_time is not None else t) - t)
 
-    def _apply(self, conn: sqlite3.Connection, message: MessageBase, payload: str | None) -> None:
+    def _apply(self, conn: Any, message: MessageBase, payload: str | None) -> None:
         sid = message.stream_id
         if isinstance(message, StatusMessage):
             self._status(conn, message)
@@ -276,13 +358,25 @@ class StoreWriter:
         elif isinstance(message, RecapMessage):
             self._recap(conn, message)
 
-    def _ensure_stream(self, conn: sqlite3.Connection, stream_id: str, wall: float) -> None:
+    def _ensure_stream(self, conn: Any, stream_id: str, wall: float) -> None:
         conn.execute(
             "INSERT OR IGNORE INTO streams (stream_id, url, state, last_error, updated_at) VALUES (?, '', ?, NULL, ?)",
             (stream_id, "unknown", wall),
         )
+        self._claim(conn, stream_id, wall)
 
-    def _status(self, conn: sqlite3.Connection, message: StatusMessage) -> None:
+    def _claim(self, conn: Any, stream_id: str, wall: float) -> None:
+        """Record once per run that this daemon writes the stream (`stream_daemons`), when it has an id."""
+        if self.daemon_id is None or stream_id in self._claimed:
+            return
+        self._claimed.add(stream_id)
+        conn.execute(
+            "INSERT INTO stream_daemons (stream_id, daemon_id, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(stream_id) DO UPDATE SET daemon_id = excluded.daemon_id, updated_at = excluded.updated_at",
+            (stream_id, self.daemon_id, wall),
+        )
+
+    def _status(self, conn: Any, message: StatusMessage) -> None:
         state = message.state.value
         error = redact_text(message.last_error) if message.last_error else None
         if self._states.get(message.stream_id) == (state, error):
@@ -298,8 +392,9 @@ class StoreWriter:
             "INSERT INTO stream_states (stream_id, wall_time, state, last_error) VALUES (?, ?, ?, ?)",
             (message.stream_id, message.wall_time, state, error),
         )
+        self._claim(conn, message.stream_id, message.wall_time)
 
-    def _score(self, conn: sqlite3.Connection, message: ScoreMessage) -> None:
+    def _score(self, conn: Any, message: ScoreMessage) -> None:
         second = int(message.t // 1)
         bucket = self._buckets.get(message.stream_id)
         if bucket is not None and bucket.second == second:
@@ -310,18 +405,18 @@ class StoreWriter:
             self._write_bucket(conn, message.stream_id, bucket)
         self._buckets[message.stream_id] = _Bucket(second, message.t, message.score, self._wall(message, message.t))
 
-    def _write_bucket(self, conn: sqlite3.Connection, stream_id: str, bucket: _Bucket) -> None:
+    def _write_bucket(self, conn: Any, stream_id: str, bucket: _Bucket) -> None:
         conn.execute(
             "INSERT INTO scores (stream_id, wall_time, t, score) VALUES (?, ?, ?, ?)",
             (stream_id, bucket.wall, bucket.t, bucket.score),
         )
 
-    def _flush_buckets(self, conn: sqlite3.Connection) -> None:
+    def _flush_buckets(self, conn: Any) -> None:
         for stream_id, bucket in self._buckets.items():
             self._write_bucket(conn, stream_id, bucket)
         self._buckets.clear()
 
-    def _highlight(self, conn: sqlite3.Connection, m: EventMessage) -> None:
+    def _highlight(self, conn: Any, m: EventMessage) -> None:
         now = time.time()
         if m.reason == "interrupted":  # ended at a restart: its stored span and times stand as the last run left them
             conn.execute("UPDATE highlights SET phase = 'end', updated_at = ? WHERE id = ?", (now, m.id))
@@ -340,7 +435,7 @@ class StoreWriter:
              objects, m.query, m.clip, now, now, json.dumps(sorted(m.zones))),
         )
 
-    def _recap(self, conn: sqlite3.Connection, m: RecapMessage) -> None:
+    def _recap(self, conn: Any, m: RecapMessage) -> None:
         """The recap's row; its JSON of reasons lies beside the video (runtime/recap/build.py writes both)."""
         conn.execute(
             "INSERT OR REPLACE INTO recaps (id, stream_id, since, until, path, json_path, duration, parts, query, "
@@ -349,7 +444,7 @@ class StoreWriter:
              m.parts, m.query, m.created_at),
         )
 
-    def _write_thumbnail(self, conn: sqlite3.Connection, stream_id: str, highlight_id: str, rgb: Any) -> None:
+    def _write_thumbnail(self, conn: Any, stream_id: str, highlight_id: str, rgb: Any) -> None:
         path = self.thumbnails_dir / stream_id / f"{highlight_id}.jpg"
         path.parent.mkdir(parents=True, exist_ok=True)
         data = rgb if isinstance(rgb, bytes) else encode_jpeg(np.asarray(rgb, np.uint8))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vgsum.runtime.common.times import parse_time
+from vgsum.runtime.store.postgres import PostgresTarget
 from vgsum.runtime.store.reader import MAX_LIMIT, HighlightRow, StoreReader
 from vgsum.runtime.store.search import MeaningSearch, search_highlights
 from vgsum.stream.errors import UserError
@@ -36,7 +37,7 @@ class BadRequest(ValueError):
 class StoreAccess:
     """The one reader of the page server, opened lazily and shared under a lock."""
 
-    def __init__(self, path: Path, text_engine: Any | None = None) -> None:
+    def __init__(self, path: Path | PostgresTarget, text_engine: Any | None = None) -> None:
         self.path = path
         self.text_engine = text_engine  # reads the query box by meaning when given (the daemon's text engine)
         self._lock = threading.Lock()
@@ -48,7 +49,7 @@ class StoreAccess:
         """The reader, or None (with `problem` saying why) while the store cannot be read."""
         with self._lock:
             if self._reader is None:
-                if not self.path.is_file():
+                if isinstance(self.path, Path) and not self.path.is_file():  # PostgreSQL: its connect says
                     self.problem = f"no history yet: {self.path} does not exist"
                 else:
                     try:

@@ -43,6 +43,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vgsum.runtime.common.network import HttpService
+from vgsum.runtime.store.postgres import PostgresTarget
 from vgsum.runtime.web import api, live
 from vgsum.runtime.web.auth import TokenGate
 from vgsum.runtime.web.config import WebConfig
@@ -271,7 +272,7 @@ class WebServer:
     def __init__(
         self,
         cfg: WebConfig,
-        store_path: Path,
+        store_path: Path | PostgresTarget,
         *,
         live_states: api.LiveStates | None = None,
         poll_s: float = live.POLL_S,

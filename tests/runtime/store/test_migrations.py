@@ -24,7 +24,7 @@ def test_a_version_1_store_migrates_and_its_highlights_read_with_no_zones(tmp_pa
     old.commit()
     old.close()
     conn = connect(db)  # a writer's connection migrates
-    assert current_version(conn) == SCHEMA_VERSION == 4
+    assert current_version(conn) == SCHEMA_VERSION == 5
     conn.execute("UPDATE highlights SET zones = '[\"door\"]' WHERE id = 'h1'")
     conn.close()
     with StoreReader(db) as reader:

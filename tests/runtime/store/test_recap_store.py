@@ -32,7 +32,7 @@ def test_a_version_3_store_gains_the_recaps_table_and_keeps_its_rows(tmp_path: P
     assert old.execute("SELECT name FROM sqlite_master WHERE name = 'recaps'").fetchone() is None
     old.close()
     conn = connect(db)  # a writer's connection migrates
-    assert current_version(conn) == SCHEMA_VERSION == 4
+    assert current_version(conn) == SCHEMA_VERSION == 5
     conn.close()
     with StoreReader(db) as reader:  # a reader of this version opens it, recaps and highlights alike
         assert reader.recaps() == [] and reader.recap("nope") is None
