@@ -190,16 +190,21 @@ def connect(path: Path | PostgresTarget, *, readonly: bool = False) -> Any:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA busy_timeout = 5000")
-        if readonly:
-            version = current_version(conn)
-            if version != SCHEMA_VERSION:
-                raise UserError(f"history database {path}: schema version {version}, expected {SCHEMA_VERSION}")
-        else:
-            migrate(conn)
+        _ready(conn, path, readonly)
     except sqlite3.DatabaseError as err:
         raise UserError(f"history database {path} cannot be used: {err}") from None
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _ready(conn: Any, where: object, readonly: bool) -> None:
+    """Migrate a writable connection; a read-only one must already hold this build's schema (one UserError line)."""
+    if not readonly:
+        migrate(conn)
+        return
+    version = current_version(conn)
+    if version != SCHEMA_VERSION:
+        raise UserError(f"history database {where}: schema version {version}, expected {SCHEMA_VERSION}")
 
 
 def _connect_postgres(target: PostgresTarget, *, readonly: bool) -> PgConnection:
@@ -207,12 +212,7 @@ def _connect_postgres(target: PostgresTarget, *, readonly: bool) -> PgConnection
 
     conn = pg_connect(target)
     try:
-        if readonly:
-            version = current_version(conn)
-            if version != SCHEMA_VERSION:
-                raise UserError(f"history database {target}: schema version {version}, expected {SCHEMA_VERSION}")
-        else:
-            migrate(conn)
+        _ready(conn, target, readonly)
     except UserError:
         conn.close()
         raise
