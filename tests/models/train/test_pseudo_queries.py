@@ -99,7 +99,8 @@ def test_lift_loss_wants_a_margin_in_view_and_nothing_elsewhere() -> None:
     mask = torch.tensor([[True, True, True, False]])  # the last frame is padding: it never counts
     good = torch.tensor([[0.5 + MARGIN, 0.5 + 2 * MARGIN, 0.5, 0.9]])
     loss, on, off = lift_loss(good, plain, present, mask)
-    assert float(loss) == pytest.approx(0.0, abs=1e-6) and on == pytest.approx(1.5 * MARGIN) and off == pytest.approx(0.0)
+    assert float(loss) == pytest.approx(0.0, abs=1e-6)
+    assert on == pytest.approx(1.5 * MARGIN) and off == pytest.approx(0.0)
     flat = torch.tensor([[0.5, 0.5, 0.6, 0.5]])  # no lift where it is, 0.1 where it is not
     loss, on, off = lift_loss(flat, plain, present, mask)
     assert float(loss) == pytest.approx(MARGIN + OFF_WEIGHT * 0.01) and off == pytest.approx(0.1)
@@ -137,7 +138,7 @@ def test_pseudo_query_training_lifts_where_the_concept_is_on_real_features(
     cfg = default_config(1280, clip.object_features.shape[2], labels.shape[1], seed=0, epochs=400)
     cfg = cfg.model_copy(update={"crop": 16, "batch_size": 4})
     tensors = [clip_tensors(clip, labels, cfg.videograph.max_objects)]
-    model, curve = train_on_clips(cfg, tensors, progress=False, steps=300, queries=queries)
+    model, curve = train_on_clips(cfg, tensors, progress=False, steps=150, queries=queries)
     assert {"pseudo_query", "lift_in_view"} <= set(curve[-1])
     assert curve[-1]["pseudo_query"] < curve[0]["pseudo_query"]
     # one window over the whole clip, with each concept that is in view on some frames but not all
@@ -154,4 +155,4 @@ def test_pseudo_query_training_lifts_where_the_concept_is_on_real_features(
             mask = torch.ones(1, clip.steps, dtype=torch.bool)
             lift = (model.window(nodes[None], mask) - model.window(plain[None], mask))[0].numpy()
             gaps.append(lift[concept.present].mean() - lift[~concept.present].mean())
-    assert float(np.mean(gaps)) > 0.02, dict(zip([c.text for c in partial], gaps, strict=True))
+    assert float(np.mean(gaps)) > 0.05, dict(zip([c.text for c in partial], gaps, strict=True))
