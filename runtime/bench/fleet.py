@@ -40,6 +40,7 @@ from vgsum.stream.errors import UserError
 READY_TIMEOUT_S = 180.0
 OUTAGE_S = 3.0  # how long the broker and the database stay down
 SETTLE_S = 8.0  # after the daemons stop, for the last messages and rows to land
+AFTER_KILL_S = 15.0  # the restarted daemon runs at least this long before the open-highlight check
 PG_POLL_S = 0.1
 
 
@@ -212,6 +213,45 @@ def daemon_config(index: int, streams: list[str], video: Path, port: int, engine
     }
 
 
+def broker_capacity(port: int, seconds: float, size: int = 1024) -> dict[str, float]:
+    """Flood the broker with QoS-1 `size`-byte messages from one paho client for `seconds`, to one subscriber.
+
+    Why: the daemons send only what their highlights make (about a message a second per stream), far below what
+    a broker carries; this is the ceiling the README's scaling leans on, measured on the same machine.
+    """
+    import paho.mqtt.client as mqtt
+
+    got = [0]
+    done = threading.Event()
+    sub = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="vgsum-bench-probe-sub")
+    sub.on_connect = lambda c, u, f, r, p: c.subscribe("probe/#", 1)
+    sub.on_subscribe = lambda *a: done.set()
+    sub.on_message = lambda c, u, m: got.__setitem__(0, got[0] + 1)
+    sub.connect("127.0.0.1", port, keepalive=10)
+    sub.loop_start()
+    pub = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="vgsum-bench-probe-pub")
+    pub.max_inflight_messages_set(100)
+    pub.max_queued_messages_set(1000)
+    pub.connect("127.0.0.1", port, keepalive=10)
+    pub.loop_start()
+    done.wait(5)
+    payload = b"x" * size
+    sent = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pub.publish("probe/load", payload, qos=1).rc == mqtt.MQTT_ERR_SUCCESS:
+            sent += 1
+        else:
+            time.sleep(0.001)  # the client's queue is full: let it drain
+    time.sleep(1.0)
+    pub.disconnect()
+    pub.loop_stop()
+    sub.disconnect()
+    sub.loop_stop()
+    return {"sent": sent, "received": got[0], "seconds": seconds, "bytes": size,
+            "messages_per_s": round(got[0] / seconds, 1)}
+
+
 def percentiles(values: list[float]) -> dict[str, float | None]:
     """p50 and p95 in seconds (None without values), with how many."""
     if not values:
@@ -253,6 +293,8 @@ def table(summary: dict) -> str:
         ("daemons x streams", f"{summary['daemons']} x {summary['streams_per_daemon']}"),
         ("measured seconds", fmt(summary["seconds"])),
         ("broker messages/s (all topics)", fmt(summary["mqtt_messages_per_s"])),
+        ("broker ceiling msg/s (QoS 1, 1 KiB)",
+         fmt(summary["broker_probe"]["messages_per_s"]) if summary["broker_probe"] else "-"),
         ("highlights made (ZeroMQ)", fmt(summary["highlights"])),
         ("start -> MQTT p50 / p95 s", f"{fmt(summary['mqtt_latency']['p50_s'])} / "
                                       f"{fmt(summary['mqtt_latency']['p95_s'])}"),
@@ -262,7 +304,8 @@ def table(summary: dict) -> str:
                                             f"{fmt(summary['pg_latency']['p95_s'])}"),
         ("  steady p50 / p95 s", f"{fmt(summary['pg_latency_steady']['p50_s'])} / "
                                  f"{fmt(summary['pg_latency_steady']['p95_s'])}"),
-        ("lost to MQTT / PostgreSQL", f"{summary['lost_mqtt']} / {summary['lost_pg']}"),
+        ("lost across the restarts", fmt(summary["lost"])),
+        ("lost to MQTT / PostgreSQL (all)", f"{summary['lost_mqtt']} / {summary['lost_pg']}"),
         ("  of which made just before kill -9", fmt(summary["lost_at_kill"])),
         ("open after kill -9 + restart", fmt(summary["left_open_after_kill"])),
         ("ended as interrupted", fmt(summary["interrupted"])),
@@ -283,6 +326,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--engines", help="engine folder (default: the daemon's default)")
     parser.add_argument("--sample-fps", type=float, help="each stream's sampling rate (default: the daemon's)")
     parser.add_argument("--no-restarts", action="store_true", help="no broker, database or daemon restart")
+    parser.add_argument("--probe-s", type=float, default=5.0,
+                        help="seconds of a QoS-1 flood through the broker after the run, for its ceiling (0: none)")
     parser.add_argument("--out", type=Path, help="write the result here as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, configs) afterwards")
     args = parser.parse_args(argv)
@@ -354,7 +399,9 @@ def main(argv: list[str]) -> int:
         kill_wall: float | None = None
         load_max = load_average()
         next_progress = t0 + 10
-        while (now := time.monotonic()) - t0 < args.seconds:
+        restarted_at: float | None = None  # the killed daemon must run a while before its open highlights count
+        while (now := time.monotonic()) - t0 < args.seconds or plan or (
+                restarted_at is not None and now - restarted_at < AFTER_KILL_S):
             if plan and now - t0 >= plan[0][0]:
                 _, what = plan.pop(0)
                 down = time.time()
@@ -377,6 +424,7 @@ def main(argv: list[str]) -> int:
                     killed.kill()
                     time.sleep(1.0)
                     killed.start()
+                    restarted_at = time.monotonic()
                 disruptions.append((down, time.time() + 5.0))
             for daemon in daemons:
                 if daemon.proc is not None and daemon.proc.poll() is not None:
@@ -403,6 +451,10 @@ def main(argv: list[str]) -> int:
             thread.stop.set()
             thread.join(5)
         mqtt.close()
+        probe = None
+        if args.probe_s > 0:
+            progress(clock, f"flooding the broker for {args.probe_s:g} s (QoS 1, 1 KiB) for its ceiling")
+            probe = broker_capacity(broker.port, args.probe_s)
         with seen.lock:
             made = {h for h in seen.stream if h in seen.start_wall or h in seen.ended_zmq}
             lost_mqtt = sorted(made - set(seen.mqtt_first))
@@ -428,10 +480,12 @@ def main(argv: list[str]) -> int:
                 "pg_latency_steady": percentiles([v for h, v in pg_lat.items() if steady(h)]),
                 "pg_poll_s": PG_POLL_S,
                 "lost_mqtt": len(lost_mqtt), "lost_pg": len(lost_pg), "lost_ids": sorted(set(lost_mqtt + lost_pg)),
-                "lost_at_kill": len(lost_at_kill),
+                "lost_at_kill": len(lost_at_kill),  # made in the 2 s before the kill -9, its last batch
+                "lost": len(set(lost_mqtt + lost_pg) - set(lost_at_kill)),  # across the restarts: must be 0
                 "restarts": [] if args.no_restarts else ["broker", "database", "kill -9 daemon 0"],
                 "open_at_kill": len(open_at_kill), "left_open_after_kill": len(left_open),
                 "interrupted": len(seen.interrupted),
+                "broker_probe": probe,
                 "exit_codes": codes, "load_max": round(load_max, 2), "load_end": load_average(),
             }
         result = {
@@ -443,8 +497,7 @@ def main(argv: list[str]) -> int:
         write_json(args.out, result)
         print(table(summary))
         # a kill -9 may lose what the daemon had not yet handed on (its last store batch): counted, not failed
-        lost_otherwise = set(lost_mqtt + lost_pg) - set(lost_at_kill)
-        ok = not lost_otherwise and not left_open and all(c == 0 for c in codes)
+        ok = summary["lost"] == 0 and not left_open and all(c == 0 for c in codes)
         return 0 if ok else 1
     finally:
         for daemon in daemons:
