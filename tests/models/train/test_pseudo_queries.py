@@ -99,7 +99,8 @@ def test_lift_loss_wants_a_margin_in_view_and_nothing_elsewhere() -> None:
     mask = torch.tensor([[True, True, True, False]])  # the last frame is padding: it never counts
     good = torch.tensor([[0.5 + MARGIN, 0.5 + 2 * MARGIN, 0.5, 0.9]])
     loss, on, off = lift_loss(good, plain, present, mask)
-    assert float(loss) == pytest.approx(0.0, abs=1e-6) and on == pytest.approx(1.5 * MARGIN) and off == pytest.approx(0.0)
+    assert float(loss) == pytest.approx(0.0, abs=1e-6)
+    assert on == pytest.approx(1.5 * MARGIN) and off == pytest.approx(0.0)
     flat = torch.tensor([[0.5, 0.5, 0.6, 0.5]])  # no lift where it is, 0.1 where it is not
     loss, on, off = lift_loss(flat, plain, present, mask)
     assert float(loss) == pytest.approx(MARGIN + OFF_WEIGHT * 0.01) and off == pytest.approx(0.1)
