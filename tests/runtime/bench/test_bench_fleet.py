@@ -21,7 +21,7 @@ def test_fleet_bench_reports_latency_and_loses_nothing(tmp_path: Path, engine_fo
     out = tmp_path / "fleet.json"
     proc = subprocess.run(
         [sys.executable, "-m", "vgsum.runtime.cli", "bench", "fleet", "--daemons", "1", "--streams", "1",
-         "--seconds", "15", "--probe-s", "1", "--engines", str(engine_folder), "--out", str(out)],
+         "--seconds", "15", "--probe-s", "1", "--outage-s", "2", "--engines", str(engine_folder), "--out", str(out)],
         capture_output=True, text=True, timeout=150,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -30,11 +30,12 @@ def test_fleet_bench_reports_latency_and_loses_nothing(tmp_path: Path, engine_fo
     assert summary["highlights"] >= 1 and summary["mqtt_messages_per_s"] > 0
     assert summary["broker_probe"]["messages_per_s"] > 0
     for key in ("mqtt_latency", "pg_latency"):
-        assert set(summary[key]) == {"p50_s", "p95_s", "n"}
+        assert set(summary[key]) == {"p50_s", "p95_s", "max_s", "n"}
     assert summary["mqtt_latency"]["n"] >= 1 and 0 <= summary["mqtt_latency"]["p50_s"] < 5
     assert summary["lost"] == 0  # every id made reached MQTT and PostgreSQL (bar the kill -9's last batch)
     assert summary["lost_mqtt"] + summary["lost_pg"] <= 2 * summary["lost_at_kill"]
     assert summary["restarts"] == ["broker", "database", "kill -9 daemon 0"]
+    assert summary["end_missing_mqtt"] == 0 and summary["open_in_pg_at_end"] == 0
     assert summary["left_open_after_kill"] == 0 and summary["exit_codes"] == [0]
     assert "first highlight: measuring" in proc.stderr  # progress lines
     assert "lost across the restarts" in proc.stdout  # the table
