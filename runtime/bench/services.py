@@ -42,6 +42,9 @@ def postgres_bin() -> Path | None:
     if found:
         return Path(found).parent
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]), reverse=True)
+    preferred = Path("/usr/lib/postgresql/15/bin/initdb")  # the version CI installs, where several are
+    if preferred.exists():
+        return preferred.parent
     return versions[0].parent if versions else None
 
 
