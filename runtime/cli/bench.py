@@ -1,4 +1,4 @@
-"""`vgsum bench {ingest,perception,pipeline,shots,soak,gpu,store,web}`: each benchmark lives beside the
+"""`vgsum bench {ingest,perception,pipeline,shots,soak,fleet,gpu,store,web}`: each benchmark lives beside the
 code it measures."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "pipeline": "vgsum.runtime.bench.pipeline",
     "shots": "vgsum.runtime.bench.shots",
     "soak": "vgsum.runtime.bench.soak",
+    "fleet": "vgsum.runtime.bench.fleet",
     "gpu": "vgsum.runtime.bench.gpu.cli",
     "store": "vgsum.runtime.bench.store",
     "web": "vgsum.runtime.bench.web",
