@@ -30,6 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Phase = Literal["start", "update", "end"]
 MAX_LOOKS = 32  # distinct object looks a highlight keeps for history search
+# A highlight names the query that matched most over its frames, once that query matched on this mean strength
+# per frame ... or on at least NAMED_FRAMES frames: a car that crosses for 2 s of a minute-long highlight is still
+# in it, and the object filter has already dropped one-frame detector noise.
+NAMED_MEAN = 0.25
+NAMED_FRAMES = 2
 
 
 class EventRuleConfig(BaseModel):
@@ -97,6 +102,7 @@ class _Open:
     frames: int
     next_update: float
     epoch: int
+    query_frames: Counter = field(default_factory=Counter)  # frames on which each query matched
     zones: set[str] = field(default_factory=set)
     looks: dict[tuple, None] = field(default_factory=dict)  # ordered set: the first looks are kept
 
@@ -181,6 +187,7 @@ class EventTracker:
         for label, count in frame.labels.items():
             h.objects[label] = max(h.objects[label], count)
         h.query_totals.update(frame.query_match)
+        h.query_frames.update(q for q, strength in frame.query_match.items() if strength > 0)
         h.zones |= frame.zones
         for look in frame.looks:
             if len(h.looks) >= MAX_LOOKS:
@@ -197,7 +204,8 @@ class EventTracker:
         query = None
         if h.query_totals:
             best, total = h.query_totals.most_common(1)[0]
-            query = best if total / max(h.frames, 1) >= 0.25 else None
+            named = total / max(h.frames, 1) >= NAMED_MEAN or h.query_frames[best] >= NAMED_FRAMES
+            query = best if named else None
         return HighlightPhase(
             id=h.id,
             phase=phase,

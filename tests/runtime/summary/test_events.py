@@ -158,3 +158,24 @@ def test_a_long_lukewarm_stretch_is_not_kept_whole_a_start_reaches_back_at_most_
     starts = [p for p in phases if p.phase == "start"]
     assert len(starts) == 1
     assert starts[0].emitted_at - starts[0].start <= cfg.max_s
+
+
+def _named(matches: dict[int, dict[str, float]], frames: int = 120) -> str | None:
+    """The query the one highlight of a `frames`-long stretch names, with `matches` on some of its frames."""
+    tracker = EventTracker(EventRuleConfig(max_s=600.0), 1.0 / FPS)
+    out: list[HighlightPhase] = []
+    for i in range(frames):
+        out += tracker.push(FrameActivity(i / FPS, 0.9, Counter(), query_match=matches.get(i, {})))
+    out += tracker.close()
+    (end,) = _ends(out)
+    return end.query
+
+
+def test_a_query_seen_on_two_frames_of_a_long_highlight_names_it_and_one_frame_does_not() -> None:
+    # a car crossing for 1 s of a minute-long highlight: 2 of 120 frames, a mean of 0.013 per frame
+    assert _named({50: {"a car": 0.8}, 51: {"a car": 0.8}}) == "a car"
+    assert _named({50: {"a car": 1.0}}) is None  # one frame is not enough (and not a mean of 0.25)
+    assert _named({0: {"a car": 1.0}}, frames=3) == "a car"  # a short highlight: one strong frame is its mean
+    # of two queries, the one that matched most names it
+    both = {i: {"a car": 0.6, "a red car": 0.9 if i < 52 else 0.0} for i in range(50, 60)}
+    assert _named(both) == "a car"
