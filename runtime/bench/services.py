@@ -120,7 +120,7 @@ class Mosquitto:
         return " ".join(text.strip().splitlines()[-3:])[-300:]
 
 
-def _runner() -> list[str]:
+def run_as_prefix() -> list[str]:
     """The prefix that runs a server command as a user initdb accepts (none unless root)."""
     if os.geteuid() != 0:
         return []
@@ -149,7 +149,7 @@ class Postgres:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str, timeout: float = 120) -> None:
-        result = subprocess.run([*_runner(), *args], capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run([*run_as_prefix(), *args], capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             tail = " ".join((result.stderr or result.stdout).strip().splitlines()[-2:])[-300:]
             raise UserError(f"PostgreSQL {Path(args[0]).name} failed: {tail}")
@@ -157,7 +157,7 @@ class Postgres:
     def init(self) -> Postgres:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
-            shutil.chown(self.folder, _runner()[2])
+            shutil.chown(self.folder, run_as_prefix()[2])
             os.chmod(self.folder, 0o700)
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
                   "--no-sync", "--locale=C")
@@ -184,6 +184,6 @@ class Postgres:
     def close(self) -> None:
         """Stop (immediately) if running; the folder goes with it."""
         if (self.data / "postmaster.pid").exists():
-            subprocess.run([*_runner(), str(self.bindir / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate"],
-                           capture_output=True, timeout=60)
+            stop = [str(self.bindir / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate"]
+            subprocess.run([*run_as_prefix(), *stop], capture_output=True, timeout=60)
         shutil.rmtree(self.folder, ignore_errors=True)
