@@ -11,6 +11,9 @@
    sparse camera-like stream (mostly an empty room) and on the files (busy): CPU per
    stream-second and frames perceived; decode -> first score paced (the sparse
    stream and the first file).
+5. The daemon's sinks off and on (`--sections 5`, runtime/bench/pipeline_sinks.py): CPU per stream-second with
+   no store and no MQTT, the SQLite store, the PostgreSQL store, and the PostgreSQL store plus the MQTT bridge
+   publishing to a real Mosquitto broker; runs interleaved, servers started by runtime/bench/services.py.
 """
 
 from __future__ import annotations
@@ -60,16 +63,18 @@ class FileRun:
         return self.cpu_s / self.media_s
 
 
-def _config(url: str, folder: Path, threads: int | None, **stream: object) -> EdgeConfig:
-    return EdgeConfig(
-        streams=[{"stream_id": "bench", "url": url, **stream}],
-        publish={"endpoints": [], "frame_messages": False},
-        engines={"dir": folder, "threads": threads},
-        control={"enabled": False},
-        metrics={"enabled": False},
-        web={"enabled": False},
-        store={"enabled": False},  # a benchmark keeps no history in the user's store
-    )
+def _config(url: str, folder: Path, threads: int | None, sinks: dict | None = None, **stream: object) -> EdgeConfig:
+    """The bench's daemon config; `sinks` replaces top-level sections (section 5: publish, store, mqtt)."""
+    fields: dict = {
+        "streams": [{"stream_id": "bench", "url": url, **stream}],
+        "publish": {"endpoints": [], "frame_messages": False},
+        "engines": {"dir": folder, "threads": threads},
+        "control": {"enabled": False},
+        "metrics": {"enabled": False},
+        "web": {"enabled": False},
+        "store": {"enabled": False},  # a benchmark keeps no history in the user's store
+    }
+    return EdgeConfig(**{**fields, **(sinks or {})})
 
 
 def _per_frame_only(engines: Engines) -> None:
@@ -84,9 +89,14 @@ def _per_frame_only(engines: Engines) -> None:
     refiner.scores = scores  # type: ignore[method-assign]
 
 
-def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = False, gate: bool = False) -> FileRun:
-    """Summarize `path` as fast as possible; wall and CPU time of the whole process."""
-    cfg = _config(str(path), folder, threads, gate={"enabled": gate})
+def run_file(
+    path: Path, folder: Path, threads: int | None, per_frame: bool = False, gate: bool = False,
+    sinks: dict | None = None, service_out: list | None = None,
+) -> FileRun:
+    """Summarize `path` as fast as possible; wall and CPU time of the whole process (all threads, the sinks' too).
+
+    `service_out` receives the stopped service, for the sinks' counters (section 5)."""
+    cfg = _config(str(path), folder, threads, sinks, gate={"enabled": gate})
     engines = Engines.load(cfg.engines)
     if per_frame:
         _per_frame_only(engines)
@@ -101,6 +111,8 @@ def run_file(path: Path, folder: Path, threads: int | None, per_frame: bool = Fa
     if service.failure is not None:
         raise RuntimeError(f"{path.name}: {service.failure}")
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    if service_out is not None:
+        service_out.append(service)
     frames = service.pipeline.frames_done("bench")
     media = frames / cfg.streams[0].sample_fps
     return FileRun(path.name, media, wall, cpu, frames, frames - service.pipeline.frames_gated("bench"))
@@ -201,7 +213,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per file; the table shows the median by CPU time (default 3)"
     )
-    parser.add_argument("--sections", default="1,2,3,4", help="which measurements to run (default 1,2,3,4)")
+    parser.add_argument(
+        "--sections", default="1,2,3,4",
+        help="which measurements to run, 1 to 5 (default 1,2,3,4; 5, the sinks, needs mosquitto and postgresql)",
+    )
+    parser.add_argument(
+        "--sink-rounds", type=int, default=2, help="section 5: rounds of the interleaved sink variants (default 2)"
+    )
     parser.add_argument(
         "--sparse", default=None,
         help="the sparse stream of section 4 (default: cam-sub-sparse-room-q120s or sparse-long-room, when built; "
@@ -225,9 +243,13 @@ def main(argv: list[str]) -> int:
     if args.repeat < 1:
         raise UserError(f"--repeat must be at least 1, got {args.repeat}")
     asked = {x.strip() for x in args.sections.split(",") if x.strip()}
-    if not asked or not asked <= {"1", "2", "3", "4"}:
-        raise UserError(f"--sections takes numbers from 1 to 4, comma-separated, got {args.sections!r}")
+    if not asked or not asked <= {"1", "2", "3", "4", "5"}:
+        raise UserError(f"--sections takes numbers from 1 to 5, comma-separated, got {args.sections!r}")
     sections = {int(x) for x in asked}
+    if 5 in sections:  # before any measurement: a missing server is the one-line error, not a failure at the end
+        from vgsum.runtime.bench.services import require_services
+
+        require_services()
     if 1 in sections or 3 in sections:
         runs = [median_run(v, folder, args.threads, args.repeat) for v in videos]
     if 1 in sections:
@@ -259,6 +281,10 @@ def main(argv: list[str]) -> int:
 
     if 4 in sections:
         _gate_section(args, folder, videos, cores)
+    if 5 in sections:
+        from vgsum.runtime.bench.pipeline_sinks import sinks_section
+
+        sinks_section(videos, folder, args.threads, max(1, args.sink_rounds), cores)
     return 0
 
 
