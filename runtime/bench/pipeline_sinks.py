@@ -51,6 +51,7 @@ class VariantRuns:
     dropped: int = 0  # messages a sink dropped (queue full, unwritten at stop), all rounds
     written: int = 0  # records the store wrote, last round (proof the sink did its work)
     sent: int = 0  # QoS-1 messages the broker acknowledged, last round
+    sink_cpu_s: list[float] = field(default_factory=list)  # per round: the store writer's + the bridge's thread CPU
 
     @property
     def cpu_per_stream_s(self) -> float:
@@ -81,6 +82,7 @@ def run_variant(video: Path, folder: Path, threads: int | None, row: VariantRuns
     stopped: list = []
     row.runs.append(run_file(video, folder, threads, sinks=sinks_for(row.variant, services), service_out=stopped))
     store, mqtt = stopped[0].store, stopped[0].mqtt
+    row.sink_cpu_s.append(sum(s.thread_cpu_s for s in (store, mqtt) if s is not None))
     if store is not None:
         row.dropped += sum(store.dropped.values())
         row.written = store.written
@@ -136,8 +138,8 @@ def sinks_section(videos: list[Path], folder: Path, threads: int | None, rounds:
         f"{rounds} round(s), median by CPU"
     )
     print("| video | sinks | video s | stored / sent | dropped | CPU s per stream-second | each round "
-          "| live streams on all cores | vs off |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| sink threads' share of the CPU | live streams on all cores | vs off |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     with started_services() as services:
         for video in videos:
             table = measure(video, folder, threads, rounds, services)
@@ -145,8 +147,10 @@ def sinks_section(videos: list[Path], folder: Path, threads: int | None, rounds:
             for row in table:
                 cpu = row.cpu_per_stream_s
                 each = " / ".join(f"{r.cpu_per_stream_s:.3f}" for r in row.runs)
+                share = sum(row.sink_cpu_s) / max(sum(r.cpu_s for r in row.runs), 1e-9)
                 print(
                     f"| {video.name} | {row.variant} | {row.runs[0].media_s:.1f} | {row.written} / {row.sent} | "
-                    f"{row.dropped} | {cpu:.3f} | {each} | {cores / cpu:.1f} | {ratio(cpu, off):.3f} |"
+                    f"{row.dropped} | {cpu:.3f} | {each} | {100 * share:.2f} % | {cores / cpu:.1f} | "
+                    f"{ratio(cpu, off):.3f} |"
                 )
     print(f"   load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")

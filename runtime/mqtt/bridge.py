@@ -122,6 +122,7 @@ class MqttBridge:
         self.subscribed = False  # the broker granted this connection's subscriptions (commands, Home Assistant)
         self.dropped: Counter[str] = Counter()  # stream id -> messages the broker will not get from this bridge
         self.sent = 0  # QoS 1 messages the broker acknowledged
+        self.thread_cpu_s = 0.0  # the bridge thread's CPU time, set when it ends (benchmarks)
         self.connects = 0
         self.disconnects = 0  # connections lost (not counting stop)
         self.commands = 0
@@ -237,6 +238,12 @@ class MqttBridge:
 
     # -- the bridge thread ---------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self.thread_cpu_s = time.thread_time()  # this thread's whole CPU (not paho's), for `vgsum bench pipeline`
+
+    def _loop(self) -> None:
         while not self._abandon.is_set():
             if (
                 self._reassert.is_set()

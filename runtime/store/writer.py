@@ -114,6 +114,7 @@ class StoreWriter:
         self.written = 0
         self.commits = 0
         self.busy_s = 0.0  # the writer thread's time in transactions (benchmarks)
+        self.thread_cpu_s = 0.0  # the writer thread's CPU time, set when it ends (benchmarks)
         self.failure: str | None = None
 
     # -- life cycle -------------------------------------------------------------------
@@ -214,6 +215,7 @@ class StoreWriter:
         finally:
             with contextlib.suppress(Exception):
                 conn.close()
+            self.thread_cpu_s = time.thread_time()  # the writer thread's whole CPU, for `vgsum bench pipeline`
 
     def _commit_retrying(self, conn: Any, items: list[tuple]) -> None:
         """Commit on PostgreSQL; a lost server keeps `items`, waits with backoff, reconnects and commits them then.

@@ -39,6 +39,8 @@ def test_sinks_section_has_every_variant_and_a_finite_ratio(engine_folder: Path,
         stored, sent = (int(x) for x in cells[3].split(" / "))
         assert (stored > 0) == (variant != "off") and (sent > 0) == variant.endswith("+mqtt"), cells
         assert cells[4] == "0", cells  # nothing dropped: the figure counts all the sinks' work
+        share = float(cells[7].rstrip(" %"))  # the sink threads' own CPU, timed in those threads
+        assert (share > 0) == (variant != "off") and share < 100, cells
         assert math.isfinite(float(cells[-1])) and float(cells[-1]) > 0, cells
     assert float(rows["off"][-1]) == 1.0
     assert "load average" in proc.stdout
