@@ -1,4 +1,4 @@
-"""Section 5 of `vgsum bench pipeline`: what the daemon's sinks cost in CPU per stream-second (issue 25).
+"""Section 5 of `vgsum bench pipeline`: what the daemon's sinks (history store, MQTT bridge) add to scoring CPU.
 
 The same file runs as fast as possible (section 1's `run_file`, the real `SummaryApp`) with its sinks off and
 on. The sinks are the daemon's own: the `StoreWriter` thread on a SQLite file or a PostgreSQL database, and the
