@@ -26,10 +26,10 @@ import numpy as np
 
 from vgsum.models.data.video_features import ClipFeatures
 from vgsum.runtime.language.colour import COLOURS
+from vgsum.runtime.language.looks import KIND_MASS
 from vgsum.runtime.language.persistence import FilterSettings
 from vgsum.runtime.language.vocabulary import plural
 
-KIND_MASS = 0.25  # as runtime.language.looks: the top ImageNet kind is named when it holds this much
 MIN_FRAMES = 2  # a concept seen on fewer frames of a clip is noise, not something to ask for
 LABEL_TEMPLATES = ("a {}", "{}", "the {}", "{plural}")
 IRREGULAR_PLURALS = {"person": "people", "mouse": "mice", "sheep": "sheep", "skis": "skis", "scissors": "scissors"}
@@ -105,12 +105,8 @@ def kind_namer(head) -> Callable[[np.ndarray], list[str | None]]:
     """Top ImageNet kind (its first name: "minivan" of "minivan") of object features, or None under KIND_MASS."""
 
     def name(features: np.ndarray) -> list[str | None]:
-        if len(features) == 0:
-            return []
-        probs = head.probabilities(features)
-        top = probs.argmax(1)
-        return [head.names[int(i)].split(",")[0].strip() if probs[row, i] >= KIND_MASS else None
-                for row, i in enumerate(top)]
+        tops = head.top_k(features, k=1)
+        return [kind.split(",")[0].strip() if mass >= KIND_MASS else None for ((kind, mass),) in tops]
 
     return name
 
