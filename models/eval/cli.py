@@ -85,8 +85,11 @@ def main(argv: list[str]) -> int:
                         help="recap: the camera-day (each event twice) or the busy day (four times)")
     parser.add_argument("--quiet-s", type=float, default=None,
                         help="recap: build the camera-day with this much added quiet per camera (quick runs)")
-    parser.add_argument("--gate", action="store_true",
-                        help="events: every live row with the camera's perception gate on (its defaults)")
+    parser.add_argument("--camera-day", action="store_true",
+                        help="events: false highlights per camera-day on the long nuisance streams (4 h each, "
+                        "built into the cache on first use; default rows: vgsum, no shared clips)")
+    parser.add_argument("--no-gate", action="store_true",
+                        help="events: every live row with the camera's perception gate off (on by default)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     if args.report == "recap":
@@ -97,7 +100,7 @@ def main(argv: list[str]) -> int:
         from vgsum.models.eval import events
 
         if args.rows == ",".join(ALL_ROWS):
-            args.rows = ",".join(events.ALL_ROWS)
+            args.rows = ",".join(events.CAMERA_DAY_ROWS if args.camera_day else events.ALL_ROWS)
         return events.main(args)
     if args.report == "queries":
         from vgsum.models.eval import queries

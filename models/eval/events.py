@@ -16,10 +16,13 @@ per frame for all of them (its outputs do not depend on the row). Side by side:
 - activity only / graph only: the default rule on each half of the default score;
 - any `--refiner NAME=DIR` (another refiner, e.g. an ablation) with the live defaults;
 - on request (`--rows`): vgsum-masked and vgsum-zoned (a built stream's own camera settings),
-  vgsum-gated (the live defaults with the camera's perception gate on, runtime/live/gate.py).
+  vgsum-ungated (the live defaults with the camera's perception gate off, runtime/live/gate.py).
 
-`--gate` turns the perception gate on for every live row (what turning it on by default
-would change); the detector baseline then has no row that perceives every frame to read.
+Every live row runs with the perception gate as a camera has it by default (on; the knapsack
+row perceives every frame anyway, its rule reads every frame's look). `--no-gate` turns it
+off for every live row (what the gate changes). The detector baseline reads the detections
+of a row that perceives every frame (knapsack, or an ungated row), or perceives every frame
+itself when every live row is gated.
 
 The baselines' highlights come from the same highlight rule as vgsum's, run on their
 own scores, so the rows differ only in the score. Alert latency is in stream time
@@ -40,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from vgsum.models.data.events import ClipTruth, default_clip_dirs, find_clip, load_ground_truth
+from vgsum.models.eval import camera_day
 from vgsum.models.eval.baselines import DetectorChange, MotionEnergy, uniform_highlights
 from vgsum.models.eval.event_metrics import ClipResult, Highlight, Spans, evaluate_clip, pool
 from vgsum.runtime.common.errors import UserError
@@ -57,12 +61,12 @@ LIVE_ROWS: dict[str, dict[str, Any]] = {
 }
 BASELINE_ROWS = ("uniform", "motion", "detector")
 ALL_ROWS = (*BASELINE_ROWS, *LIVE_ROWS)
+CAMERA_DAY_ROWS = camera_day.ROWS  # `--camera-day`: hours of video, the live defaults alone
 # Rows that apply the camera settings a built stream's truth carries (`camera`: a motion mask, a zone): the live
 # defaults with the mask, or with the zone required. On request only (`--rows`): elsewhere they equal `vgsum`.
 REGION_ROWS: dict[str, str] = {"vgsum-masked": "mask", "vgsum-zoned": "zone"}
-# The live defaults with the perception gate on (its default settings). On request only: it perceives only the frames
-# its gate lets through, so the per-frame perception cache serves it from the rows that perceive every frame.
-GATED_ROWS = ("vgsum-gated",)
+# The live defaults with the perception gate off. On request only (`--rows`): the gate's own effect, side by side.
+UNGATED_ROWS = ("vgsum-ungated",)
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ def _live_rows(
     for name in rows:
         if name in table:
             out[name] = (shared, SummaryConfig(**table[name]))
-        elif name in REGION_ROWS or name in GATED_ROWS:
+        elif name in REGION_ROWS or name in UNGATED_ROWS:
             out[name] = (shared, SummaryConfig())
     for name, folder in refiners.items():
         refiner = RefinerEngines.load(Path(folder), kind=cfg.backend, device=cfg.device, threads=cfg.threads)
@@ -171,15 +175,21 @@ def _live_rows(
     return out
 
 
-def _camera(clip: Clip, row: str, gate: bool = False) -> Any:
-    """The camera settings a row applies to this clip (None: the live defaults); `gate`: with the perception gate on,
-    whatever the row."""
+def _camera(clip: Clip, row: str, gate: bool = True) -> Any:
+    """The camera settings a row applies to this clip (None: the live defaults); `gate` False: with the perception
+    gate off, whatever the row."""
     from vgsum.runtime.live.config import CameraConfig
 
-    if gate or row in GATED_ROWS:
+    if not gate or row in UNGATED_ROWS:
         camera = _region_camera(clip, row) or CameraConfig(stream_id="eval", url=str(clip.path))
-        return camera.model_copy(update={"gate": camera.gate.model_copy(update={"enabled": True})})
+        return camera.model_copy(update={"gate": camera.gate.model_copy(update={"enabled": False})})
     return _region_camera(clip, row)
+
+
+def _perceives_every_frame(row: str, summary: Any, camera: Any) -> bool:
+    """Whether a live row runs perception on every frame: its gate is off, or its rule reads every frame."""
+    gate_on = camera.gate.enabled if camera is not None else True
+    return not gate_on or summary.selection != "events"
 
 
 def _region_camera(clip: Clip, row: str) -> Any:
@@ -207,15 +217,17 @@ def evaluate_clip_rows(
     live: dict[str, Any],
     progress: Callable[[int], None] | None = None,
     queries: Mapping[str, Sequence[str]] | None = None,
-    gate: bool = False,
+    gate: bool = True,
 ) -> dict[str, RowOutput]:
     """Run every row over one clip, in lockstep on the same sampled frames.
 
-    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default. `gate`: every live
-    row with the perception gate on.
+    `queries`: a live row's stream queries (`vgsum run --query`), by row name; none by default. `gate` False: every
+    live row with the perception gate off (on by default, as on a camera).
     """
     from vgsum.models.eval.baselines import sampled_frames
     from vgsum.runtime.daemon.pipeline import Pipeline
+    from vgsum.runtime.live.config import ObjectFilter
+    from vgsum.runtime.live.objects import kept_objects
     from vgsum.runtime.live.sinks import StreamSinks
     from vgsum.runtime.summary.events import EventTracker, FrameActivity
     from vgsum.stream.ingest import SampledFrame
@@ -223,8 +235,9 @@ def evaluate_clip_rows(
     outputs = {name: RowOutput() for name in rows}
     pipelines = {}
     labels_seen: list[tuple[float, list[str]]] = []
+    cameras = {name: _camera(clip, name, gate) for name in live}
     # the detector baseline reads what a row that perceives every frame saw (a gated row repeats its last one)
-    recorder = None if gate else next((name for name in live if name not in GATED_ROWS), None)
+    recorder = next((n for n, (_, summary) in live.items() if _perceives_every_frame(n, summary, cameras[n])), None)
     for name, (engines, summary) in live.items():
         out = outputs[name]
 
@@ -242,7 +255,7 @@ def evaluate_clip_rows(
 
         pipeline = Pipeline(engines, summary, StreamSinks(on_score, on_highlight, on_frame=on_frame), max_batch=BATCH)
         pipeline.thumbnails = False
-        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=_camera(clip, name, gate))
+        pipeline.add_stream(clip.name, SAMPLE_FPS, (queries or {}).get(name, ()), camera=cameras[name])
         pipelines[name] = pipeline
 
     from vgsum.runtime.summary.config import SummaryConfig
@@ -255,6 +268,10 @@ def evaluate_clip_rows(
     def flush() -> None:
         for pipeline in pipelines.values():
             pipeline.process(batch)
+        if "detector" in rows and recorder is None and batch:  # every live row is gated: perceive for it
+            found = live[next(iter(live))][0].perception([f.rgb for f in batch])  # shared: a gated row's frames once
+            labels_seen.extend((f.media_time, kept_objects(p, ObjectFilter()).labels)
+                               for f, p in zip(batch, found, strict=True))
         for frame in batch:
             t = frame.media_time
             scores = {}
@@ -271,9 +288,8 @@ def evaluate_clip_rows(
             progress(len(batch))
         batch.clear()
 
-    if "detector" in rows and recorder is None:
-        raise UserError("the detector row reads the live path's detections: ask for at least one live row "
-                        "without the gate too")
+    if "detector" in rows and not live:
+        raise UserError("the detector row reads the live path's detections: ask for a live row too (e.g. vgsum)")
     for i, (t, rgb) in enumerate(sampled_frames(clip.path, SAMPLE_FPS)):
         batch.append(SampledFrame(clip.name, i, 0, t, t, 0.0, rgb))
         if len(batch) == BATCH:
@@ -301,10 +317,10 @@ def run_events(
     engine_folder: Path | None = None,
     save: Path | None = None,
     show_progress: bool = True,
-    gate: bool = False,
+    gate: bool = True,
 ) -> dict[str, dict[str, ClipResult]]:
-    """row -> clip -> metrics, every row on every clip in one run; per-clip JSON under `save` when given; `gate`:
-    every live row with the perception gate on."""
+    """row -> clip -> metrics, every row on every clip in one run; per-clip JSON under `save` when given; `gate`
+    False: every live row with the perception gate off."""
     from tqdm import tqdm
 
     refiners = dict(refiners or {})
@@ -375,7 +391,7 @@ def format_events(results: dict[str, dict[str, ClipResult]], clips: list[Clip]) 
 def main(args: Any) -> int:
     """`vgsum eval events` (arguments parsed by `vgsum.models.eval.cli`)."""
     rows = [r for r in args.rows.split(",") if r] if args.rows else list(ALL_ROWS)
-    known = [*ALL_ROWS, *REGION_ROWS, *GATED_ROWS]
+    known = [*ALL_ROWS, *REGION_ROWS, *UNGATED_ROWS]
     unknown = [r for r in rows if r not in known]
     if unknown:
         raise UserError(f"unknown row {unknown[0]!r}; one of: {', '.join(known)}")
@@ -386,11 +402,17 @@ def main(args: Any) -> int:
             raise UserError(f"--refiner wants NAME=DIR with an existing engine folder, got {item!r}")
         refiners[name] = Path(folder)
     clips = [] if args.clips == "none" else shared_clips(args.clips.split(",") if args.clips else None, args.truth)
-    if args.streams != "none":
+    if args.camera_day:
+        clips = [] if args.clips is None else clips  # the long streams alone unless clips are named
+        streams = args.streams.split(",") if args.streams and args.streams != "none" else list(camera_day.STREAMS)
+        clips += built_clips(streams)
+    elif args.streams != "none":
         clips += built_clips(args.streams.split(",") if args.streams else None)
     started = time.perf_counter()
-    results = run_events(clips, rows, refiners, args.engines, args.save, not args.no_progress, args.gate)
+    results = run_events(clips, rows, refiners, args.engines, args.save, not args.no_progress, not args.no_gate)
     print(format_events(results, clips))
+    if args.camera_day:
+        print(camera_day.format_camera_day(results))
     print(f"\n{len(clips)} clips, {sum(c.truth.duration_s for c in clips) / 60:.1f} min of video, "
           f"{time.perf_counter() - started:.0f} s")
     return 0

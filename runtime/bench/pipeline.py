@@ -90,7 +90,7 @@ def _per_frame_only(engines: Engines) -> None:
 
 
 def run_file(
-    path: Path, folder: Path, threads: int | None, per_frame: bool = False, gate: bool = False,
+    path: Path, folder: Path, threads: int | None, per_frame: bool = False, gate: bool = True,
     sinks: dict | None = None, service_out: list | None = None,
 ) -> FileRun:
     """Summarize `path` as fast as possible; wall and CPU time of the whole process (all threads, the sinks' too).
@@ -163,7 +163,7 @@ def gate_pair(path: Path, folder: Path, threads: int | None, repeat: int) -> tup
     return off, on
 
 
-def run_live(path: Path, folder: Path, threads: int | None, seconds: float, gate: bool = False) -> list[float]:
+def run_live(path: Path, folder: Path, threads: int | None, seconds: float, gate: bool = True) -> list[float]:
     """The file paced at native speed and looped, like a camera, for `seconds`; latencies in seconds."""
     cfg = _config(str(path), folder, threads, realtime=True, loop=True, gate={"enabled": gate})
     service = _LatencyProbe(cfg, Engines.load(cfg.engines))
@@ -313,7 +313,7 @@ def _gate_section(args: argparse.Namespace, folder: Path, busy: list[Path], core
             )
     seconds = args.gate_live_seconds
     for video in [v for v in (sparse, busy[0]) if v is not None and seconds > 0]:
-        off = run_live(video, folder, args.threads, seconds)
+        off = run_live(video, folder, args.threads, seconds, gate=False)
         on = run_live(video, folder, args.threads, seconds, gate=True)
         print(
             f"   live ({video.name} paced for {seconds:.0f} s), decode -> first score: "

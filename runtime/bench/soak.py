@@ -194,7 +194,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--restart-every", type=float, default=300.0, help="seconds between camera power cuts")
     parser.add_argument("--down-s", type=float, default=3.0, help="how long the camera stays off")
     parser.add_argument("--no-camera", action="store_true", help="files only (no GStreamer here)")
-    parser.add_argument("--gate", action="store_true", help="every stream with its perception gate on")
+    parser.add_argument("--no-gate", action="store_true",
+                        help="every stream with its perception gate off (on by default)")
     parser.add_argument("--stagger", action="store_true",
                         help="each file stream starts at its own point of the video (copies rotated on keyframes), "
                         "so their busy moments do not all come at once, as with real cameras")
@@ -227,9 +228,9 @@ def main(argv: list[str]) -> int:
     videos = staggered(Path(video), files, workdir) if args.stagger else [Path(video)] * files
     streams = [{"stream_id": f"file{i}", "url": str(videos[i]), "realtime": True, "loop": True, "sample_fps": fps}
                for i in range(files)]
-    if args.gate:
+    if args.no_gate:
         for stream in streams:
-            stream["gate"] = {"enabled": True}
+            stream["gate"] = {"enabled": False}
     if camera is not None:
         streams.append({"stream_id": "cam", "url": camera.url("live"), "sample_fps": fps, "long_side": 320,
                         "open_timeout_s": 5, "read_timeout_s": 3, "stall_after_s": 6, "backoff_initial_s": 0.5,

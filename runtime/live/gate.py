@@ -9,10 +9,13 @@ forward* the last perceived frame's objects and node vector: the window ring, th
 query match and the summary see a steady input, and the score still moves with the
 frame's own scene activity, which is computed on every frame.
 
-The rule (`GateConfig`, per camera, off by default). A frame skips perception only when
+The rule (`GateConfig`, per camera, on by default). A frame skips perception only when
 all of these hold; any one failing perceives it at once:
 
 - the gate is on;
+- the stream's summary picks highlights by events (`selection: events`, the default): the
+  knapsack rule of edited video cuts its shots on every frame's look, so a carried frame
+  would move its cuts;
 - this epoch already has a perceived frame (the first frame, and the first after a
   reconnect or a loop, are always perceived: the view may have changed);
 - the frame is quiet: not a new scene (a cut), at most `max_share` of the view (outside
@@ -45,7 +48,7 @@ class GateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(False, description="skip perception on frames where nothing departs from the scene")
+    enabled: bool = Field(True, description="skip perception on frames where nothing departs from the scene")
     max_share: float = Field(
         0.002, ge=0, le=1,
         description="a frame is quiet when at most this share of the view departs from the background",
@@ -69,6 +72,7 @@ class SceneReading:
     cut: bool  # the frame started a new scene
     new_epoch: bool  # the first frame of an ingest epoch (a reconnect, a loop)
     queries_version: int  # the stream's queries version when the frame was read
+    every_frame: bool = False  # the stream's summary reads every frame's own look (the knapsack rule's shot cut)
 
 
 class PerceptionGate:
@@ -91,6 +95,7 @@ class PerceptionGate:
         last = self._last_t
         skip = (
             self.cfg.enabled
+            and not scene.every_frame
             and not scene.new_epoch
             and last is not None
             and quiet

@@ -177,7 +177,10 @@ class LiveStream:
         scene = self.activity
         activity = scene.update(frame.rgb)
         version = self.queries.registry.versioned(self.stream_id)[0]
-        reading = SceneReading(frame.media_time, scene.share, scene.moving_share, scene.cut, new_epoch, version)
+        every_frame = self.summary.selection != "events"
+        reading = SceneReading(
+            frame.media_time, scene.share, scene.moving_share, scene.cut, new_epoch, version, every_frame
+        )
         return SceneLook(
             activity=activity, moving=scene.moving, cut=scene.cut, steady=scene.steady, mask=scene.mask,
             changed=scene.changed, perceive=self.gate.perceive(reading),

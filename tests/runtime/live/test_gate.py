@@ -76,7 +76,7 @@ def test_a_still_scene_skips_perception_but_the_first_frame_of_an_event_is_perce
 ) -> None:
     engines = Engines.load(EngineConfig(dir=engine_folder, threads=1))
     frames = _held_then_visit(room_frames)
-    plain, all_frames, plain_scores, plain_highlights = _run(engines, frames, {})
+    plain, all_frames, plain_scores, plain_highlights = _run(engines, frames, {"enabled": False})
     assert len(all_frames) == len(frames) and plain.frames_gated("room") == 0
     gated, perceived, scores, highlights = _run(engines, frames, {"enabled": True})
 
@@ -125,8 +125,11 @@ def test_the_rule_perceives_the_first_quiet_frame_after_activity_a_new_epoch_and
     assert not gate.perceive(_reading(3.0, version=1))
     assert gate.perceive(_reading(3.5, new_epoch=True, version=1))  # a reconnect may bring another view
     assert gate.perceive(SceneReading(4.0, 0.0, 0.0, cut=True, new_epoch=False, queries_version=1))  # a new scene
-    off = PerceptionGate(GateConfig())
-    assert all(off.perceive(_reading(t / 2)) for t in range(10))  # off by default: every frame perceived
+    assert gate.perceive(SceneReading(4.5, 0.0, 0.0, False, False, 1, every_frame=True))  # knapsack reads every frame
+    default = PerceptionGate(GateConfig())
+    assert default.perceive(_reading(0.0, new_epoch=True)) and not default.perceive(_reading(0.5))  # on by default
+    off = PerceptionGate(GateConfig(enabled=False))
+    assert all(off.perceive(_reading(t / 2)) for t in range(10))  # off: every frame perceived
 
 
 def _write_video(path: Path, frames: list[np.ndarray], fps: int = 2) -> None:
@@ -154,8 +157,8 @@ def test_gated_frames_are_counted_in_status_control_and_metrics(
     pub = f"tcp://127.0.0.1:{free_tcp_port()}"
     cfg = EdgeConfig(
         streams=[
-            {"stream_id": "hall", "url": str(video), "gate": {"enabled": True}},
-            {"stream_id": "plain", "url": str(video)},  # the same file without the gate, in the same batches
+            {"stream_id": "hall", "url": str(video)},  # the gate is on by default
+            {"stream_id": "plain", "url": str(video), "gate": {"enabled": False}},  # the same file, the same batches
         ],
         publish={"endpoints": [f"pub+bind:{pub}"], "status_interval_s": 0.2},
         engines={"dir": engine_folder, "threads": 1},
