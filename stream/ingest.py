@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from vgsum.stream.config import StreamConfig
+from vgsum.stream.decoder_cpu import DecoderThreads
 from vgsum.stream.frame_queue import FrameQueue, QueueClosed
 from vgsum.stream.sampler import PtsSampler
 from vgsum.stream.source import SourceError, VideoSource, describe_error
+from vgsum.stream.stage_cpu import STAGE_CPU
 from vgsum.stream.state import Backoff, StateMachine, StreamState, Watchdog
 
 log = logging.getLogger(__name__)
@@ -234,6 +236,7 @@ class StreamWorker:
             if retrying:
                 self._bump("reconnects")
             source = VideoSource(cfg)
+            decoders = DecoderThreads()  # before the codec opens: its threads are the ones that appear after
             try:
                 source.open()
             except SourceError as err:
@@ -261,8 +264,9 @@ class StreamWorker:
                     from vgsum.stream.packet_buffer import PacketBuffer
 
                     self._packets = PacketBuffer(source.stream, max_seconds=cfg.clip_buffer_s)
-                outcome = self._read_epoch(source, media_base, last_wall)
+                outcome = self._read_epoch(source, media_base, last_wall, decoders)
             finally:
+                STAGE_CPU.add("decode", decoders.release())  # before the container closes and ends them
                 source.close()
             media_base, last_wall, ended_by = outcome
             got_frames = self._stats.epoch != epoch_before
@@ -311,12 +315,16 @@ class StreamWorker:
         return reason + (f": {ended_by})" if ended_by else ")")
 
     def _read_epoch(
-        self, source: VideoSource, media_base: float | None, last_wall: float | None
+        self, source: VideoSource, media_base: float | None, last_wall: float | None,
+        decoders: DecoderThreads | None = None,
     ) -> tuple[float | None, float | None, str | None]:
         """Read one connection (or one pass over a file). Returns (media base, last wall, error or None).
 
         Most decoded frames are not sampled, so the per-frame work before the sampler's
-        verdict is kept to a few attribute reads (the `vgsum bench ingest` ratio).
+        verdict is kept to a few attribute reads (the `vgsum bench ingest` ratio). This
+        thread's CPU in the decoder and in the conversion is charged to the `decode` and
+        `convert` stages (stream/stage_cpu.py); `decoders` claims FFmpeg's decoder threads
+        once the codec has opened (at the first frame).
         """
         from av.video.reformatter import VideoReformatter
 
@@ -339,13 +347,15 @@ class StreamWorker:
             on_packet = self._packets.add if self._packets is not None else None
             if source.skips_unreferenced:
                 on_packet = self._packet_end_tracker(on_packet)
-            for frame in source.frames(watchdog, on_packet=on_packet):
+            for frame in STAGE_CPU.timed("decode", source.frames(watchdog, on_packet=on_packet)):
                 if self._stop.is_set():
                     break
                 watchdog.feed()
                 now_wall = time.time()
                 t = float(frame.time) if frame.time is not None else time.monotonic() - wall0
                 if t0 is None:
+                    if decoders is not None:
+                        decoders.claim()
                     t0 = t
                     epoch += 1
                     if last_media is None:
@@ -378,7 +388,8 @@ class StreamWorker:
                 if self._out_size is None:
                     self._out_size = cfg.output_size(frame.width, frame.height)
                 w, h = self._out_size
-                rgb = scaler.reformat(frame, format="rgb24", width=w, height=h, threads=1).to_ndarray()
+                with STAGE_CPU.timer("convert"):
+                    rgb = scaler.reformat(frame, format="rgb24", width=w, height=h, threads=1).to_ndarray()
                 item = SampledFrame(cfg.stream_id, self._seq, epoch, t, media_time, now_wall, rgb)
                 self._seq += 1
                 self._update(frames_sampled=self._seq, last_media_time=media_time)

@@ -2,7 +2,12 @@
 
 1. File speed as a multiple of real time (bundled sample, a 720p clip), with the
    process CPU time per second of video at 2 fps, hence how many live streams
-   the machine's cores sustain (the median of `--repeat` runs per file).
+   the machine's cores sustain (the median of `--repeat` runs per file); then that CPU split by
+   stage (runtime/bench/pipeline_stages.py): decode, convert, foreground, perception, refiner,
+   window, summary, publish, store, each its own thread CPU (stream/stage_cpu.py), and "other"
+   (process CPU less the stages), per stream-second and as a share; the same with the SQLite
+   store and a publish endpoint on (median of `--repeat` more runs per file), so the sinks' rows
+   are filled (`--no-stage-sinks`: not).
 2. Live mode: the sample paced like a camera; latency from a frame's decode to
    its first (provisional) score, p50 and p95.
 3. The same file runs with the temporal graph replaced by per-frame scoring
@@ -24,7 +29,7 @@ import os
 import statistics
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +44,7 @@ from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.daemon.outputs import Output
 from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.summary.summarizer import ScoreEvent
+from vgsum.stream.stage_cpu import STAGE_CPU, since
 
 
 @dataclass
@@ -51,6 +57,8 @@ class FileRun:
     cpu_s: float
     frames: int
     perceived: int  # frames that went through perception (the rest the gate carried forward)
+    path: Path
+    stages: dict[str, float] = field(default_factory=dict)  # stage -> thread CPU s in this run (stream/stage_cpu.py)
 
     @property
     def speed(self) -> float:
@@ -101,6 +109,7 @@ def run_file(
     if per_frame:
         _per_frame_only(engines)
     service = SummaryApp(cfg, engines, collect=True)
+    stages0 = STAGE_CPU.snapshot()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     service.start()
     try:
@@ -111,11 +120,14 @@ def run_file(
     if service.failure is not None:
         raise RuntimeError(f"{path.name}: {service.failure}")
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    stages = since(stages0, STAGE_CPU.snapshot())
     if service_out is not None:
         service_out.append(service)
     frames = service.pipeline.frames_done("bench")
     media = frames / cfg.streams[0].sample_fps
-    return FileRun(path.name, media, wall, cpu, frames, frames - service.pipeline.frames_gated("bench"))
+    return FileRun(
+        path.name, media, wall, cpu, frames, frames - service.pipeline.frames_gated("bench"), path, stages
+    )
 
 
 def median_run(path: Path, folder: Path, threads: int | None, repeat: int, per_frame: bool = False) -> FileRun:
@@ -218,6 +230,10 @@ def main(argv: list[str]) -> int:
         help="which measurements to run, 1 to 5 (default 1,2,3,4; 5, the sinks, needs mosquitto and postgresql)",
     )
     parser.add_argument(
+        "--no-stage-sinks", action="store_true",
+        help="section 1's CPU by stage: skip the extra runs per video with the SQLite store and a publish endpoint",
+    )
+    parser.add_argument(
         "--sink-rounds", type=int, default=2, help="section 5: rounds of the interleaved sink variants (default 2)"
     )
     parser.add_argument(
@@ -261,6 +277,9 @@ def main(argv: list[str]) -> int:
                 f"| {run.name} | {run.media_s:.1f} | {run.wall_s:.2f} | {run.speed:.1f} | "
                 f"{run.cpu_per_stream_s:.3f} | {cores / run.cpu_per_stream_s:.1f} |"
             )
+        from vgsum.runtime.bench.pipeline_stages import print_split
+
+        print_split(runs, folder, args.threads, args.repeat, with_sinks=not args.no_stage_sinks)
 
     if 2 in sections:
         latencies = run_live(videos[0], folder, args.threads, args.live_seconds)

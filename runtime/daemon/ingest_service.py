@@ -21,6 +21,7 @@ from vgsum.stream.frame_queue import QueueClosed
 from vgsum.stream.ingest import SampledFrame, StreamStats, StreamWorker
 from vgsum.stream.messages import DAEMON_STREAM_ID, FrameMessage, HeartbeatMessage, StatusMessage
 from vgsum.stream.publish import Publisher
+from vgsum.stream.stage_cpu import STAGE_CPU
 from vgsum.stream.state import StreamState
 
 log = logging.getLogger(__name__)
@@ -199,16 +200,17 @@ class IngestService:
                 if self.frame_sink is not None:
                     self.frame_sink(frame)
                 if send_frames:
-                    self.publisher.publish(
-                        FrameMessage,
-                        frame.stream_id,
-                        media_time=frame.media_time,
-                        pts=frame.pts,
-                        width=frame.width,
-                        height=frame.height,
-                        epoch=frame.epoch,
-                        frame_seq=frame.seq,
-                    )
+                    with STAGE_CPU.timer("publish"):  # the per-frame message's thread CPU (stream/stage_cpu.py)
+                        self.publisher.publish(
+                            FrameMessage,
+                            frame.stream_id,
+                            media_time=frame.media_time,
+                            pts=frame.pts,
+                            width=frame.width,
+                            height=frame.height,
+                            epoch=frame.epoch,
+                            frame_seq=frame.seq,
+                        )
             except Exception:
                 if self._stop.is_set():
                     return

@@ -11,6 +11,9 @@ written: a `recap` message, which the store and MQTT see as observers.
 
 Once the publisher has closed (the daemon is stopping) a result goes nowhere: an
 output must never hold what subscribers were not told.
+
+The fan-out's thread CPU is the `publish` stage of the process's stage accounting
+(stream/stage_cpu.py), read by `vgsum bench pipeline`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from vgsum.runtime.live.sinks import StreamSinks
 from vgsum.runtime.summary.summarizer import HighlightEvent, ScoreEvent
 from vgsum.stream.messages import EventMessage, HighlightMessage, MessageBase, RecapMessage, ScoreMessage
 from vgsum.stream.publish import Publisher
+from vgsum.stream.stage_cpu import STAGE_CPU
 
 ClipCutter = Callable[[str, HighlightEvent], "str | None"]  # (stream, ended highlight) -> the clip's path
 
@@ -203,27 +207,30 @@ class Outputs:
         )
 
     def score(self, stream_id: str, event: ScoreEvent) -> None:
-        started = time.perf_counter()
-        try:
-            self.published.score(stream_id, event)
-        except RuntimeError:  # the publisher closed during shutdown
-            return
-        for output in self.outputs:
-            output.score(stream_id, event)
-        self.latency(stream_id, "publish", time.perf_counter() - started)
+        with STAGE_CPU.timer("publish"):
+            started = time.perf_counter()
+            try:
+                self.published.score(stream_id, event)
+            except RuntimeError:  # the publisher closed during shutdown
+                return
+            for output in self.outputs:
+                output.score(stream_id, event)
+            self.latency(stream_id, "publish", time.perf_counter() - started)
 
     def highlight(self, stream_id: str, event: HighlightEvent) -> None:
-        clip = self.cut_clip(stream_id, event) if event.phase == "end" and self.cut_clip is not None else None
-        try:
-            self.published.highlight(stream_id, event, clip)
-        except RuntimeError:  # the publisher closed during shutdown
-            return
-        for output in self.outputs:
-            output.highlight(stream_id, event, clip)
+        with STAGE_CPU.timer("publish"):
+            clip = self.cut_clip(stream_id, event) if event.phase == "end" and self.cut_clip is not None else None
+            try:
+                self.published.highlight(stream_id, event, clip)
+            except RuntimeError:  # the publisher closed during shutdown
+                return
+            for output in self.outputs:
+                output.highlight(stream_id, event, clip)
 
     def latency(self, stream_id: str, stage: str, seconds: float) -> None:
-        for output in self.outputs:
-            output.latency(stream_id, stage, seconds)
+        with STAGE_CPU.timer("publish"):
+            for output in self.outputs:
+                output.latency(stream_id, stage, seconds)
 
     def recap(self, stream_id: str, fields: dict[str, Any]) -> bool:
         """A daily recap that was written, as a `recap` message; the store and MQTT see it as observers.
@@ -232,11 +239,13 @@ class Outputs:
         False when the publisher has closed (the daemon is stopping): nobody was told, so nothing keeps it.
         """
         try:
-            self.publisher.publish(RecapMessage, stream_id, **fields)
+            with STAGE_CPU.timer("publish"):
+                self.publisher.publish(RecapMessage, stream_id, **fields)
         except RuntimeError:
             return False
         return True
 
     def frame(self, stream_id: str, t: float, labels: list[str]) -> None:
-        for output in self.outputs:
-            output.frame(stream_id, t, labels)
+        with STAGE_CPU.timer("publish"):
+            for output in self.outputs:
+                output.frame(stream_id, t, labels)

@@ -43,6 +43,7 @@ from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import StreamQueries
 from vgsum.stream.ingest import SampledFrame
 from vgsum.stream.redact import redact_text
+from vgsum.stream.stage_cpu import STAGE_CPU
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,8 @@ class Pipeline:
         """Flush one stream now (the pipeline thread, or the caller of `process`)."""
         stream = self._streams.get(stream_id)
         if stream is not None:
-            stream.finish()
+            with STAGE_CPU.timer("summary"):
+                stream.finish()
 
     def process(self, frames: list[SampledFrame]) -> None:
         """Run the engines on `frames` (any mix of streams) and feed each stream's summarizer, in order.
@@ -213,20 +215,23 @@ class Pipeline:
                 return
             chunk = frames[start : start + self.max_batch]
             streams = [self._streams[f.stream_id] for f in chunk]
-            scenes = [stream.look(frame) for frame, stream in zip(chunk, streams, strict=True)]
+            with STAGE_CPU.timer("foreground"):
+                scenes = [stream.look(frame) for frame, stream in zip(chunk, streams, strict=True)]
             todo = [i for i, scene in enumerate(scenes) if scene.perceive]
             perceived: list[FramePerception | None] = [None] * len(chunk)
             nodes: list[np.ndarray | None] = [None] * len(chunk)
             t0 = t1 = t2 = 0.0
             if todo:
                 t0 = time.perf_counter()
-                found = engines.perception([chunk[i].rgb for i in todo])
-                t1 = time.perf_counter()
-                for i, p in zip(todo, found, strict=True):
-                    perceived[i] = streams[i].kept(p)
-                inputs = [streams[i].refiner_input(perceived[i]) for i in todo]  # type: ignore[arg-type]
-                for i, node in zip(todo, engines.refiner.nodes(inputs), strict=True):
-                    nodes[i] = node
+                with STAGE_CPU.timer("perception"):
+                    found = engines.perception([chunk[i].rgb for i in todo])
+                    t1 = time.perf_counter()
+                    for i, p in zip(todo, found, strict=True):
+                        perceived[i] = streams[i].kept(p)
+                with STAGE_CPU.timer("refiner"):
+                    inputs = [streams[i].refiner_input(perceived[i]) for i in todo]  # type: ignore[arg-type]
+                    for i, node in zip(todo, engines.refiner.nodes(inputs), strict=True):
+                        nodes[i] = node
                 t2 = time.perf_counter()
             for i, (frame, stream, scene) in enumerate(zip(chunk, streams, scenes, strict=True)):
                 if self._stop.is_set():  # every frame runs refiner.window: stop between them
@@ -234,7 +239,8 @@ class Pipeline:
                 if scene.perceive:
                     self.sinks.on_latency(frame.stream_id, "perception", (t1 - t0) / len(todo))
                     self.sinks.on_latency(frame.stream_id, "refiner_frame", (t2 - t1) / len(todo))
-                stream.take(frame, perceived[i], nodes[i], scene)
+                with STAGE_CPU.timer("summary"):  # its window scoring and publishing are charged to their own
+                    stream.take(frame, perceived[i], nodes[i], scene)
 
     # -- helpers --------------------------------------------------------------------
     def _take_ready(self, first: SampledFrame | _End) -> list[SampledFrame | _End]:

@@ -16,7 +16,8 @@ but the engines belongs to the frame's own stream and lives here:
 - the thumbnail a highlight carries;
 - the epoch reset: a reconnect or a loop (a new ingest epoch) may bring another view,
   so the foreground model starts over and the summarizer is told of the break;
-- the stream's summarizer (events or knapsack), whose `refiner.window` calls are timed here;
+- the stream's summarizer (events or knapsack), whose `refiner.window` calls are timed here
+  (wall latency to the sinks, thread CPU to the `window` stage of stream/stage_cpu.py);
   a window equal to the one scored last (a ring that holds only one carried-forward node
   vector, after a window's length of gated frames) reuses that score instead of running
   the engine again.
@@ -48,6 +49,7 @@ from vgsum.runtime.summary.selection import build_summarizer
 from vgsum.runtime.summary.shots import shot_signature
 from vgsum.runtime.summary.summarizer import FrameInput, StreamSummarizer
 from vgsum.stream.ingest import SampledFrame
+from vgsum.stream.stage_cpu import STAGE_CPU
 
 THUMBNAIL_WIDTH = 192
 
@@ -286,7 +288,8 @@ class LiveStream:
         if last is not None and last[0].shape == nodes.shape and np.array_equal(last[0], nodes):
             return last[1].copy()
         started = time.perf_counter()
-        scores = self.engines.refiner.scores(nodes)
+        with STAGE_CPU.timer("window"):
+            scores = self.engines.refiner.scores(nodes)
         self.sinks.on_latency(self.stream_id, "refiner_window", time.perf_counter() - started)
         self._last_window = (nodes.copy(), np.array(scores, copy=True))
         return scores

@@ -55,6 +55,7 @@ from vgsum.stream.messages import (
     StatusMessage,
 )
 from vgsum.stream.redact import redact_text
+from vgsum.stream.stage_cpu import STAGE_CPU
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ class StoreWriter:
             with contextlib.suppress(Exception):
                 conn.close()
             self.thread_cpu_s = time.thread_time()  # the writer thread's whole CPU, for `vgsum bench pipeline`
+            STAGE_CPU.add("store", self.thread_cpu_s)
 
     def _commit_retrying(self, conn: Any, items: list[tuple]) -> None:
         """Commit on PostgreSQL; a lost server keeps `items`, waits with backoff, reconnects and commits them then.
