@@ -9,7 +9,9 @@ but the engines belongs to the frame's own stream and lives here:
   frame's objects and activity are in, and whether a highlight may start there);
 - the query match (the refiner's query rows; the objects that count and the queries they
   match, read phrase by phrase: runtime/live/query_match.py);
-- the scene's foreground model (activity, moving presence, cuts), blind to the motion masks;
+- the scene's foreground model (activity, moving presence, cuts), blind to the motion masks; in its
+  warm-up after a (re)start a highlight starts only on foreground a shaking view cannot make
+  (`may_start`, runtime/summary/foreground.py);
 - the perception gate (runtime/live/gate.py): a quiet frame carries the last perceived
   frame's objects and node vector forward instead of going through the engines;
 - the shot signature the knapsack strategy's shot cut compares;
@@ -66,6 +68,7 @@ class SceneLook:
     mask: np.ndarray | None  # foreground pixels (analysis resolution)
     changed: np.ndarray | None  # ... of them, those that changed since the frame before
     perceive: bool  # the gate's decision: False carries the last perceived frame forward
+    may_start: bool = True  # the foreground may start a highlight (False for a shaken view in the warm-up)
 
 
 @dataclass
@@ -185,7 +188,7 @@ class LiveStream:
         )
         return SceneLook(
             activity=activity, moving=scene.moving, cut=scene.cut, steady=scene.steady, mask=scene.mask,
-            changed=scene.changed, perceive=self.gate.perceive(reading),
+            changed=scene.changed, perceive=self.gate.perceive(reading), may_start=scene.may_start,
         )
 
     def take(
@@ -244,7 +247,7 @@ class LiveStream:
                 query_match=words.matches,
                 thumbnail=thumbnail(frame.rgb, max_width=THUMBNAIL_WIDTH) if self.thumbnails else None,
                 zones=zones,
-                may_start=self.zones.may_start(zones),
+                may_start=self.zones.may_start(zones) and scene.may_start,
                 looks=words.looks,
             )
         )

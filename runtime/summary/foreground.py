@@ -21,7 +21,20 @@ falls silent. Three choices make it hold up on real footage:
   going on), that is a new scene, not something in it: the model starts over from
   that frame;
 - a camera owner's motion masks (a burned-in clock, a street, a screen) are left out
-  of every share and mean: the view is what lies outside them.
+  of every share and mean: the view is what lies outside them;
+- for its first `warmup_s` after it starts or starts over (a new epoch, a cut) the model
+  has not yet seen the scene move, and a camera that sways from its first frame moves every
+  edge of the view by a pixel or so, far more than `initial_sigma` allows there: without a
+  warm-up a shaking camera opened a highlight in its first seconds. The score and what the
+  model learns stay as they are, but during the warm-up a frame whose foreground scores 0.5
+  (presence or moving presence) may start a highlight (`may_start`) only when its
+  foreground *outside the range the background spans over each pixel's 3x3 neighbourhood*
+  still scores 0.5 (one analysis pixel is 5 of a 640-px substream): a view shifted by up to
+  a pixel stays inside that range, a person walking in does not, and is announced as fast
+  as later. Scoring the warm-up by that stricter rule instead cost busy scenes whose subject
+  moves from the first frame (their scores fell, and the moving subject was learnt as the
+  scene's own spread). Sensor noise needs nothing of the kind: averaged down to 128 px, even
+  the strongest the stream builder makes stays far below `initial_sigma`.
 
 The score is the share of the view that is foreground, squashed to [0, 1]. Beside it:
 
@@ -61,6 +74,7 @@ class ForegroundSettings:
     absorb_s: float = 30.0  # a pixel foreground and unchanged this long joins the scene (a parked car)
     still_diff: float = 6.0  # frame-to-frame change (grey levels) under which a foreground pixel counts as unchanged
     initial_sigma: float = 8.0  # spread assumed before the model has seen the scene move
+    warmup_s: float = 5.0  # this long after a (re)start only foreground beyond its 3x3 range may start a highlight
     min_sigma: float = 2.5  # compression noise: no pixel is trusted closer than this
     half_share: float = 0.01  # the foreground share that scores 0.5
     new_scene_share: float = 0.6  # this much of the view departing at once is a new scene
@@ -98,12 +112,14 @@ class ForegroundModel:
         self._var: np.ndarray | None = None
         self._last: np.ndarray | None = None
         self._still: np.ndarray | None = None  # frames each pixel has been foreground and unchanged
+        self._age = 0  # frames seen since the model (re)started
         self.share = 0.0
         self.motion = 0.0  # the last frame's difference from the one before, squashed to [0, 1]
         self.moving = 0.0  # the last frame's foreground that changed since the one before, squashed to [0, 1]
         self.moving_share = 0.0  # ... the share of the view it covers, before squashing
         self.steady = 0.0  # the last frame's camera-compensated difference from the one before, squashed
         self.cut = False  # the last frame started a new scene
+        self.may_start = True  # the last frame's foreground may start a highlight (see the warm-up above)
         self.mask: np.ndarray | None = None  # the last frame's foreground pixels (analysis resolution)
         self.changed: np.ndarray | None = None  # ... of them, those that changed since the frame before
 
@@ -112,6 +128,8 @@ class ForegroundModel:
         self._mean = self._var = self._last = self._still = self.mask = self.changed = None
         self.share = self.motion = self.moving = self.moving_share = self.steady = 0.0
         self.cut = False
+        self._age = 0
+        self.may_start = True
 
     def _keep_for(self, shape: tuple[int, ...]) -> np.ndarray | None:
         """Where the view counts at this analysis size (None without masks: everywhere)."""
@@ -137,6 +155,8 @@ class ForegroundModel:
             self.mask = np.zeros(grey.shape, bool)
             self.changed = np.zeros(grey.shape, bool)
             self.share = 0.0
+            self._age = 1
+            self.may_start = True  # nothing departs yet
             return 0.0
         keep = self._keep_for(grey.shape)
         diff = grey - self._mean
@@ -159,6 +179,8 @@ class ForegroundModel:
         self.changed = mask & ~unchanged
         self.moving_share = _share(self.changed, keep)
         self.moving = share_score(self.moving_share, s.moving_half_share)
+        self.may_start = self._age >= s.warmup_s * self.fps or self._convincing(diff, spread, keep, unchanged)
+        self._age += 1
         steady = steady_difference(grey, self._last, s.max_shift)
         self.steady = float(1.0 - np.exp(-steady / s.steady_scale))
         self._last = grey
@@ -173,6 +195,29 @@ class ForegroundModel:
             self._mean[absorbed] = grey[absorbed] - (grey - self._mean - diff)[absorbed]
             self._still[absorbed] = 0
         return share_score(self.share, s.half_share)
+
+    def _convincing(
+        self, diff: np.ndarray, spread: np.ndarray, keep: np.ndarray | None, unchanged: np.ndarray
+    ) -> bool:
+        """During the warm-up: does the foreground outside the background's 3x3 range score 0.5 (presence or
+        moving presence), or does the foreground score less than that anyway (it starts nothing then)? A view
+        shifted by up to a pixel stays inside that range."""
+        s = self.settings
+        assert self.mask is not None
+        if self.share < s.half_share and self.moving_share < s.moving_half_share:
+            return True
+        beyond = _outside_neighbourhood(self._mean + diff, self._mean)
+        raw = (np.abs(beyond) > s.k_sigma * spread) & (np.abs(beyond) > s.min_diff)
+        strict = _majority3(raw) & self.mask
+        return _share(strict, keep) >= s.half_share or _share(strict & ~unchanged, keep) >= s.moving_half_share
+
+
+def _outside_neighbourhood(value: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """How far each pixel of `value` lies outside the range of `mean` over its 3x3 neighbourhood (0 inside it)."""
+    padded = np.pad(mean, 1, mode="edge")
+    h, w = mean.shape
+    shifts = [padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
+    return value - np.clip(value, np.minimum.reduce(shifts), np.maximum.reduce(shifts))
 
 
 def _share(mask: np.ndarray, keep: np.ndarray | None) -> float:

@@ -81,3 +81,30 @@ def test_grey_small_area_averages_to_160_wide():
     assert small.mean() == pytest.approx(127.5, abs=1.0)  # area kept: half white
     assert grey_small(np.zeros((60, 100, 3), np.uint8), 160).shape == (60, 100)  # never upscaled
 
+
+
+def _shifted(frame: np.ndarray, dx: int) -> np.ndarray:
+    return np.roll(frame, dx, axis=1)
+
+
+def test_in_the_warmup_a_shaken_view_may_not_start_a_highlight_and_a_person_may() -> None:
+    """A textured view jittering by a pixel (2 px of this 256-px frame: about one analysis pixel) from the first
+    frame scores as before, but may start nothing until `warmup_s`; a dark figure walking in may at once."""
+    rng = np.random.default_rng(4)
+    texture = np.repeat(np.repeat(rng.uniform(40, 200, (36, 64)), 4, axis=0), 4, axis=1)
+    scene = np.repeat(np.clip(texture, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    warm, unwarmed = ForegroundModel(FPS), ForegroundModel(FPS, ForegroundSettings(warmup_s=0.0))
+    steps = int(ForegroundSettings().warmup_s * FPS) - 1  # frames after the first still in the warm-up
+    for model in (warm, unwarmed):
+        model.update(scene)
+    shaken = []
+    for i in range(steps):
+        frame = _shifted(scene, 2 if i % 2 == 0 else -2)
+        shaken.append((warm.update(frame), warm.may_start, unwarmed.update(frame), unwarmed.may_start))
+    assert max(s[0] for s in shaken) > 0.5  # the shake departs from the first frame's background ...
+    assert [s[0] for s in shaken] == [s[2] for s in shaken]  # ... the score is the same with the warm-up ...
+    assert all(s[3] for s in shaken)  # ... and without it every frame could start a highlight
+    assert not any(s[1] for s in shaken if s[0] > 0.5)  # with it, none of the shaken frames may
+    person = ForegroundModel(FPS)
+    person.update(scene)
+    assert person.update(_with_person(scene, 100)) > 0.8 and person.may_start  # someone walking in may, at once
