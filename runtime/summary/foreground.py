@@ -10,8 +10,16 @@ falls silent. Three choices make it hold up on real footage:
 - a pixel is foreground only when it departs by several of its own standard
   deviations, so places that always move (leaves, water, a flickering screen) learn a
   wide spread and stop counting;
-- the global brightness shift (auto exposure, a cloud) is removed first, as the median
-  difference over the frame;
+- auto exposure is undone first: a camera's exposure and contrast act on the whole view
+  as one affine map of the grey levels, so where the frame departs from the background by
+  more than `min_gain_step` in contrast, the background is mapped onto the frame by an
+  affine fit of the two images' grey-level quantiles (robust to a person or a car, who
+  move a few quantiles a little, and to a shaking view, which keeps its distribution),
+  and it is compared with its bright end clipped where the frame
+  saturates (a brighter exposure clips a bright wall at white). Then the global
+  brightness shift (what is left of exposure, a cloud) is removed as the median
+  difference over the frame. Without this, every exposure hunt of a quiet camera lit up
+  its bright and dark areas as foreground (13 false highlights in 4 hours);
 - background pixels adapt; foreground pixels never drift toward what covers them
   (a slow drift leaves a person-shaped ghost when a long-standing person leaves), but
   a pixel that has stayed foreground and unchanged for `absorb_s` joins the scene at
@@ -76,12 +84,20 @@ class ForegroundSettings:
     initial_sigma: float = 8.0  # spread assumed before the model has seen the scene move
     warmup_s: float = 5.0  # this long after a (re)start only foreground beyond its 3x3 range may start a highlight
     min_sigma: float = 2.5  # compression noise: no pixel is trusted closer than this
+    exposure_gain: bool = True  # undo a global contrast change (auto exposure) before comparing
+    min_gain_step: float = 0.02  # ... when the fitted contrast departs from 1 by at least this
+    max_gain_step: float = 2.0  # ... by at most this factor either way (more is a new scene's business)
+    well_exposed: tuple[float, float] = (10.0, 235.0)  # grey levels a fit trusts (no clipping near them)
     half_share: float = 0.01  # the foreground share that scores 0.5
     new_scene_share: float = 0.6  # this much of the view departing at once is a new scene
     motion_scale: float = 4.0  # a mean frame difference of this many grey levels scores 1 - 1/e
     moving_half_share: float = 0.003  # the share of the view foreground and changing that scores `moving` 0.5
     steady_scale: float = 8.0  # a camera-compensated mean difference of this many grey levels scores 1 - 1/e
     max_shift: int = 16  # the largest camera shift (analysis pixels per sampled frame) compensated
+
+
+# percentiles whose pairs (background, frame) fit the exposure map: the view's body, 5 % to 95 %, and its top end
+EXPOSURE_QUANTILES = (*range(5, 100, 5), 99.5)
 
 
 def grey_small(rgb: np.ndarray, width: int) -> np.ndarray:
@@ -159,7 +175,10 @@ class ForegroundModel:
             self.may_start = True  # nothing departs yet
             return 0.0
         keep = self._keep_for(grey.shape)
-        diff = grey - self._mean
+        seen = self._mean
+        if s.exposure_gain:
+            seen = self._follow_exposure(grey, keep)
+        diff = grey - seen
         diff -= np.median(diff if keep is None else diff[keep])  # global brightness shift
         spread = np.sqrt(np.maximum(self._var, s.min_sigma**2))
         raw = (np.abs(diff) > s.k_sigma * spread) & (np.abs(diff) > s.min_diff)
@@ -195,6 +214,31 @@ class ForegroundModel:
             self._mean[absorbed] = grey[absorbed] - (grey - self._mean - diff)[absorbed]
             self._still[absorbed] = 0
         return share_score(self.share, s.half_share)
+
+    def _follow_exposure(self, grey: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+        """Map the background (and its spread) onto the frame's exposure; return it as the frame can show it (its
+        bright end clipped where the frame saturates).
+
+        The map matches the two images' grey-level distributions, quantile by quantile, not pixel by pixel: a
+        shaking or drifting view keeps its distribution while its pixels move, and a pixel-wise fit would read
+        the misalignment as lost contrast. Quantiles near black or white are left out (clipping bends them).
+        """
+        s = self.settings
+        assert self._mean is not None and self._var is not None
+        lo, hi = s.well_exposed
+        frame = grey if keep is None else grey[keep]
+        was = np.percentile(self._mean if keep is None else self._mean[keep], EXPOSURE_QUANTILES)
+        now = np.percentile(frame, EXPOSURE_QUANTILES)
+        usable = (was > lo) & (was < hi) & (now > lo) & (now < hi + 10.0)
+        if usable.sum() >= 5 and was[usable][-1] - was[usable][0] >= 8.0:
+            gain, offset = np.polyfit(was[usable], now[usable], 1)
+            if abs(gain - 1.0) >= s.min_gain_step:
+                gain = float(np.clip(gain, 1.0 / s.max_gain_step, s.max_gain_step))
+                self._mean *= gain
+                self._mean += offset
+                self._var *= gain * gain
+        white = float(now[-1])
+        return np.minimum(self._mean, white) if white >= hi + 10.0 else self._mean
 
     def _convincing(
         self, diff: np.ndarray, spread: np.ndarray, keep: np.ndarray | None, unchanged: np.ndarray

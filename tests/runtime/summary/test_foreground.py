@@ -108,3 +108,32 @@ def test_in_the_warmup_a_shaken_view_may_not_start_a_highlight_and_a_person_may(
     person = ForegroundModel(FPS)
     person.update(scene)
     assert person.update(_with_person(scene, 100)) > 0.8 and person.may_start  # someone walking in may, at once
+
+
+def _exposed(frame: np.ndarray, gain: float, contrast: float) -> np.ndarray:
+    """A camera's auto exposure: levels scaled by the gain, stretched about mid-grey, clipped (as the builder's)."""
+    levels = np.arange(256, dtype=np.float64)
+    lut = np.clip(np.rint((levels * gain - 128.0) * contrast + 128.0), 0, 255).astype(np.uint8)
+    return lut[frame]
+
+
+def test_an_exposure_hunt_is_not_foreground_but_a_person_under_it_is() -> None:
+    """A bright textured room (its top end near white) swinging through auto exposure: clipped at white when it
+    brightens, dimmer when it darkens. Without the exposure map most of the view departs; with it none does."""
+    rng = np.random.default_rng(7)
+    texture = np.repeat(np.repeat(rng.uniform(30, 250, (36, 64)), 4, axis=0), 4, axis=1)
+    scene = np.repeat(np.clip(texture, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    mapped, plain = ForegroundModel(FPS), ForegroundModel(FPS, ForegroundSettings(exposure_gain=False))
+    for _ in range(int(20 * FPS)):  # the scene learnt at rest
+        mapped.update(scene)
+        plain.update(scene)
+    hunt = [(1.15, 1.08), (0.8, 0.9), (1.3, 1.15), (0.75, 0.88), (1.0, 1.0)]
+    shares = []
+    for gain, contrast in hunt:
+        frame = _exposed(scene, gain, contrast)
+        mapped.update(frame)
+        plain.update(frame)
+        shares.append((mapped.share, plain.share))
+    assert max(p for _, p in shares) > 0.2  # without the map the hunt is foreground ...
+    assert max(m for m, _ in shares) < 0.002  # ... with it, nothing departs
+    assert mapped.update(_exposed(_with_person(scene, 100), 1.2, 1.1)) > 0.8  # a person walking in, still seen
