@@ -85,7 +85,8 @@ class ForegroundSettings:
     warmup_s: float = 5.0  # this long after a (re)start only foreground beyond its 3x3 range may start a highlight
     min_sigma: float = 2.5  # compression noise: no pixel is trusted closer than this
     exposure_gain: bool = True  # undo a global contrast change (auto exposure) before comparing
-    min_gain_step: float = 0.02  # ... when the fitted contrast departs from 1 by at least this
+    min_gain_step: float = 0.05  # ... when the fitted contrast departs from 1 by at least this
+    max_misfit: float = 4.0  # ... and the map fits every usable quantile within this many grey levels
     max_gain_step: float = 2.0  # ... by at most this factor either way (more is a new scene's business)
     well_exposed: tuple[float, float] = (10.0, 235.0)  # grey levels a fit trusts (no clipping near them)
     half_share: float = 0.01  # the foreground share that scores 0.5
@@ -226,13 +227,17 @@ class ForegroundModel:
         s = self.settings
         assert self._mean is not None and self._var is not None
         lo, hi = s.well_exposed
-        frame = grey if keep is None else grey[keep]
-        was = np.percentile(self._mean if keep is None else self._mean[keep], EXPOSURE_QUANTILES)
-        now = np.percentile(frame, EXPOSURE_QUANTILES)
+        scene = keep if self.mask is None else ~self.mask if keep is None else keep & ~self.mask
+        if scene is not None and scene.sum() < 0.5 * grey.size:
+            scene = keep  # most of the view departs: the last foreground says nothing of the scene
+        was = np.percentile(self._mean if scene is None else self._mean[scene], EXPOSURE_QUANTILES)
+        now = np.percentile(grey if scene is None else grey[scene], EXPOSURE_QUANTILES)
         usable = (was > lo) & (was < hi) & (now > lo) & (now < hi + 10.0)
         if usable.sum() >= 5 and was[usable][-1] - was[usable][0] >= 8.0:
             gain, offset = np.polyfit(was[usable], now[usable], 1)
-            if abs(gain - 1.0) >= s.min_gain_step:
+            misfit = float(np.abs(now[usable] - (gain * was[usable] + offset)).max())
+            # a global exposure change moves every quantile by one map; something entering the view does not
+            if abs(gain - 1.0) >= s.min_gain_step and misfit <= s.max_misfit:
                 gain = float(np.clip(gain, 1.0 / s.max_gain_step, s.max_gain_step))
                 self._mean *= gain
                 self._mean += offset
