@@ -99,6 +99,7 @@ class ForegroundSettings:
 
 # percentiles whose pairs (background, frame) fit the exposure map: the view's body, 5 % to 95 %, and its top end
 EXPOSURE_QUANTILES = (*range(5, 100, 5), 99.5)
+SATURATION_MARGIN = 10.0  # grey levels above the well-exposed range where a frame counts as saturating
 
 
 def grey_small(rgb: np.ndarray, width: int) -> np.ndarray:
@@ -227,12 +228,15 @@ class ForegroundModel:
         s = self.settings
         assert self._mean is not None and self._var is not None
         lo, hi = s.well_exposed
-        scene = keep if self.mask is None else ~self.mask if keep is None else keep & ~self.mask
-        if scene is not None and scene.sum() < 0.5 * grey.size:
-            scene = keep  # most of the view departs: the last foreground says nothing of the scene
+        frame_hi = hi + SATURATION_MARGIN  # the frame may brighten past the fit's range before it clips
+        scene = keep
+        if self.mask is not None:
+            background = ~self.mask if keep is None else keep & ~self.mask
+            if background.sum() >= 0.5 * grey.size:  # else most of the view departs: its last foreground says nothing
+                scene = background
         was = np.percentile(self._mean if scene is None else self._mean[scene], EXPOSURE_QUANTILES)
         now = np.percentile(grey if scene is None else grey[scene], EXPOSURE_QUANTILES)
-        usable = (was > lo) & (was < hi) & (now > lo) & (now < hi + 10.0)
+        usable = (was > lo) & (was < hi) & (now > lo) & (now < frame_hi)
         if usable.sum() >= 5 and was[usable][-1] - was[usable][0] >= 8.0:
             gain, offset = np.polyfit(was[usable], now[usable], 1)
             misfit = float(np.abs(now[usable] - (gain * was[usable] + offset)).max())
@@ -243,7 +247,7 @@ class ForegroundModel:
                 self._mean += offset
                 self._var *= gain * gain
         white = float(now[-1])
-        return np.minimum(self._mean, white) if white >= hi + 10.0 else self._mean
+        return np.minimum(self._mean, white) if white >= frame_hi else self._mean
 
     def _convincing(
         self, diff: np.ndarray, spread: np.ndarray, keep: np.ndarray | None, unchanged: np.ndarray
