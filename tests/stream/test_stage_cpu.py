@@ -87,18 +87,18 @@ def test_since_keeps_what_ran_between_two_snapshots() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread CPU clocks of other threads: Linux")
 def test_thread_cpu_reads_a_threads_clock_from_outside() -> None:
-    done = threading.Event()
+    done, ready = threading.Event(), threading.Event()
     result: dict[str, float] = {}
 
     def work() -> None:
         result["own"] = _burn(0.1)
         result["tid"] = threading.get_native_id()
+        ready.set()
         done.wait(5)
 
     t = threading.Thread(target=work)
     t.start()
-    while "tid" not in result:
-        time.sleep(0.01)
+    assert ready.wait(10), "the worker thread did not report"
     seen = thread_cpu(int(result["tid"]))
     done.set()
     t.join()
