@@ -16,7 +16,9 @@ falls silent. Three choices make it hold up on real footage:
   affine fit of the two images' grey-level quantiles (robust to a person or a car, who
   move a few quantiles a little, and to a shaking view, which keeps its distribution),
   and it is compared with its bright end clipped where the frame
-  saturates (a brighter exposure clips a bright wall at white). Then the global
+  saturates (a brighter exposure clips a bright wall at white); on a frame whose exposure
+  changed, where the scene itself is near black or white is no evidence (a colour channel
+  clips before the grey level does and bends the map there). Then the global
   brightness shift (what is left of exposure, a cloud) is removed as the median
   difference over the frame. Without this, every exposure hunt of a quiet camera lit up
   its bright and dark areas as foreground (13 false highlights in 4 hours);
@@ -177,13 +179,15 @@ class ForegroundModel:
             self.may_start = True  # nothing departs yet
             return 0.0
         keep = self._keep_for(grey.shape)
-        seen = self._mean
+        seen, trusted = self._mean, None
         if s.exposure_gain:
-            seen = self._follow_exposure(grey, keep)
+            seen, trusted = self._follow_exposure(grey, keep)
         diff = grey - seen
         diff -= np.median(diff if keep is None else diff[keep])  # global brightness shift
         spread = np.sqrt(np.maximum(self._var, s.min_sigma**2))
         raw = (np.abs(diff) > s.k_sigma * spread) & (np.abs(diff) > s.min_diff)
+        if trusted is not None:
+            raw &= trusted  # the exposure changed: near black or white its map bends, no evidence there
         mask = _majority3(raw)  # isolated pixels are noise, not objects
         if keep is not None:
             mask &= keep
@@ -217,9 +221,13 @@ class ForegroundModel:
             self._still[absorbed] = 0
         return share_score(self.share, s.half_share)
 
-    def _follow_exposure(self, grey: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    def _follow_exposure(
+        self, grey: np.ndarray, keep: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Map the background (and its spread) onto the frame's exposure; return it as the frame can show it (its
-        bright end clipped where the frame saturates).
+        bright end clipped where the frame saturates) and, when the exposure changed, where the comparison can be
+        trusted: where the scene is well exposed. Near black or white a colour channel clips before the grey level
+        does and bends the map; something dark or bright in front of a well-exposed scene still counts.
 
         The map matches the two images' grey-level distributions, quantile by quantile, not pixel by pixel: a
         shaking or drifting view keeps its distribution while its pixels move, and a pixel-wise fit would read
@@ -237,6 +245,7 @@ class ForegroundModel:
         was = np.percentile(self._mean if scene is None else self._mean[scene], EXPOSURE_QUANTILES)
         now = np.percentile(grey if scene is None else grey[scene], EXPOSURE_QUANTILES)
         usable = (was > lo) & (was < hi) & (now > lo) & (now < frame_hi)
+        trusted = None
         if usable.sum() >= 5 and was[usable][-1] - was[usable][0] >= 8.0:
             gain, offset = np.polyfit(was[usable], now[usable], 1)
             misfit = float(np.abs(now[usable] - (gain * was[usable] + offset)).max())
@@ -246,8 +255,9 @@ class ForegroundModel:
                 self._mean *= gain
                 self._mean += offset
                 self._var *= gain * gain
+                trusted = (self._mean > lo) & (self._mean < hi)
         white = float(now[-1])
-        return np.minimum(self._mean, white) if white >= frame_hi else self._mean
+        return (np.minimum(self._mean, white) if white >= frame_hi else self._mean), trusted
 
     def _convincing(
         self, diff: np.ndarray, spread: np.ndarray, keep: np.ndarray | None, unchanged: np.ndarray

@@ -137,3 +137,28 @@ def test_an_exposure_hunt_is_not_foreground_but_a_person_under_it_is() -> None:
     assert max(p for _, p in shares) > 0.2  # without the map the hunt is foreground ...
     assert max(m for m, _ in shares) < 0.002  # ... with it, nothing departs
     assert mapped.update(_exposed(_with_person(scene, 100), 1.2, 1.1)) > 0.8  # a person walking in, still seen
+
+
+def test_a_warm_near_white_wall_through_a_hunt_is_not_foreground() -> None:
+    """A cream wall (red and green near white, blue not) beside a textured room: when the exposure rises, red and
+    green clip at white while blue still climbs, so the wall's grey level leaves the map that fits the room. Where
+    the scene is near white on a frame whose exposure changed, the frame is no evidence; a person in front of the
+    room is still seen on that frame."""
+    rng = np.random.default_rng(7)
+    texture = np.repeat(np.repeat(rng.uniform(30, 220, (36, 64)), 4, axis=0), 4, axis=1)
+    scene = np.repeat(texture[..., None], 3, axis=2)
+    for channel, level in enumerate((250, 240, 140)):
+        scene[:, 180:, channel] = level + rng.normal(0, 2, (144, 76))  # the wall: 30 % of the view
+    scene = np.clip(scene, 0, 255).astype(np.uint8)
+    wall, person = ForegroundModel(FPS), ForegroundModel(FPS)
+    for _ in range(int(20 * FPS)):
+        wall.update(scene)
+        person.update(scene)
+    shares = []
+    for gain, contrast in [(0.8, 0.9), (1.3, 1.15)]:
+        wall.update(_exposed(scene, gain, contrast))
+        shares.append(wall.share)
+    assert max(shares) < 0.002
+    person.update(_exposed(scene, 0.8, 0.9))
+    assert person.update(_exposed(_with_person(scene, 100), 1.3, 1.15)) > 0.8
+    assert person.share < 0.1  # the person (6.5 % of the view), not the wall
