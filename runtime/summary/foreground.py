@@ -246,9 +246,8 @@ class ForegroundModel:
         now = np.percentile(grey if scene is None else grey[scene], EXPOSURE_QUANTILES)
         usable = (was > lo) & (was < hi) & (now > lo) & (now < frame_hi)
         trusted = None
-        if usable.sum() >= 5 and was[usable][-1] - was[usable][0] >= 8.0:
-            gain, offset = np.polyfit(was[usable], now[usable], 1)
-            misfit = float(np.abs(now[usable] - (gain * was[usable] + offset)).max())
+        if usable.sum() >= 6 and was[usable][-1] - was[usable][0] >= 8.0:
+            gain, offset, misfit = _fit_exposure(was[usable], now[usable])
             # a global exposure change moves every quantile by one map; something entering the view does not
             if abs(gain - 1.0) >= s.min_gain_step and misfit <= s.max_misfit:
                 gain = float(np.clip(gain, 1.0 / s.max_gain_step, s.max_gain_step))
@@ -322,6 +321,18 @@ def steady_difference(grey: np.ndarray, last: np.ndarray, max_shift: int) -> flo
     now = grey[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)]
     before = last[max(0, -dy) : h + min(0, -dy), max(0, -dx) : w + min(0, -dx)]
     return float(np.abs(now - before).mean())
+
+
+def _fit_exposure(was: np.ndarray, now: np.ndarray) -> tuple[float, float, float]:
+    """The affine map of background quantiles onto frame quantiles, and its largest misfit, the worst quantile
+    left out once. A quantile that falls in a gap between a scene's tones (a dark floor and a bright wall) jumps
+    with a little sensor noise or shake; alone it refused the map of a whole exposure hunt. An exposure change
+    moves every quantile by the map; a person entering the view moves several off it."""
+    gain, offset = np.polyfit(was, now, 1)
+    residual = np.abs(now - (gain * was + offset))
+    keep = np.arange(len(was)) != int(np.argmax(residual))
+    gain, offset = np.polyfit(was[keep], now[keep], 1)
+    return float(gain), float(offset), float(np.abs(now[keep] - (gain * was[keep] + offset)).max())
 
 
 def _majority3(mask: np.ndarray) -> np.ndarray:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vgsum.runtime.summary.foreground import ForegroundModel, ForegroundSettings, grey_small, share_score
+from vgsum.runtime.summary.foreground import (
+    ForegroundModel,
+    ForegroundSettings,
+    _fit_exposure,
+    grey_small,
+    share_score,
+)
 
 FPS = 2.0
 
@@ -162,3 +168,17 @@ def test_a_warm_near_white_wall_through_a_hunt_is_not_foreground() -> None:
     person.update(_exposed(scene, 0.8, 0.9))
     assert person.update(_exposed(_with_person(scene, 100), 1.3, 1.15)) > 0.8
     assert person.share < 0.1  # the person (6.5 % of the view), not the wall
+
+
+def test_the_exposure_fit_forgives_one_jumping_quantile_not_several() -> None:
+    """A quantile in the gap between a scene's tones jumps with noise: the map still fits. A person entering the
+    view moves several quantiles off the map: it does not."""
+    was = np.array([50.0, 67, 73, 77, 82, 88, 94, 101, 110, 118, 131, 169, 174, 177, 179, 182, 187])
+    exposed = 1.3 * was - 20.0
+    one = exposed.copy()
+    one[10] += 9.0  # the 55 % quantile, between the dark and the bright tones
+    gain, offset, misfit = _fit_exposure(was, one)
+    assert gain == pytest.approx(1.3, abs=1e-6) and offset == pytest.approx(-20.0, abs=1e-4) and misfit < 1e-6
+    several = exposed.copy()
+    several[[9, 10, 11]] += 9.0
+    assert _fit_exposure(was, several)[2] > ForegroundSettings().max_misfit
