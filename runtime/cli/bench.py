@@ -1,4 +1,4 @@
-"""`vgsum bench {ingest,perception,pipeline,shots,soak,fleet,gpu,store,web}`: each benchmark lives beside the
+"""`vgsum bench {ingest,decode,perception,pipeline,shots,soak,fleet,gpu,store,web}`: each benchmark lives beside the
 code it measures."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from vgsum.runtime.common.errors import UserError
 
 BENCHMARKS: dict[str, str] = {
     "ingest": "vgsum.runtime.bench.ingest",
+    "decode": "vgsum.runtime.bench.decode_modes",
     "perception": "vgsum.export.perception.bench",
     "pipeline": "vgsum.runtime.bench.pipeline",
     "shots": "vgsum.runtime.bench.shots",
