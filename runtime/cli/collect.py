@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vgsum.runtime.common.errors import UserError
+from vgsum.runtime.common.stop_signal import StopSignal
 
 if TYPE_CHECKING:
     from vgsum.runtime.store.postgres import PostgresTarget
@@ -127,20 +127,16 @@ def main(argv: list[str]) -> int:
     else:
         store = StoreConfig(path=None if args.db is None else Path(args.db))
     collector = Collector(args.sources, store.target, thumbnails_dir=store.thumbnails_dir)
-    done = threading.Event()
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, lambda *_: done.set()) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
-    collector.start()
-    print(f"collect: {len(args.sources)} daemons -> {store.target}", flush=True)
-    try:
-        deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
-        while not done.wait(0.2):
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-    finally:
-        collector.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with StopSignal().caught() as stop:
+        collector.start()
+        print(f"collect: {len(args.sources)} daemons -> {store.target}", flush=True)
+        try:
+            deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+            while not stop.wait(0.2):
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        finally:
+            collector.stop()
     lost = sum(collector.writer.dropped.values())
     print(
         f"collect: {collector.received} messages received, {collector.replayed} replayed from the daemons' stores"

@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 
 from vgsum.runtime.common.allocator import tune_for_daemon
 from vgsum.runtime.common.configfile import load_config
+from vgsum.runtime.common.stop_signal import StopSignal
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.runtime.daemon.service import Service, build_service, catch_stop_signals, run_until_done
 from vgsum.stream.state import StreamState
@@ -25,7 +25,7 @@ from vgsum.stream.state import StreamState
 log = logging.getLogger(__name__)
 
 
-def serve(service: Service, label: str = "serve", stop: threading.Event | None = None) -> int:
+def serve(service: Service, label: str = "serve", stop: StopSignal | None = None) -> int:
     """Run `service` until a signal or until it is done; its exit status (a failure is one line on stderr).
 
     `stop`: set by a signal that came while the service was being built (see `catch_stop_signals`).
@@ -44,8 +44,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="vgsum serve", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="YAML file (see configs/edge.yaml)")
     args = parser.parse_args(argv)
-    stop = threading.Event()
-    catch_stop_signals(stop)  # loading the engines takes seconds: a signal meanwhile is a clean stop too
+    stop = catch_stop_signals()  # loading the engines takes seconds: a signal meanwhile is a clean stop too
     tune_for_daemon()  # before any thread starts: RSS stays flat over hours
     cfg = load_config(args.config, EdgeConfig)
     logging.getLogger().setLevel(cfg.log_level)

@@ -235,7 +235,7 @@ class SummaryApp:
     def wait(self, timeout_s: float | None = None) -> bool:
         """True once every stream is final and its summary flushed, or the pipeline failed (see `failure`).
 
-        False on timeout or after `request_stop`.
+        False on timeout or once `stop()` began.
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self._stop.is_set():
@@ -260,11 +260,6 @@ class SummaryApp:
     def stream_states(self) -> dict[str, StreamState]:
         """Each stream's ingest state, in config order."""
         return self.ingest.stream_states()
-
-    def request_stop(self) -> None:
-        """Signal-safe."""
-        self._stop.set()
-        self.ingest.request_stop()
 
     def stop(self) -> None:
         """Stop everything within about 2 s (also after a `start` that failed half way), flushing every summary.

@@ -127,10 +127,6 @@ class IngestService:
         workers = self.workers.values()
         return all(w.state.final for w in workers) and all(len(w.queue) == 0 for w in workers)
 
-    def request_stop(self) -> None:
-        """Signal-safe: only sets a flag; the main thread calls `stop()`."""
-        self._stop.set()
-
     @property
     def failure(self) -> str | None:
         """Always None: a broken source fails only its own stream (see `stream_states`), never the service."""

@@ -8,11 +8,11 @@ wait for it, stop it; then ask how it ended. So a mode is a choice made once, in
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Protocol
 
+from vgsum.runtime.common.stop_signal import StopSignal
 from vgsum.runtime.daemon.config import EdgeConfig
 from vgsum.stream.state import StreamState
 
@@ -20,18 +20,14 @@ log = logging.getLogger(__name__)
 
 
 class Service(Protocol):
-    """A daemon's whole run: `start()`, then `wait()` until done or a stop was requested, then `stop()`."""
+    """A daemon's whole run: `start()`, then `wait()` until done or a stop signal, then `stop()`."""
 
     def start(self) -> None:
         """Bind every socket (errors are UserErrors) and start the threads."""
         ...
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """True once there is nothing left to do (every stream final, or `failure`); False on timeout or stop."""
-        ...
-
-    def request_stop(self) -> None:
-        """Ask `wait` to return; safe from a signal handler (it only sets flags)."""
+        """True once there is nothing left to do (every stream final, or `failure`); False on timeout."""
         ...
 
     def stop(self) -> None:
@@ -61,15 +57,15 @@ def build_service(cfg: EdgeConfig) -> Service:
     return SummaryApp(cfg, Engines.load(cfg.engines))
 
 
-def catch_stop_signals(stop: threading.Event) -> None:
-    """From now on SIGINT and SIGTERM only set `stop` (main thread only; elsewhere Python cannot catch them).
+def catch_stop_signals() -> StopSignal:
+    """From now on SIGINT and SIGTERM only set the flag returned (main thread only).
 
     A daemon calls this first thing, so that a signal while it loads its engines
     ends it cleanly (exit 0, no KeyboardInterrupt traceback) instead of killing it.
     """
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda _signum, _frame: stop.set())
+    stop = StopSignal()
+    stop.install()
+    return stop
 
 
 def run_until_done(
@@ -77,33 +73,27 @@ def run_until_done(
     *,
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 0.2,
-    stop: threading.Event | None = None,
+    stop: StopSignal | None = None,
 ) -> None:
     """Start `service` and wait until it is done or SIGINT/SIGTERM arrives; always stop it.
 
-    `on_tick` runs every `tick_s` while waiting (a progress bar). Signals are caught
-    only where Python allows it (the main thread); elsewhere the caller stops the service.
-    `stop` is the event `catch_stop_signals` set up earlier: a signal that came
-    before this call means the service is not started at all.
+    `on_tick` runs every `tick_s` while waiting (a progress bar); a signal is noticed
+    within `tick_s` too: the handler only sets a flag, it never reaches into the
+    service (see `StopSignal`). `stop` is the flag `catch_stop_signals` set up
+    earlier: a signal that came before this call means the service is not started at
+    all. Without it, signals are caught here, where Python allows it (the main thread).
     """
-    stop = stop if stop is not None else threading.Event()
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-        service.request_stop()
-
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
-    try:
-        if stop.is_set():
-            return
-        service.start()
-        while not stop.is_set():
-            if service.wait(timeout_s=tick_s):
-                break
-            if on_tick is not None:
-                on_tick()
-    finally:
-        service.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with ExitStack() as handlers:
+        if stop is None:
+            stop = handlers.enter_context(StopSignal().caught())
+        try:
+            if stop.is_set():
+                return
+            service.start()
+            while not stop.is_set():
+                if service.wait(timeout_s=tick_s):
+                    break
+                if on_tick is not None:
+                    on_tick()
+        finally:
+            service.stop()
