@@ -28,7 +28,7 @@ T = TypeVar("T")
 STAGES = (
     "decode",  # demux and decode: the ingest thread's side and FFmpeg's decoder threads (stream/decoder_cpu.py)
     "convert",  # the sampled frame to RGB at the output size (swscale), in the ingest thread
-    "foreground",  # `LiveStream.look`: the foreground model and the perception gate's decision
+    "foreground",  # `LiveStream.read_scene` (the foreground model, on a daemon's consumer threads) and `look`
     "perception",  # the perception engine, and the camera's object filter on its detections
     "refiner",  # `refiner.frame`: its inputs (label and query embeddings) and the engine
     "window",  # `refiner.window`: the summarizer's window scoring

@@ -2,9 +2,11 @@
 
 Frames from every stream land in one bounded queue (a full queue blocks the
 stream's consumer, so live sources drop their oldest frames in their own queue
-and files wait). One pipeline thread takes whatever frames are ready; each frame's
-stream first reads its scene (`LiveStream.look`: the foreground model, a few
-milliseconds, and the perception gate's decision), then the perception engine and
+and files wait). Each frame's scene is read first: the foreground model, a few
+milliseconds, on the consumer's thread as it submits the frame
+(`LiveStream.read_scene`, so thirty cameras' foregrounds run beside the engines, not
+in front of them). One pipeline thread takes whatever frames are ready: the
+perception gate decides (`LiveStream.look`), the perception engine and
 `refiner.frame` run once for the frames of the batch that need them, and each frame
 goes back to its stream's `LiveStream` (runtime/live/stream.py), which owns
 everything of that stream from frame to frame (scene activity, query match,
@@ -30,6 +32,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,7 +41,7 @@ from vgsum.runtime.engines.loader import Engines
 from vgsum.runtime.engines.perception import FramePerception
 from vgsum.runtime.live.config import CameraConfig
 from vgsum.runtime.live.sinks import StreamSinks
-from vgsum.runtime.live.stream import LiveStream
+from vgsum.runtime.live.stream import LiveStream, SceneLook
 from vgsum.runtime.summary.config import SummaryConfig
 from vgsum.runtime.summary.queries import StreamQueries
 from vgsum.stream.ingest import SampledFrame
@@ -50,7 +53,14 @@ log = logging.getLogger(__name__)
 MAX_FAILURE_CHARS = 200
 
 
-_End = tuple[str, str]  # ("end", stream id): the stream's last frame was queued before this
+@dataclass(frozen=True)
+class _End:
+    """The stream's last frame was queued before this."""
+
+    stream_id: str
+
+
+_Queued = tuple[SampledFrame, SceneLook] | _End  # a frame with its scene, read by its submitter; or a stream's end
 
 
 class Pipeline:
@@ -71,7 +81,7 @@ class Pipeline:
         self.sinks = sinks
         self.thumbnails = thumbnails
         self.queries = StreamQueries()
-        self._queue: queue.Queue[SampledFrame | _End] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[_Queued] = queue.Queue(maxsize=queue_size)
         self._streams: dict[str, LiveStream] = {}
         self._stop = threading.Event()
         self._failure: str | None = None
@@ -118,22 +128,29 @@ class Pipeline:
         return self._failure
 
     # -- frames ---------------------------------------------------------------------
-    def submit(self, frame: SampledFrame, timeout: float | None = None) -> bool:
-        """Queue a frame for the pipeline thread; blocks while the pipeline is behind. False when stopped or failed."""
+    def submit(self, frame: SampledFrame) -> bool:
+        """Queue a frame for the pipeline thread; blocks while the pipeline is behind. False when stopped or failed.
+
+        The frame's scene is read here, on the caller's thread (`LiveStream.read_scene`), so each stream's frames
+        must come from one thread at a time, in order: a daemon has one consumer thread per stream.
+        """
+        if self._stop.is_set():
+            return False
+        with STAGE_CPU.timer("foreground"):
+            item = (frame, self._streams[frame.stream_id].read_scene(frame))
         while not self._stop.is_set():
             try:
-                self._queue.put(frame, timeout=0.2 if timeout is None else timeout)
+                self._queue.put(item, timeout=0.2)
                 return True
             except queue.Full:
-                if timeout is not None:
-                    return False
+                continue
         return False
 
     def end_stream(self, stream_id: str) -> None:
         """The stream has ended: after its queued frames, flush its last scores and shots."""
         while not self._stop.is_set():
             try:
-                self._queue.put(("end", stream_id), timeout=0.2)
+                self._queue.put(_End(stream_id), timeout=0.2)
                 return
             except queue.Full:
                 continue
@@ -201,22 +218,27 @@ class Pipeline:
             with STAGE_CPU.timer("summary"):
                 stream.finish()
 
-    def process(self, frames: list[SampledFrame]) -> None:
+    def process(self, frames: list[SampledFrame], reads: Sequence[SceneLook | None] | None = None) -> None:
         """Run the engines on `frames` (any mix of streams) and feed each stream's summarizer, in order.
 
-        Each frame's scene is read first, in stream order (the gate decides before the engines run); the engines
-        then run on the frames that need them, and every frame is taken in order.
+        Each frame's scene is read first, in stream order (the gate decides before the engines run); `reads` are
+        the scenes their submitters read (`submit`), else they are read here. The engines then run on the frames
+        that need them, and every frame is taken in order.
         """
         if not frames:
             return
         engines = self.engines
+        reads = reads if reads is not None else [None] * len(frames)
         for start in range(0, len(frames), self.max_batch):
             if self._stop.is_set():
                 return
             chunk = frames[start : start + self.max_batch]
             streams = [self._streams[f.stream_id] for f in chunk]
             with STAGE_CPU.timer("foreground"):
-                scenes = [stream.look(frame) for frame, stream in zip(chunk, streams, strict=True)]
+                scenes = [
+                    stream.look(frame, read)
+                    for frame, stream, read in zip(chunk, streams, reads[start : start + self.max_batch], strict=True)
+                ]
             todo = [i for i, scene in enumerate(scenes) if scene.perceive]
             perceived: list[FramePerception | None] = [None] * len(chunk)
             nodes: list[np.ndarray | None] = [None] * len(chunk)
@@ -243,7 +265,7 @@ class Pipeline:
                     stream.take(frame, perceived[i], nodes[i], scene)
 
     # -- helpers --------------------------------------------------------------------
-    def _take_ready(self, first: SampledFrame | _End) -> list[SampledFrame | _End]:
+    def _take_ready(self, first: _Queued) -> list[_Queued]:
         items = [first]
         while len(items) < 64:
             try:
@@ -252,19 +274,21 @@ class Pipeline:
                 break
         return items
 
-    def _handle(self, items: list[SampledFrame | _End]) -> None:
+    def _handle(self, items: list[_Queued]) -> None:
         """Process frames in batches, flushing a stream where its end marker sits."""
-        batch: list[SampledFrame] = []
+        frames: list[SampledFrame] = []
+        reads: list[SceneLook | None] = []
         for item in items:
             if self._stop.is_set():
                 return
-            if isinstance(item, tuple):
-                self.process(batch)
-                batch = []
-                self.finish(item[1])
+            if isinstance(item, _End):
+                self.process(frames, reads)
+                frames, reads = [], []
+                self.finish(item.stream_id)
             else:
-                batch.append(item)
-        self.process(batch)
+                frames.append(item[0])
+                reads.append(item[1])
+        self.process(frames, reads)
 
     def _fail(self, err: Exception) -> None:
         """Record the failure once (with its traceback in the log), stop, and tell the owner."""

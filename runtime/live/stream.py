@@ -1,9 +1,10 @@
 """`LiveStream`: one stream's state from frame to frame, between the engines and its summarizer.
 
-The pipeline reads each frame's scene first (`look`: the foreground model, and the
-perception gate's decision), runs perception and `refiner.frame` for a batch of the
-frames of many streams that need it, and hands every frame back (`take`); everything
-but the engines belongs to the frame's own stream and lives here:
+The pipeline reads each frame's scene first (`read_scene`: the foreground model, on the
+thread that submits the stream's frames; then `look`: the perception gate's decision),
+runs perception and `refiner.frame` for a batch of the frames of many streams that need
+it, and hands every frame back (`take`); everything but the engines belongs to the
+frame's own stream and lives here:
 
 - the camera's object filter (the detections that count) and its zones (which ones a
   frame's objects and activity are in, and whether a highlight may start there);
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -67,8 +68,11 @@ class SceneLook:
     steady: float  # camera-compensated change, squashed
     mask: np.ndarray | None  # foreground pixels (analysis resolution)
     changed: np.ndarray | None  # ... of them, those that changed since the frame before
-    perceive: bool  # the gate's decision: False carries the last perceived frame forward
+    share: float = 0.0  # the view's foreground share, before squashing (the gate reads it)
+    moving_share: float = 0.0  # ... of foreground that changed
+    new_epoch: bool = False  # the first frame of a new ingest epoch: the foreground model started over
     may_start: bool = True  # the foreground may start a highlight (False for a shaken view in the warm-up)
+    perceive: bool = True  # the gate's decision (`look`): False carries the last perceived frame forward
 
 
 @dataclass
@@ -82,7 +86,8 @@ class _Carried:
 
 
 class LiveStream:
-    """One stream's live path; not thread-safe (the pipeline thread owns it; queries change through `registry`)."""
+    """One stream's live path; not thread-safe. The pipeline thread owns it, but for the foreground model, which
+    `read_scene` advances on the stream's submitting thread; queries change through `registry`."""
 
     def __init__(
         self,
@@ -108,7 +113,7 @@ class LiveStream:
         self.summarizer = self._new_summarizer(summary)
         self._gaps_before = 0  # breaks recorded by summaries this stream started afresh from
         self.epoch: int | None = None
-        self._scene_epoch: int | None = None  # the epoch the foreground model has seen last (`look` runs ahead)
+        self._scene_epoch: int | None = None  # the epoch the foreground model has seen last (`read_scene` runs ahead)
         self._carried: _Carried | None = None  # the last perceived frame, for frames the gate lets skip perception
         self.frames = 0  # frames taken (scored), perceived or carried forward
         self.gated = 0  # ... of them, those that skipped perception and `refiner.frame` (carried forward)
@@ -169,11 +174,13 @@ class LiveStream:
             queries=queries,
         )
 
-    def look(self, frame: SampledFrame) -> SceneLook:
-        """Read the frame's scene (the foreground model) and ask the gate whether it needs perception.
+    def read_scene(self, frame: SampledFrame) -> SceneLook:
+        """The foreground model on this stream's next frame, before the gate decides (`look` does).
 
-        Called once per frame in stream order, before the engines run on it; the foreground starts over at a new
-        epoch (a reconnect may bring another view).
+        It needs nothing but the frame and the model, so a daemon runs it on the thread that submits the stream's
+        frames (`Pipeline.submit`), beside the engines, instead of in front of them on the pipeline thread: with
+        thirty cameras, a quarter of that thread's work. One thread at a time, in stream order; the foreground
+        model starts over at a new epoch (a reconnect may bring another view).
         """
         new_epoch = frame.epoch != self._scene_epoch
         if new_epoch:
@@ -181,15 +188,23 @@ class LiveStream:
             self._scene_epoch = frame.epoch
         scene = self.activity
         activity = scene.update(frame.rgb)
+        return SceneLook(
+            activity=activity, moving=scene.moving, cut=scene.cut, steady=scene.steady, mask=scene.mask,
+            changed=scene.changed, share=scene.share, moving_share=scene.moving_share, new_epoch=new_epoch,
+            may_start=scene.may_start,
+        )
+
+    def look(self, frame: SampledFrame, read: SceneLook | None = None) -> SceneLook:
+        """The frame's scene (`read`, from `read_scene`; read now when not given) with the perception gate's
+        decision. Called once per frame in stream order, before the engines run on it."""
+        if read is None:
+            read = self.read_scene(frame)
         version = self.queries.registry.versioned(self.stream_id)[0]
         every_frame = self.summary.selection != "events"
         reading = SceneReading(
-            frame.media_time, scene.share, scene.moving_share, scene.cut, new_epoch, version, every_frame
+            frame.media_time, read.share, read.moving_share, read.cut, read.new_epoch, version, every_frame
         )
-        return SceneLook(
-            activity=activity, moving=scene.moving, cut=scene.cut, steady=scene.steady, mask=scene.mask,
-            changed=scene.changed, perceive=self.gate.perceive(reading), may_start=scene.may_start,
-        )
+        return replace(read, perceive=self.gate.perceive(reading))
 
     def take(
         self,

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from vgsum.runtime.summary.foreground import (
+    EXPOSURE_QUANTILES,
     ForegroundModel,
     ForegroundSettings,
     _fit_exposure,
+    exposure_quantiles,
     grey_small,
     share_score,
 )
@@ -182,3 +184,13 @@ def test_the_exposure_fit_forgives_one_jumping_quantile_not_several() -> None:
     several = exposed.copy()
     several[[9, 10, 11]] += 9.0
     assert _fit_exposure(was, several)[2] > ForegroundSettings().max_misfit
+
+
+def test_exposure_quantiles_equal_numpys_percentile_bit_for_bit():
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 3, 19, 4608, 9216):
+        for _ in range(20):
+            values = (rng.random(size) * 255).astype(np.float32)
+            if rng.random() < 0.5:
+                values = np.round(values)  # ties, as flat walls give
+            assert np.array_equal(exposure_quantiles(values), np.percentile(values, EXPOSURE_QUANTILES))
