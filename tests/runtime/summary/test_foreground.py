@@ -10,6 +10,8 @@ from vgsum.runtime.summary.foreground import (
     ForegroundModel,
     ForegroundSettings,
     _fit_exposure,
+    _spectrum,
+    _view_shift,
     exposure_quantiles,
     grey_small,
     share_score,
@@ -194,3 +196,22 @@ def test_exposure_quantiles_equal_numpys_percentile_bit_for_bit():
             if rng.random() < 0.5:
                 values = np.round(values)  # ties, as flat walls give
             assert np.array_equal(exposure_quantiles(values), np.percentile(values, EXPOSURE_QUANTILES))
+
+
+def test_a_view_that_moved_keeps_every_quantile_in_the_fit() -> None:
+    """One quantile off the map is forgiven on a still view; on one that moved (new content in view) it is not."""
+    was = np.array([50.0, 67, 73, 77, 82, 88, 94, 101, 110, 118, 131, 169, 174, 177, 179, 182, 187])
+    one = 1.3 * was - 20.0
+    one[10] += 9.0
+    assert _fit_exposure(was, one)[2] < 1e-6
+    assert _fit_exposure(was, one, leave_out=False)[2] > ForegroundSettings().max_misfit
+
+
+def test_the_view_shift_is_found_and_noise_is_no_shift() -> None:
+    rng = np.random.default_rng(3)
+    texture = rng.random((80, 140)).astype(np.float32) * 200
+    before = texture[4:76, 6:134]
+    panned = texture[1:73, 2:130]  # the camera moved: the content shifted by (3, 4) pixels
+    noisy = before + rng.normal(0, 3.0, before.shape).astype(np.float32)
+    assert _view_shift(_spectrum(panned), _spectrum(before), before.shape, 16) == (3, 4)
+    assert _view_shift(_spectrum(noisy), _spectrum(before), before.shape, 16) == (0, 0)
