@@ -45,10 +45,10 @@ def _streams_probe_class() -> type:
             self._probe_lock = threading.Lock()
             process = self.pipeline.process
 
-            def timed_process(frames: list) -> None:
+            def timed_process(frames: list, reads: Any = None) -> None:
                 started = time.perf_counter()
                 try:
-                    process(frames)
+                    process(frames, reads)
                 finally:
                     self._add_stage("process", time.perf_counter() - started)
 
