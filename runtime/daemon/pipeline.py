@@ -19,10 +19,11 @@ got a score, so nothing a subscriber saw is left open). The owner joins the thre
 before anything else, since a thread still inside an engine when the interpreter
 exits is torn down inside C++ and aborts the process, and then calls `flush()`.
 
-An exception in that thread is a bug (an engine or the summarizer broke), and
-every stream depends on the thread: it is recorded in `failure`, the thread
-stops, blocked submitters are released, and `StreamSinks.on_failure` lets the
-owner mark the streams failed, instead of a dead thread that everyone waits on.
+An exception in that thread, or in a submitter's foreground model, is a bug (an
+engine, the foreground or the summarizer broke), and every stream depends on the
+thread: the first is recorded in `failure`, the thread stops, blocked submitters
+are released, and `StreamSinks.on_failure` lets the owner mark the streams failed,
+instead of a dead thread that everyone waits on.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Pipeline:
         self._streams: dict[str, LiveStream] = {}
         self._stop = threading.Event()
         self._failure: str | None = None
+        self._fail_lock = threading.Lock()  # the pipeline thread and every submitter may fail: once only
 
     # -- streams --------------------------------------------------------------------
     def add_stream(
@@ -136,8 +138,12 @@ class Pipeline:
         """
         if self._stop.is_set():
             return False
-        with STAGE_CPU.timer("foreground"):
-            item = (frame, self._streams[frame.stream_id].read_scene(frame))
+        try:
+            with STAGE_CPU.timer("foreground"):
+                item = (frame, self._streams[frame.stream_id].read_scene(frame))
+        except Exception as err:  # a bug in the foreground fails the pipeline, as one in the pipeline thread does
+            self._fail(err)
+            return False
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.2)
@@ -291,10 +297,14 @@ class Pipeline:
         self.process(frames, reads)
 
     def _fail(self, err: Exception) -> None:
-        """Record the failure once (with its traceback in the log), stop, and tell the owner."""
+        """Record the failure once (with its traceback in the log), stop, and tell the owner; a later one (another
+        submitter's, the same bug) is dropped."""
         first_line = (str(err).splitlines() or [""])[0]
         reason = redact_text(f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__)
-        self._failure = reason[:MAX_FAILURE_CHARS]
+        with self._fail_lock:
+            if self._failure is not None:
+                return
+            self._failure = reason[:MAX_FAILURE_CHARS]
         log.exception("pipeline failed; no stream is scored from here on")
         self._stop.set()
         try:

@@ -18,6 +18,7 @@ import pytest
 
 from vgsum.runtime.daemon.app import SummaryApp
 from vgsum.runtime.daemon.config import EdgeConfig
+from vgsum.runtime.engines.config import EngineConfig
 from vgsum.runtime.engines.loader import Engines
 from vgsum.stream.ingest import SampledFrame
 from vgsum.stream.messages import StatusMessage
@@ -126,3 +127,35 @@ def test_interrupt_cuts_a_running_engine_call_short_and_resume_undoes_it(engine_
     assert "terminate" in calls[-1]
     engines.resume()
     assert len(engines.perception(frames[:1])) == 1
+
+
+def test_a_foreground_bug_on_the_consumer_threads_fails_every_stream_once(
+    engine_folder: Path, bikes_mp4: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The foreground runs on each stream's consumer thread: a bug there is the pipeline's failure, logged once
+    however many streams meet it, not a traceback per frame with the stream silently unscored."""
+    from vgsum.runtime.summary.foreground import ForegroundModel
+
+    def update_grey(self: ForegroundModel, grey: np.ndarray) -> float:
+        raise RuntimeError("foreground exploded")
+
+    monkeypatch.setattr(ForegroundModel, "update_grey", update_grey)
+    cfg = EdgeConfig(
+        streams=[{"stream_id": f"file{i}", "url": str(bikes_mp4)} for i in range(3)],
+        publish={"endpoints": ["pub+bind:tcp://127.0.0.1:*"], "frame_messages": False},
+        engines={"dir": engine_folder},
+        control={"enabled": False},
+        metrics={"enabled": False},
+        web={"port": 0},
+    )
+    caplog.set_level(logging.INFO)
+    service = SummaryApp(cfg, Engines.load(EngineConfig(dir=engine_folder, threads=1)))
+    service.start()
+    try:
+        assert service.wait(timeout_s=30)
+        assert service.failure == "pipeline failed: RuntimeError: foreground exploded"
+        assert set(service.stream_states().values()) == {StreamState.FAILED}
+    finally:
+        service.stop()
+    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno == logging.ERROR]
+    assert len(tracebacks) == 1 and tracebacks[0].name == "vgsum.runtime.daemon.pipeline"
