@@ -35,7 +35,9 @@ def _pipeline(engines: Engines) -> tuple[Pipeline, dict[str, list[tuple[float, f
         scores[stream_id].append((event.t, event.score, event.final))
 
     sinks = StreamSinks(on_score=on_score, on_highlight=lambda _s, _e: None)
-    pipeline = Pipeline(engines, SummaryConfig(), sinks, queue_size=256)
+    # one frame per engine call: how the submitters' frames interleave must not change a batch, since ONNX
+    # Runtime's results move in the last bits with a batch's size (here only where the scene is read may differ)
+    pipeline = Pipeline(engines, SummaryConfig(), sinks, queue_size=256, max_batch=1)
     for sid in STREAMS:
         pipeline.add_stream(sid, 2.0)
     return pipeline, scores
