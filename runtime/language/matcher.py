@@ -165,6 +165,7 @@ class QueryMatcher:
                     notes.append(phrase.target.note)
             if resolved:
                 parts.append(resolved)
+        notes.extend(f"'{place}' is read as where, not as something to find" for place in parsed.places)
         if not parts and not parsed.parts:
             nearest = self._nearest(query)
             unseen.append((query, nearest))
@@ -228,8 +229,10 @@ class QueryMatcher:
 
 
 def target_evidence(target: Target, obj: SeenObject) -> float:
-    """How surely `obj` is what `target` names, in [0, 1], from its label and its ImageNet kinds."""
-    evidence = min(1.0, obj.score / LABEL_FULL) if obj.label in target.labels else 0.0
+    """How surely `obj` is what `target` names, in [0, 1], from its label (or its track's) and its ImageNet kinds."""
+    score = obj.score if obj.label in target.labels else 0.0
+    score = max([score, *(s for label, s in obj.track_labels.items() if label in target.labels)])
+    evidence = min(1.0, score / LABEL_FULL)
     if target.kinds and obj.kinds:
         mass = sum(p for name, p in obj.kinds if name in target.kinds)
         disagrees = bool(target.labels) and obj.label not in target.labels

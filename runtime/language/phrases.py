@@ -8,7 +8,10 @@ people type for cameras are short, and a rule that misreads one can be fixed in 
 
 Structure: parts joined by "and", "with", "then", commas... must all be seen (AND); inside a
 part, phrases joined by "or" are alternatives (OR). A part with a verb and no noun ("and
-leaves") lends its motion to the part before it.
+leaves") lends its motion to the part before it. A fixture named after the first noun ("a
+person stands at the table", "a cat on the sofa") says where, like "the door": it stays in
+view all day, so it says nothing about when, and the detector often misses furniture
+under a person; it is kept in `places`, not required.
 """
 
 from __future__ import annotations
@@ -59,6 +62,13 @@ PLACE_WORDS = _words(
     place spot left right front back side corner outside inside background foreground
     """
 )
+# COCO labels of things that stay where they are: named after the subject they say where it is, not when.
+FIXTURE_LABELS = frozenset(
+    {
+        "bench", "chair", "couch", "bed", "dining table", "toilet", "sink", "refrigerator", "oven", "microwave",
+        "tv", "potted plant", "fire hydrant", "stop sign", "parking meter", "traffic light", "clock",
+    }
+)  # fmt: skip
 STOP_WORDS = _words(
     """
     a an the some any this that these those there here is are was were be been being it its their his her they
@@ -85,6 +95,7 @@ class ParsedQuery:
 
     query: str
     parts: list[list[Phrase]] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # fixtures that say where the subject is, not required
 
     def phrases(self) -> list[Phrase]:
         """Every phrase, in order."""
@@ -113,8 +124,11 @@ def _motion(tokens: list[str]) -> bool | None:
     return None if moving == still else moving
 
 
-def _read_alternative(tokens: list[str], vocabulary: Vocabulary) -> list[Phrase]:
-    """The nouns of one alternative (longest word runs first), with a colour word that comes before each."""
+def _read_alternative(tokens: list[str], vocabulary: Vocabulary, places: list[str]) -> list[Phrase]:
+    """The nouns of one alternative (longest word runs first), with a colour word that comes before each.
+
+    A fixture after the alternative's first noun goes to `places` instead.
+    """
     found: list[Phrase] = []
     motion = _motion(tokens)
     colour: str | None = None
@@ -129,7 +143,10 @@ def _read_alternative(tokens: list[str], vocabulary: Vocabulary) -> list[Phrase]
             run = tokens[i : i + n]
             target = None if " ".join(run) in PLACE_WORDS else vocabulary.lookup(run)
             if target is not None:
-                found.append(Phrase(text=" ".join(run), target=target, colour=colour, moving=motion))
+                if found and target.labels and target.labels <= FIXTURE_LABELS:
+                    places.append(" ".join(run))
+                else:
+                    found.append(Phrase(text=" ".join(run), target=target, colour=colour, moving=motion))
                 colour, i = None, i + n
                 break
         else:
@@ -168,8 +185,9 @@ def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
     """Read `query` into parts of alternative phrases; words naming nothing known become target-less phrases."""
     tokens = words_of(query)
     parts: list[list[Phrase]] = []
+    places: list[str] = []
     for chunk in _split(tokens, AND_WORDS | frozenset({",", ";", ".", "!", "?"})):
-        alternatives = [_read_alternative(a, vocabulary) for a in _split(chunk, OR_WORDS)]
+        alternatives = [_read_alternative(a, vocabulary, places) for a in _split(chunk, OR_WORDS)]
         alternatives = [a for a in alternatives if a]
         motion = _motion(chunk)
         if len(alternatives) == 1 and len(alternatives[0]) > 1:  # "a person riding a bike": both
@@ -178,7 +196,7 @@ def parse_query(query: str, vocabulary: Vocabulary) -> ParsedQuery:
             parts.append([phrase for alternative in alternatives for phrase in alternative])
         elif motion is not None and parts:  # "... and leaves": the motion of the thing before
             parts[-1] = [_with_motion(p, motion) for p in parts[-1]]
-    return ParsedQuery(query=query, parts=parts)
+    return ParsedQuery(query=query, parts=parts, places=places)
 
 
 def _with_motion(phrase: Phrase, moving: bool) -> Phrase:

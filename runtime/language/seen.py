@@ -38,6 +38,7 @@ class SeenObject:
     kinds: list[tuple[str, float]] = field(default_factory=list)  # ImageNet top-k (name, prob); may be empty
     colour: str | None = None
     moving: bool | None = None
+    track_labels: dict[str, float] = field(default_factory=dict)  # label -> best confidence earlier on its track
 
 
 def seen_objects(

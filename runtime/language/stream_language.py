@@ -20,6 +20,7 @@ from vgsum.runtime.language.matcher import QueryHit, QueryMatcher
 from vgsum.runtime.language.motion import FrameChange
 from vgsum.runtime.language.persistence import FilterSettings, ObjectFilter
 from vgsum.runtime.language.seen import SeenObject, label_counts, seen_objects
+from vgsum.runtime.language.tracks import TrackLabels
 
 
 @dataclass
@@ -50,6 +51,7 @@ class StreamLanguage:
         self.head = self.matcher.head
         self.filter = ObjectFilter(settings, vocabulary=self.matcher.vocabulary if self.head is not None else None)
         self.change = FrameChange()
+        self.tracks = TrackLabels(self.filter.settings.overlap)
 
     @property
     def queries(self) -> list[str]:
@@ -69,6 +71,7 @@ class StreamLanguage:
         """Forget recent frames (a reconnect may bring another view)."""
         self.filter.reset()
         self.change.reset()
+        self.tracks.reset()
 
     def frame(self, perceived: FramePerception, rgb: np.ndarray, changed: np.ndarray | None = None) -> FrameLanguage:
         """The next frame: build its objects, filter the noise, match the queries.
@@ -79,7 +82,7 @@ class StreamLanguage:
         mask = changed if changed is not None else self.change.update(rgb)  # the caller's, else our own difference
         vocabulary = self.matcher.vocabulary if self.head is not None else None
         objects = seen_objects(perceived, rgb, self.head, changed=mask, vocabulary=vocabulary)
-        kept = self.filter.filter(objects)
+        kept = self.tracks.carry(self.filter.filter(objects))
         hits = self.matcher.match_objects(kept) if self.matcher.compiled else {}
         return FrameLanguage(
             objects=objects,

@@ -52,6 +52,16 @@ def test_imagenet_kinds_find_the_car_the_detector_calls_a_phone(matcher: QueryMa
     assert "a red car" not in matched
 
 
+def test_a_person_standing_at_a_table_the_detector_missed(text_engine: TextEncoder) -> None:
+    """room-people-one-by-one.mp4: each visitor stands at the table, and no frame has a "dining table" box."""
+    matcher = QueryMatcher(text_engine, ["a person stands at the table", "a person walks to the table"])
+    standing = SeenObject("person", 0.77, (0.49, 0.02, 0.70, 0.88), [("dumbbell", 0.6)], "black", False)
+    assert set(matcher.match([standing])) == {"a person stands at the table"}  # still, so not "walks"
+    assert set(matcher.match([WALKER])) == {"a person walks to the table"}
+    notice = matcher.notices()["a person stands at the table"]
+    assert "'table' is read as where, not as something to find" in notice
+
+
 def test_a_weak_detection_matches_weakly(matcher: QueryMatcher) -> None:
     weak = SeenObject("person", 0.33, WALKER.box, [], None, None)
     assert matcher.match([weak])["a person walking"] < matcher.match([WALKER])["a person walking"]

@@ -38,6 +38,9 @@ TABLE: list[tuple[str, list[list[tuple[str, str | None, bool | None]]]]] = [
     ("an ambulance", [[("ambulance", None, None)]]),
     ("a golden retriever", [[("golden retriever", None, None)]]),
     ("two dogs playing", [[("dog", None, None)]]),
+    ("a person stands at the table", [[("person", None, False)]]),  # the table says where: see below
+    ("a cat on the sofa", [[("cat", None, None)]]),
+    ("a person next to a car", [[("person", None, None)], [("car", None, None)]]),  # a car is no fixture
 ]
 
 
@@ -66,6 +69,16 @@ def test_men_and_women_are_people_with_a_note(vocabulary: Vocabulary) -> None:
 def test_words_the_vocabulary_lacks_stay_as_a_phrase_without_target(vocabulary: Vocabulary) -> None:
     parsed = parse_query("a unicorn in the garden", vocabulary)
     assert [(p.text, p.target) for p in parsed.phrases()] == [("unicorn", None)]
+
+
+def test_a_fixture_after_the_subject_is_a_place_and_a_fixture_alone_is_a_thing(vocabulary: Vocabulary) -> None:
+    parsed = parse_query("a person stands at the table", vocabulary)
+    assert parsed.places == ["table"] and [p.text for p in parsed.phrases()] == ["person"]
+    alone = parse_query("a table", vocabulary)
+    assert alone.places == [] and alone.parts[0][0].target is not None
+    assert alone.parts[0][0].target.labels == {"dining table"}
+    both = parse_query("a bench and a dog", vocabulary)  # parts of their own: each must be seen
+    assert both.places == [] and [p.text for p in both.phrases()] == ["bench", "dog"]
 
 
 def test_places_and_verbs_alone_name_nothing(vocabulary: Vocabulary) -> None:
