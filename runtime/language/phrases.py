@@ -11,7 +11,8 @@ part, phrases joined by "or" are alternatives (OR). A part with a verb and no no
 leaves") lends its motion to the part before it. A fixture named after the first noun ("a
 person stands at the table", "a cat on the sofa") says where, like "the door": it stays in
 view all day, so it says nothing about when, and the detector often misses furniture
-under a person; it is kept in `places`, not required.
+under a person. So does a thing the detector has no label for, named after a preposition of
+place ("by the fence", "in a cap"). Both are kept in `places`, not required.
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ STOP_WORDS = _words(
 )
 
 
+# Verbs that are neither moving nor still, so that "watches" is not a watch nor "flies" a fly.
+ACTION_WORDS = _words(
+    """
+    watch watches watching watched look looks looking looked hold holds holding held use uses using used play
+    plays playing played throw throws throwing threw catch catches catching caught open opens opening opened
+    close closes closing closed check checks checking checked
+    """
+)
+LOCATING_WORDS = _words("at by near beside behind in on under next inside outside against beneath below above")
+NOT_THINGS = STOP_WORDS | MOVING_WORDS | STILL_WORDS | PLACE_WORDS | ACTION_WORDS  # never read as a thing alone
+
+
 @dataclass(frozen=True)
 class Phrase:
     """One noun of a query with what the words around it add."""
@@ -127,27 +140,36 @@ def _motion(tokens: list[str]) -> bool | None:
 def _read_alternative(tokens: list[str], vocabulary: Vocabulary, places: list[str]) -> list[Phrase]:
     """The nouns of one alternative (longest word runs first), with a colour word that comes before each.
 
-    A fixture after the alternative's first noun goes to `places` instead.
+    After the alternative's first noun, a fixture ("at the table") or, after a preposition of
+    place, a thing with no detector label ("by the fence", "in a cap") goes to `places` instead.
     """
     found: list[Phrase] = []
     motion = _motion(tokens)
     colour: str | None = None
     leftover: list[str] = []
+    located = False  # a preposition of place came since the last noun
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if token in COLOUR_WORDS and _names_later(tokens[i + 1 :], vocabulary):
+        located = located or token in LOCATING_WORDS
+        if (
+            token in COLOUR_WORDS
+            and _names_later(tokens[i + 1 :], vocabulary)
+            and not _names_here(tokens[i:], vocabulary)
+        ):
             colour, i = COLOUR_WORDS[token], i + 1
             continue
         for n in range(min(vocabulary.longest, len(tokens) - i), 0, -1):
             run = tokens[i : i + n]
-            target = None if " ".join(run) in PLACE_WORDS else vocabulary.lookup(run)
+            verb_or_place = " ".join(run) in PLACE_WORDS or (n == 1 and token in NOT_THINGS)  # "drives": no disk drive
+            target = None if verb_or_place else vocabulary.lookup(run)
             if target is not None:
-                if found and target.labels and target.labels <= FIXTURE_LABELS:
+                where = target.labels <= FIXTURE_LABELS if target.labels else located
+                if found and where:
                     places.append(" ".join(run))
                 else:
                     found.append(Phrase(text=" ".join(run), target=target, colour=colour, moving=motion))
-                colour, i = None, i + n
+                colour, i, located = None, i + n, False
                 break
         else:
             if not _ignored(token, tokens[i + 1 : i + 2]):
@@ -166,10 +188,16 @@ def _ignored(token: str, following: list[str]) -> bool:
         token in STOP_WORDS
         or token in MOVING_WORDS
         or token in STILL_WORDS
+        or token in ACTION_WORDS
         or token in PLACE_WORDS
         or two in PLACE_WORDS
         or token.isdigit()
     )
+
+
+def _names_here(tokens: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether a run of two or more words from here names something ("golden retriever": not a golden one)."""
+    return any(vocabulary.lookup(tokens[:n]) is not None for n in range(2, min(vocabulary.longest, len(tokens)) + 1))
 
 
 def _names_later(tokens: list[str], vocabulary: Vocabulary) -> bool:

@@ -89,7 +89,10 @@ KINDS_OF_LABEL: dict[str, tuple[str, ...]] = {
     "parking meter": ("parking meter",),
     "traffic light": ("traffic light",),
     "stop sign": ("traffic or street sign",),
-    "sports ball": ("soccer ball", "basketball", "volleyball ball", "tennis ball", "golf ball", "rugby ball"),
+    "sports ball": (
+        "soccer ball", "basketball", "volleyball ball", "tennis ball", "golf ball", "rugby ball", "baseball",
+        "croquet ball", "ping-pong ball",
+    ),
     "tennis racket": ("racket",),
     "skis": ("ski",),
     "broccoli": ("broccoli",),
@@ -190,6 +193,20 @@ def short_name(name: str) -> str:
     return name.split(" / ")[0].split(" (")[0].strip().lower()
 
 
+def imagenet_heads(names: Sequence[str]) -> dict[str, list[str]]:
+    """The last word of ImageNet's many-word names -> every class it ends: "spider" -> barn spider, wolf spider...
+
+    People type the kind ("a spider", "a snake"), ImageNet names the species; without this,
+    "spider" would reach only the text engine's nearest single name ("spider web").
+    """
+    heads: dict[str, list[str]] = {}
+    for name in names:
+        words = short_name(name).split()
+        if len(words) > 1 and words[-1].isalpha() and len(words[-1]) > 2:  # not Ford Model T's "t"
+            heads.setdefault(words[-1], []).append(name)
+    return heads
+
+
 class Vocabulary:
     """Word (or multi-word phrase) -> Target, for the COCO labels, the groups and the ImageNet classes."""
 
@@ -211,6 +228,10 @@ class Vocabulary:
             short = short_name(name)
             for text in (short, plural(short)):
                 self.entries.setdefault(text, Target(name=short, kinds=frozenset({name})))
+        for head, names in imagenet_heads(self.imagenet_names).items():
+            kinds = frozenset(names) | (self.entries[head].kinds if head in self.entries else frozenset())
+            for text in (head, plural(head)):
+                self.entries[text] = Target(name=head, kinds=kinds)
         for label in COCO80:
             self._add(label, (label, plural(label), *LABEL_WORDS.get(label, ())))
         for word, labels in GROUP_WORDS.items():

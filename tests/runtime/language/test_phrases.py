@@ -41,6 +41,13 @@ TABLE: list[tuple[str, list[list[tuple[str, str | None, bool | None]]]]] = [
     ("a person stands at the table", [[("person", None, False)]]),  # the table says where: see below
     ("a cat on the sofa", [[("cat", None, None)]]),
     ("a person next to a car", [[("person", None, None)], [("car", None, None)]]),  # a car is no fixture
+    ("a person waits by the fence", [[("person", None, False)]]),  # no detector label, after "by": a place
+    ("a man in a cap", [[("person", None, None)]]),
+    ("a spider", [[("spider", None, None)]]),  # every ImageNet "... spider"
+    ("snakes", [[("snake", None, None)]]),
+    ("a bird flies away", [[("bird", None, True)]]),  # "flies" is no fly
+    ("a car drives past", [[("car", None, True)]]),  # nor "drives" a disk drive
+    ("someone watches tv", [[("person", None, None)]]),
 ]
 
 
@@ -79,6 +86,13 @@ def test_a_fixture_after_the_subject_is_a_place_and_a_fixture_alone_is_a_thing(v
     assert alone.parts[0][0].target.labels == {"dining table"}
     both = parse_query("a bench and a dog", vocabulary)  # parts of their own: each must be seen
     assert both.places == [] and [p.text for p in both.phrases()] == ["bench", "dog"]
+
+
+def test_a_kind_people_type_names_every_imagenet_class_it_ends(vocabulary: Vocabulary) -> None:
+    spider = parse_query("a spider", vocabulary).parts[0][0].target
+    assert spider is not None and {"barn spider", "wolf spider"} <= spider.kinds and "spider web" not in spider.kinds
+    car = parse_query("a car", vocabulary).parts[0][0].target
+    assert car is not None and car.labels == {"car"}  # the detector's own label words stay first
 
 
 def test_places_and_verbs_alone_name_nothing(vocabulary: Vocabulary) -> None:
