@@ -46,3 +46,16 @@ def test_a_box_elsewhere_or_after_a_reset_starts_a_new_track() -> None:
     tracks.reset()
     assert tracks.carry([COUPE[2]])[0].track_labels == {}
     assert tracks.carry([]) == [] and tracks.carry([COUPE[2]])[0].track_labels == {}  # a frame without it ends it
+
+
+def test_a_label_is_carried_for_span_frames_after_the_track_last_had_it() -> None:
+    """A parked car that once took over a passer-by's box must not answer "a person" all day."""
+    tracks = TrackLabels(span=2)
+    tracks.carry([PERSON])
+    parked = SeenObject("car", 0.8, PERSON.box, [], "grey", False)
+    assert [tracks.carry([parked])[0].track_labels for _ in range(4)] == [
+        {"person": 0.8},
+        {"person": 0.8, "car": 0.8},
+        {"car": 0.8},
+        {"car": 0.8},
+    ]
