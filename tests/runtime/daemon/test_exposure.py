@@ -68,7 +68,10 @@ def test_a_publisher_bound_off_loopback_without_keys_warns(caplog: pytest.LogCap
     with build_publisher(PublishConfig(endpoints=["pub+bind:tcp://127.0.0.1:0"])):
         pass
     assert not caplog.records
-    with build_publisher(PublishConfig(endpoints=["pub+bind:tcp://0.0.0.0:0", "pub+connect:tcp://10.9.9.9:5"])):
+    # a connect off loopback never warns; 0.0.0.0 is off loopback by the rule, and a connect to it stays on this
+    # machine (refused at once): a remote address may be taken by a proxy that accepts and drops the connection,
+    # and libzmq 4.3.5 aborts the process, now and then, when such a handshake meets the context's end (CI met it)
+    with build_publisher(PublishConfig(endpoints=["pub+bind:tcp://0.0.0.0:0", "pub+connect:tcp://0.0.0.0:1"])):
         pass
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "publisher bound on tcp://0.0.0.0:0 without CurveZMQ" in warnings[0], warnings
