@@ -108,7 +108,7 @@ class ParsedQuery:
 
     query: str
     parts: list[list[Phrase]] = field(default_factory=list)
-    places: list[str] = field(default_factory=list)  # fixtures that say where the subject is, not required
+    places: list[str] = field(default_factory=list)  # words saying where the subject is: not required
 
     def phrases(self) -> list[Phrase]:
         """Every phrase, in order."""
@@ -184,15 +184,7 @@ def _read_alternative(tokens: list[str], vocabulary: Vocabulary, places: list[st
 
 def _ignored(token: str, following: list[str]) -> bool:
     two = " ".join([token, *following])
-    return (
-        token in STOP_WORDS
-        or token in MOVING_WORDS
-        or token in STILL_WORDS
-        or token in ACTION_WORDS
-        or token in PLACE_WORDS
-        or two in PLACE_WORDS
-        or token.isdigit()
-    )
+    return token in NOT_THINGS or two in PLACE_WORDS or token.isdigit()
 
 
 def _names_here(tokens: list[str], vocabulary: Vocabulary) -> bool:

@@ -82,8 +82,13 @@ class StreamLanguage:
         mask = changed if changed is not None else self.change.update(rgb)  # the caller's, else our own difference
         vocabulary = self.matcher.vocabulary if self.head is not None else None
         objects = seen_objects(perceived, rgb, self.head, changed=mask, vocabulary=vocabulary)
-        kept = self.tracks.carry(self.filter.filter(objects))
-        hits = self.matcher.match_objects(kept) if self.matcher.compiled else {}
+        kept = self.filter.filter(objects)
+        if self.matcher.compiled:
+            kept = self.tracks.carry(kept)  # only queries read the tracks' labels
+            hits = self.matcher.match_objects(kept)
+        else:
+            self.tracks.reset()  # a query set later chains from its own first frame, not from a stale one
+            hits = {}
         return FrameLanguage(
             objects=objects,
             kept=kept,
